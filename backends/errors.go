@@ -1,0 +1,106 @@
+package backends
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors of the Store contract. Adapters wrap them (with %w) and
+// callers test them with errors.Is; nothing matches on error text.
+var (
+	ErrNotFound      = errors.New("key not found")
+	ErrKeyExists     = errors.New("key already exists")
+	ErrConflict      = errors.New("revision conflict")
+	ErrCompacted     = errors.New("revision compacted")
+	ErrInvalidKey    = errors.New("invalid key")
+	ErrValueTooLarge = errors.New("value too large")
+	ErrClosed        = errors.New("store closed")
+)
+
+// ErrPermanent marks a connect failure that retrying cannot fix: rejected
+// credentials, a database that does not exist and cannot be created, a TLS
+// or protocol mismatch. Adapters join it to the driver's error; the engine
+// stops retrying at once when errors.Is(err, ErrPermanent).
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent marks err as one retrying cannot fix (see ErrPermanent).
+func Permanent(err error) error {
+	if err == nil || errors.Is(err, ErrPermanent) {
+		return err
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() []error {
+	return []error{e.err, ErrPermanent}
+}
+
+// Size limits enforced alike by every backend. MaxValueSize is etcd's default
+// request limit (1.5 MiB), so data written to one backend fits all of them.
+const (
+	MaxKeySize   = 1024
+	MaxValueSize = 1536 * 1024
+)
+
+// CheckKey returns an error wrapping ErrInvalidKey if key is empty or longer
+// than MaxKeySize.
+func CheckKey(key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty key", ErrInvalidKey)
+	case len(key) > MaxKeySize:
+		return fmt.Errorf("%w: key is %d bytes (at most %d)", ErrInvalidKey, len(key), MaxKeySize)
+	}
+	return nil
+}
+
+// CheckPrefix returns an error wrapping ErrInvalidKey if prefix is longer
+// than MaxKeySize. The empty prefix (all keys) is valid.
+func CheckPrefix(prefix string) error {
+	if len(prefix) > MaxKeySize {
+		return fmt.Errorf("%w: prefix is %d bytes (at most %d)", ErrInvalidKey, len(prefix), MaxKeySize)
+	}
+	return nil
+}
+
+// CheckWrite validates a key and value before a write.
+func CheckWrite(key string, value []byte) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("%w: value is %d bytes (at most %d)", ErrValueTooLarge, len(value), MaxValueSize)
+	}
+	return nil
+}
+
+// PrefixEnd returns the smallest key greater than every key with the given
+// prefix, for half-open range scans [prefix, PrefixEnd(prefix)). It returns
+// "" when no such key exists (the prefix is empty or all 0xFF bytes), meaning
+// the range is unbounded above.
+func PrefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}
+
+// Redact replaces every occurrence of each non-empty secret in s with "****".
+// Adapters and the engine pass error texts through it before they leave the
+// process, so that a password never appears in output.
+func Redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "****")
+		}
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+// Package backends holds the Store contract that every k3 storage backend
+// implements (memory, MySQL, etcd), the types it speaks in and its sentinel
+// errors. It imports only the standard library: drivers live in the
+// subpackages, one per technology, and translate their errors into the
+// sentinels here at their edge.
+package backends
+
+import (
+	"context"
+	"fmt"
+)
+
+// KeyValue is one key's state at one revision.
+type KeyValue struct {
+	// Key is an arbitrary byte string (1 to MaxKeySize bytes), compared
+	// bytewise: case, trailing spaces, NUL and 0xFF bytes all make distinct keys.
+	Key string
+	// Value is the stored bytes (0 to MaxValueSize). Stores hand out their
+	// own copy; callers may keep or modify it.
+	Value []byte
+	// CreateRevision is the revision that created this incarnation of the key.
+	// Deleting and re-creating a key gives it a new CreateRevision.
+	CreateRevision int64
+	// ModRevision is the revision of the last write to the key.
+	ModRevision int64
+	// Version is 1 on create and grows by one per update; a re-created key
+	// starts again at 1.
+	Version int64
+}
+
+// ListOptions selects one page of a prefix listing.
+type ListOptions struct {
+	// After lists keys strictly greater than After; "" starts at the prefix.
+	After string
+	// Limit caps the number of items; 0 means no limit.
+	Limit int
+}
+
+// Page is one page of a listing, read at one consistent revision.
+type Page struct {
+	// Items are in bytewise key order.
+	Items []KeyValue
+	// More reports that keys remain after the last item.
+	More bool
+	// Revision is the store revision the page was read at. A Watch from
+	// Revision+1 sees every later change exactly once.
+	Revision int64
+}
+
+// EventType says what a write did to a key.
+type EventType int
+
+// The three kinds of change a Watch reports.
+const (
+	Created EventType = iota + 1
+	Updated
+	Deleted
+)
+
+// String returns "created", "updated" or "deleted".
+func (t EventType) String() string {
+	switch t {
+	case Created:
+		return "created"
+	case Updated:
+		return "updated"
+	case Deleted:
+		return "deleted"
+	}
+	return fmt.Sprintf("EventType(%d)", int(t))
+}
+
+// Event is one change delivered by Watch.
+type Event struct {
+	Type EventType
+	// KV is the key's new state. For Deleted it carries only Key and
+	// ModRevision (the revision of the delete); Value is nil and the other
+	// revisions are zero.
+	KV KeyValue
+	// PrevKV is the key's state before an Updated or Deleted event; nil for
+	// Created.
+	PrevKV *KeyValue
+	// Err is set only on the last event before the channel closes, when the
+	// watch ended for a reason other than its context: ErrCompacted when the
+	// watcher fell behind retained history, ErrClosed when the store closed,
+	// or a backend failure. Type and KV are zero on such an event.
+	Err error
+}
+
+// Store is the storage contract other k3 modules program against. All
+// methods are safe for concurrent use. Every successful write advances the
+// store's revision by exactly one; revisions are never reused and commit
+// order equals revision order.
+//
+// Single-key methods return ErrInvalidKey for an empty key or one longer than
+// MaxKeySize, and writes return ErrValueTooLarge for values longer than
+// MaxValueSize, before anything is written. After Close every method returns
+// ErrClosed.
+type Store interface {
+	// Get returns the key's current state or ErrNotFound.
+	Get(ctx context.Context, key string) (KeyValue, error)
+	// List returns keys with the given prefix ("" = all keys) in bytewise
+	// order, starting after opts.After, at most opts.Limit of them.
+	List(ctx context.Context, prefix string, opts ListOptions) (Page, error)
+	// Count returns how many keys have the given prefix.
+	Count(ctx context.Context, prefix string) (int64, error)
+	// Create writes a key that must not exist (ErrKeyExists) and returns the
+	// write's revision.
+	Create(ctx context.Context, key string, value []byte) (rev int64, err error)
+	// Put creates the key or overwrites it unconditionally.
+	Put(ctx context.Context, key string, value []byte) (rev int64, err error)
+	// Update overwrites the key only if its ModRevision equals ifRev
+	// (compare-and-swap). A missing key gives ErrNotFound, any other
+	// revision ErrConflict.
+	Update(ctx context.Context, key string, value []byte, ifRev int64) (rev int64, err error)
+	// Delete removes the key, only if its ModRevision equals ifRev unless
+	// ifRev is 0. A missing key gives ErrNotFound, a mismatch ErrConflict.
+	// It returns the revision of the delete.
+	Delete(ctx context.Context, key string, ifRev int64) (rev int64, err error)
+	// Watch streams changes to keys with the given prefix, starting at
+	// revision fromRev (0 = changes after the call). Events arrive in
+	// revision order, each exactly once. The store owns and closes the
+	// channel: when ctx ends it closes without an error event; otherwise the
+	// last event carries Err. A fromRev older than retained history fails
+	// with ErrCompacted, returned by Watch itself or as the only event.
+	Watch(ctx context.Context, prefix string, fromRev int64) (<-chan Event, error)
+	// Close releases the store's resources and ends its watches with
+	// ErrClosed. Closing twice returns nil.
+	Close() error
+}
+
+// Compactor is implemented by stores whose history can be discarded on
+// demand. After Compact(ctx, rev), a Watch from any revision below rev fails
+// with ErrCompacted; revisions at or above rev remain watchable. Compacting
+// to a revision above the current one is an error.
+type Compactor interface {
+	Compact(ctx context.Context, rev int64) error
+}
+
+// Revisioner is implemented by stores that can report their current
+// revision and the oldest revision still watchable without a List.
+type Revisioner interface {
+	// Revision returns the store's current revision (that of the last write)
+	// and the compacted revision (a Watch below it fails with ErrCompacted).
+	Revision(ctx context.Context) (current, compacted int64, err error)
+}
