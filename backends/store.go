@@ -141,6 +141,7 @@ type Compactor interface {
 // revision and the oldest revision still watchable without a List.
 type Revisioner interface {
 	// Revision returns the store's current revision (that of the last write)
-	// and the compacted revision (a Watch below it fails with ErrCompacted).
+	// and the newest compacted revision: a Watch from any revision at or
+	// below compacted fails with ErrCompacted (0 when nothing is compacted).
 	Revision(ctx context.Context) (current, compacted int64, err error)
 }
