@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// connect opens the backend, retrying failed attempts with capped backoff
+// until the backend's budget is spent or an error is permanent. Each failed
+// attempt is reported as a KindAttempt event.
+func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
+	b := e.backend
+	budget := b.budget()
+	addr := b.address()
+	if budget > 0 {
+		e.stage(StageConnect, Running, "", fmt.Sprintf(detailConnecting, addr, roundDuration(budget)), nil)
+	} else {
+		e.stage(StageConnect, Running, "", "", nil)
+	}
+	start := time.Now()
+	delay := e.opts.Retry.Initial
+	for n := 1; ; n++ {
+		attemptCtx, cancel := context.WithTimeout(ctx, e.attemptTimeout(budget, time.Since(start)))
+		store, err := b.open(attemptCtx)
+		cancel()
+		if err == nil {
+			e.stage(StageConnect, Done, b.readyText(), "", nil)
+			return store, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		elapsed := time.Since(start)
+		last := errors.Is(err, backends.ErrPermanent) || budget <= 0 || elapsed+delay >= budget
+		a := &Attempt{N: n, Address: addr, Elapsed: elapsed, Budget: budget}
+		if !last {
+			a.NextDelay = delay
+		}
+		rerr := e.redact(err)
+		e.progressAttempt(a, rerr)
+		if last {
+			if errors.Is(err, backends.ErrPermanent) || budget <= 0 {
+				err = fmt.Errorf(errConnect, addr, err)
+			} else {
+				err = fmt.Errorf(errConnectBudget, roundDuration(budget), addr, err)
+			}
+			e.stage(StageConnect, Failed, "", "", err)
+			return nil, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		delay = min(delay*2, e.opts.Retry.Max)
+	}
+}
+
+// attemptTimeout bounds one attempt by the policy and the budget left.
+func (e *Engine) attemptTimeout(budget, elapsed time.Duration) time.Duration {
+	d := e.opts.Retry.AttemptTimeout
+	if budget > 0 {
+		d = min(d, max(budget-elapsed, 100*time.Millisecond))
+	}
+	return d
+}
+
+// progressAttempt reports a failed attempt. Attempts are progress, but the
+// last one is kept even when the reader is behind.
+func (e *Engine) progressAttempt(a *Attempt, err error) {
+	var detail string
+	if a.NextDelay > 0 {
+		detail = fmt.Sprintf(detailAttempt, a.N, a.Address, roundDuration(a.Elapsed), roundDuration(a.Budget), err, roundDuration(a.NextDelay))
+		e.progress(Event{Kind: KindAttempt, Stage: StageConnect, Attempt: a, Detail: detail, Err: err})
+		return
+	}
+	detail = fmt.Sprintf(detailLastAttempt, a.N, a.Address, roundDuration(a.Elapsed), roundDuration(a.Budget), err)
+	e.emit(Event{Kind: KindAttempt, Stage: StageConnect, Attempt: a, Detail: detail, Err: err})
+}

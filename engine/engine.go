@@ -1,0 +1,281 @@
+// Package engine runs k3-storage's headless lifecycle: plan, provision a
+// database container when the backend is local, connect with retries,
+// hand out the Store, and shut down. It reports every step as an Event on
+// a channel it owns and closes, so a console, a log printer or another k3
+// command embedding it can show what happens. It imports no UI code.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// ErrStopped is returned by Start when Shutdown or the end of Start's
+// context stopped the engine before the store was ready. It is a requested
+// stop, not a failure: the final event carries no error.
+var ErrStopped = errors.New("engine: stopped before ready")
+
+// ErrStarted is returned by a second call to Start.
+var ErrStarted = errors.New("engine: already started")
+
+// DefaultEventBuffer is the events channel's capacity when
+// Options.EventBuffer is zero.
+const DefaultEventBuffer = 256
+
+// reserve is the part of the event buffer kept free of progress events, so
+// that stage events never wait on a reader that is merely slow.
+const reserve = 64
+
+type state int
+
+const (
+	stateNew state = iota
+	stateStarting
+	stateReady
+	stateStopping
+	stateStopped
+)
+
+// Engine runs one backend's lifecycle. Create it with New, read Events
+// until the channel closes, call Start once and Shutdown once.
+type Engine struct {
+	opts    Options
+	backend backend
+	events  chan Event
+
+	mu          sync.Mutex
+	state       state
+	cancelStart context.CancelFunc
+	startDone   chan struct{}
+	store       backends.Store
+	stopDone    chan struct{}
+	stopErr     error
+}
+
+// New checks opts and returns an engine that has not started. The events
+// channel exists from here on; the config event (if opts.ConfigFile is set)
+// is already in it.
+func New(opts Options) (*Engine, error) {
+	opts = opts.withDefaults()
+	b, err := newBackend(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(opts, b), nil
+}
+
+func newEngine(opts Options, b backend) *Engine {
+	e := &Engine{
+		opts:     opts,
+		backend:  b,
+		events:   make(chan Event, opts.EventBuffer),
+		stopDone: make(chan struct{}),
+	}
+	if opts.ConfigFile != "" {
+		e.emit(Event{Kind: KindStage, Stage: StageConfig, Status: Done, Text: fmt.Sprintf(msgConfig, opts.ConfigFile)})
+	}
+	return e
+}
+
+// Events returns the channel of lifecycle events. The engine closes it
+// after the final event (StageStopped), which follows a failed Start or a
+// Shutdown. Readers should drain it: stage events wait for buffer space,
+// while progress events are dropped when the reader falls far behind.
+func (e *Engine) Events() <-chan Event { return e.events }
+
+// Backend returns the backend type: "memory", "mysql" or "etcd".
+func (e *Engine) Backend() string { return e.backend.kind() }
+
+// Address returns the backend's address as configured ("" for memory).
+func (e *Engine) Address() string { return e.backend.address() }
+
+// Start brings the backend up and returns its Store once it answers. It
+// blocks until then, until a failure (after cleaning up what it created,
+// and closing the events channel), or until ctx ends or Shutdown is called
+// (ErrStopped). The engine owns the Store: close it with Shutdown, not
+// Store.Close.
+func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
+	e.mu.Lock()
+	if e.state != stateNew {
+		e.mu.Unlock()
+		return nil, ErrStarted
+	}
+	e.state = stateStarting
+	ctx, cancel := context.WithCancel(ctx)
+	e.cancelStart = cancel
+	e.startDone = make(chan struct{})
+	e.mu.Unlock()
+	defer close(e.startDone)
+	defer cancel()
+
+	e.stage(StageStart, Running, fmt.Sprintf(msgStarting, e.backend.kind()), "", nil)
+	store, err := e.connect(ctx)
+	if err == nil {
+		// Decide under the lock, against a concurrent Shutdown, and send
+		// the ready events before Shutdown can send stopping ones.
+		e.mu.Lock()
+		if ctx.Err() == nil {
+			e.stage(StageStart, Done, "", "", nil)
+			e.stage(StageReady, Done, msgReady, "", nil)
+			e.store, e.state = store, stateReady
+			e.mu.Unlock()
+			return store, nil
+		}
+		e.mu.Unlock()
+	}
+	if store != nil {
+		store.Close() // a stop was requested just as the store answered
+	}
+	e.mu.Lock()
+	e.state = stateStopped
+	e.mu.Unlock()
+	if ctx.Err() != nil {
+		// A requested stop: not a failure, so the final event is clean.
+		e.stage(StageStart, Skipped, "", "", nil)
+		e.stage(StageStopping, Running, msgStopping, "", nil)
+		e.stage(StageStopping, Done, "", "", nil)
+		e.complete(nil, msgStopped, nil)
+		return nil, fmt.Errorf("%w: %s", ErrStopped, errStopped)
+	}
+	e.stage(StageStart, Failed, "", "", err)
+	e.complete(err, "", nil)
+	return nil, e.redact(err)
+}
+
+// complete sends the final event, closes the channel and records the
+// outcome for Shutdown.
+// After a failed start there is no "stopped" line: the service never ran.
+// Shutdown returns shutdownErr (a failed start is Start's error, not
+// Shutdown's).
+func (e *Engine) complete(err error, text string, shutdownErr error) {
+	status := Done
+	if err != nil {
+		status = Failed
+	}
+	e.emit(Event{Kind: KindStage, Stage: StageStopped, Status: status, Text: text, Err: e.redact(err)})
+	close(e.events)
+	e.mu.Lock()
+	e.stopErr = e.redact(shutdownErr)
+	e.mu.Unlock()
+	close(e.stopDone)
+}
+
+// Shutdown stops the engine: it ends a Start in progress, closes the
+// store, removes a container this process created, sends the final event
+// and closes the channel. It returns when all that is done or ctx ends,
+// whichever is first; in the latter case it returns ctx's error and the
+// remaining steps still run. Calling it again waits for the first call's
+// result.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		switch e.state {
+		case stateNew:
+			e.state = stateStopped
+			e.mu.Unlock()
+			e.stage(StageStopping, Running, msgStopping, "", nil)
+			e.stage(StageStopping, Done, "", "", nil)
+			e.complete(nil, msgStopped, nil)
+			return nil
+		case stateStarting:
+			cancel, done := e.cancelStart, e.startDone
+			e.mu.Unlock()
+			cancel()
+			select {
+			case <-done: // Start has stopped, or became ready just before
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		case stateReady:
+			e.state = stateStopping
+			store := e.store
+			e.mu.Unlock()
+			go e.stop(store)
+		default:
+			e.mu.Unlock()
+		}
+		return e.wait(ctx)
+	}
+}
+
+// wait returns the lifecycle's outcome once it is complete, or ctx's error.
+func (e *Engine) wait(ctx context.Context) error {
+	select {
+	case <-e.stopDone:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.stopErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stop runs the shutdown steps of a ready engine.
+func (e *Engine) stop(store backends.Store) {
+	e.stage(StageStopping, Running, msgStopping, "", nil)
+	var errs []error
+	if err := store.Close(); err != nil {
+		err = fmt.Errorf("engine: close store: %w", err)
+		errs = append(errs, err)
+		e.stage(StageCloseStore, Failed, "", "", err)
+	} else {
+		e.stage(StageCloseStore, Done, msgStoreClosed, "", nil)
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		e.stage(StageStopping, Failed, "", "", err)
+	} else {
+		e.stage(StageStopping, Done, "", "", nil)
+	}
+	e.mu.Lock()
+	e.state = stateStopped
+	e.mu.Unlock()
+	e.complete(err, msgStopped, err)
+}
+
+// stage emits a KindStage event.
+func (e *Engine) stage(s Stage, st Status, text, detail string, err error) {
+	e.emit(Event{Kind: KindStage, Stage: s, Status: st, Text: text, Detail: detail, Err: e.redact(err)})
+}
+
+// emit sends a stage or log event, waiting for buffer space.
+func (e *Engine) emit(ev Event) {
+	ev.Time = time.Now()
+	e.events <- ev
+}
+
+// progress sends a progress event unless the reader is far behind, in
+// which case it is dropped: later progress supersedes it.
+func (e *Engine) progress(ev Event) {
+	if len(e.events) >= cap(e.events)-reserve {
+		return
+	}
+	ev.Time = time.Now()
+	e.events <- ev
+}
+
+// redact hides the backend's secrets in err's text, keeping errors.Is.
+func (e *Engine) redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := backends.Redact(err.Error(), e.backend.secrets()...)
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }

@@ -1,0 +1,205 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/enginetest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	enginetest.RemoveBinary()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// collect reads every event until the channel closes.
+func collect(eng *engine.Engine) <-chan []engine.Event {
+	out := make(chan []engine.Event, 1)
+	go func() {
+		var evs []engine.Event
+		for ev := range eng.Events() {
+			evs = append(evs, ev)
+		}
+		out <- evs
+	}()
+	return out
+}
+
+// step is the part of a stage event a sequence test compares.
+type step struct {
+	stage  engine.Stage
+	status engine.Status
+	text   string
+}
+
+func stagesOf(evs []engine.Event) []step {
+	var steps []step
+	for _, ev := range evs {
+		if ev.Kind == engine.KindStage {
+			steps = append(steps, step{ev.Stage, ev.Status, ev.Text})
+		}
+	}
+	return steps
+}
+
+func TestMemoryLifecycle(t *testing.T) {
+	eng, err := engine.New(engine.Options{Backend: engine.Memory, ConfigFile: "configs/config-example.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := collect(eng)
+	store, err := eng.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := store.Put(t.Context(), "/registry/pods/default/a", []byte("x"))
+	if err != nil || rev != 1 {
+		t.Fatalf("Put on the engine's store: rev %d, %v", rev, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := eng.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if _, err := store.Get(t.Context(), "/registry/pods/default/a"); !errors.Is(err, backends.ErrClosed) {
+		t.Fatalf("store still open after Shutdown: %v", err)
+	}
+	evs := <-events
+	want := []step{
+		{engine.StageConfig, engine.Done, "配置文件: configs/config-example.yaml"},
+		{engine.StageStart, engine.Running, "正在启动存储服务 (类型: memory)..."},
+		{engine.StageConnect, engine.Running, ""},
+		{engine.StageConnect, engine.Done, "内存存储已初始化"},
+		{engine.StageStart, engine.Done, ""},
+		{engine.StageReady, engine.Done, "存储服务启动完成"},
+		{engine.StageStopping, engine.Running, "正在关闭存储服务..."},
+		{engine.StageCloseStore, engine.Done, "存储连接已关闭"},
+		{engine.StageStopping, engine.Done, ""},
+		{engine.StageStopped, engine.Done, "存储服务已关闭"},
+	}
+	if got := stagesOf(evs); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("event sequence\n got %v\nwant %v", got, want)
+	}
+	last := evs[len(evs)-1]
+	if !last.Final() || last.Err != nil {
+		t.Fatalf("last event %+v, want the clean final event", last)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Time.Before(evs[i-1].Time) {
+			t.Fatalf("event %d is older than event %d", i, i-1)
+		}
+	}
+	if err := eng.Shutdown(ctx); err != nil {
+		t.Fatalf("second Shutdown: %v", err)
+	}
+	if _, err := eng.Start(t.Context()); !errors.Is(err, engine.ErrStarted) {
+		t.Fatalf("Start after Shutdown: %v, want ErrStarted", err)
+	}
+}
+
+func TestStartTwice(t *testing.T) {
+	eng, err := engine.New(engine.Options{Backend: engine.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := collect(eng)
+	if _, err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(t.Context()); !errors.Is(err, engine.ErrStarted) {
+		t.Fatalf("second Start: %v, want ErrStarted", err)
+	}
+	if err := eng.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-events
+}
+
+func TestShutdownBeforeStart(t *testing.T) {
+	eng, err := engine.New(engine.Options{Backend: engine.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := collect(eng)
+	if err := eng.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := stagesOf(<-events)
+	want := []step{
+		{engine.StageStopping, engine.Running, "正在关闭存储服务..."},
+		{engine.StageStopping, engine.Done, ""},
+		{engine.StageStopped, engine.Done, "存储服务已关闭"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if _, err := eng.Start(t.Context()); !errors.Is(err, engine.ErrStarted) {
+		t.Fatalf("Start after Shutdown: %v", err)
+	}
+}
+
+func TestUnknownBackend(t *testing.T) {
+	_, err := engine.New(engine.Options{Backend: "redis"})
+	if err == nil || !strings.Contains(err.Error(), `"redis"`) {
+		t.Fatalf("New with an unknown backend: %v", err)
+	}
+}
+
+func TestPrinters(t *testing.T) {
+	var out, errOut strings.Builder
+	p := &engine.LogPrinter{Out: &out, Err: &errOut}
+	now := time.Now()
+	evs := []engine.Event{
+		{Time: now, Kind: engine.KindStage, Stage: engine.StageStart, Status: engine.Running, Text: "正在启动存储服务 (类型: mysql)..."},
+		{Time: now, Kind: engine.KindAttempt, Stage: engine.StageConnect, Detail: "第 1 次连接失败", Attempt: &engine.Attempt{N: 1}},
+		{Time: now, Kind: engine.KindLog, Level: engine.Warn, Detail: "未检测到容器运行时"},
+		{Time: now, Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
+		{Time: now.Add(time.Second), Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},
+		{Time: now.Add(3 * time.Second), Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 1 << 20, Size: 1 << 20, Layers: 2, LayersDone: 2}},
+		{Time: now, Kind: engine.KindStage, Stage: engine.StageConnect, Status: engine.Done, Text: "MySQL 存储已连接: localhost:3306/k3"},
+		{Time: now, Kind: engine.KindStage, Stage: engine.StageStopped, Status: engine.Failed, Err: errors.New("boom")},
+	}
+	for _, ev := range evs {
+		p.Print(ev)
+	}
+	if want := "正在启动存储服务 (类型: mysql)...\nMySQL 存储已连接: localhost:3306/k3\n"; out.String() != want {
+		t.Fatalf("stdout:\n%q\nwant\n%q", out.String(), want)
+	}
+	wantErr := "第 1 次连接失败\n警告: 未检测到容器运行时\n正在拉取镜像 mysql:8.0: 512.0 KB / 1.0 MB (50%), 0/2 层\n正在拉取镜像 mysql:8.0: 1.0 MB / 1.0 MB (100%), 2/2 层\n错误: boom\n"
+	if errOut.String() != wantErr {
+		t.Fatalf("stderr:\n%q\nwant\n%q", errOut.String(), wantErr)
+	}
+
+	var js strings.Builder
+	jp := engine.JSONPrinter{Out: &js}
+	for _, ev := range evs {
+		if err := jp.Print(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(js.String(), "\n"), "\n")
+	if len(lines) != len(evs) {
+		t.Fatalf("%d JSON lines for %d events", len(lines), len(evs))
+	}
+	for _, want := range []string{`"kind":"stage","stage":"start","status":"running","text":"正在启动存储服务 (类型: mysql)..."`, `"kind":"attempt"`, `"level":"warn"`, `"pull":{"image":"mysql:8.0"`, `"error":"boom"`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("JSON output lacks %s:\n%s", want, js.String())
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// Package enginetest helps end-to-end tests run the real k3-storage binary.
+package enginetest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds the k3-storage command once per test process and returns
+// the path of the executable, in a temporary directory.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	build.once.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "k3-storage-bin-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.path = filepath.Join(dir, "k3-storage")
+		// A plain build, as users run it: exit timings are the product's
+		// (a -race build sleeps a second at exit).
+		cmd := exec.Command("go", "build", "-o", build.path, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		tb.Fatal(build.err)
+	}
+	return build.path
+}
+
+// RemoveBinary deletes the binary built by Binary; call it from TestMain
+// after m.Run.
+func RemoveBinary() {
+	if build.path != "" {
+		os.RemoveAll(filepath.Dir(build.path))
+	}
+}
+
+// Process is a running k3-storage whose output is captured line by line.
+type Process struct {
+	Cmd    *exec.Cmd
+	tb     testing.TB
+	mu     sync.Mutex
+	stdout []string
+	stderr bytes.Buffer
+	lines  chan string
+	done   chan struct{}
+	err    error
+}
+
+// Start runs the binary with args in dir (the working directory) and extra
+// environment variables; it is killed at test cleanup if still running.
+func Start(tb testing.TB, dir string, env []string, args ...string) *Process {
+	tb.Helper()
+	cmd := exec.Command(Binary(tb), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Process{Cmd: cmd, tb: tb, lines: make(chan string, 1024), done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stdout = append(p.stdout, sc.Text())
+			p.mu.Unlock()
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	tb.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// WaitLine returns once a stdout line equal to want has been printed, and
+// fails the test if the process ends or ctx expires first.
+func (p *Process) WaitLine(ctx context.Context, want string) {
+	p.tb.Helper()
+	p.WaitFor(ctx, fmt.Sprintf("%q", want), func(line string) bool { return line == want })
+}
+
+// WaitFor returns the first stdout line, not yet consumed by an earlier
+// wait, for which match is true; it fails the test if the process ends or
+// ctx expires first.
+func (p *Process) WaitFor(ctx context.Context, what string, match func(line string) bool) string {
+	p.tb.Helper()
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				p.tb.Fatalf("k3-storage exited before printing %s\nstdout:\n%s\nstderr:\n%s", what, p.Stdout(), p.Stderr())
+			}
+			if match(line) {
+				return line
+			}
+		case <-ctx.Done():
+			p.tb.Fatalf("no line %s before %v\nstdout:\n%s\nstderr:\n%s", what, ctx.Err(), p.Stdout(), p.Stderr())
+		}
+	}
+}
+
+// Wait waits for the process to exit within d and returns its exit code.
+func (p *Process) Wait(d time.Duration) int {
+	p.tb.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		p.tb.Fatalf("k3-storage still running %v later\nstdout:\n%s\nstderr:\n%s", d, p.Stdout(), p.Stderr())
+	}
+	return p.Cmd.ProcessState.ExitCode()
+}
+
+// Stdout returns every line printed on stdout so far.
+func (p *Process) Stdout() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.stdout, "\n")
+}
+
+// StdoutLines returns the stdout lines printed so far.
+func (p *Process) StdoutLines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.stdout...)
+}
+
+// Stderr returns what was printed on stderr so far.
+func (p *Process) Stderr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}

@@ -1,0 +1,215 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Kind says which payload an Event carries.
+type Kind int
+
+// Event kinds.
+const (
+	// KindStage marks a lifecycle stage starting, finishing, failing or
+	// being skipped.
+	KindStage Kind = iota + 1
+	// KindPull carries image pull progress (Event.Pull).
+	KindPull
+	// KindAttempt reports one failed connect attempt (Event.Attempt).
+	KindAttempt
+	// KindLog is an informational line or a warning (Event.Level, Event.Detail).
+	KindLog
+)
+
+var kindNames = map[Kind]string{KindStage: "stage", KindPull: "pull", KindAttempt: "attempt", KindLog: "log"}
+
+// String returns "stage", "pull", "attempt" or "log".
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Stage is a step of the lifecycle, in the order they happen.
+type Stage int
+
+// Lifecycle stages. Container stages occur only when the engine provisions
+// a database container.
+const (
+	StageConfig          Stage = iota + 1 // the config file in use (reported by the caller)
+	StageStart                            // startup begins
+	StageRuntime                          // container runtime discovery
+	StageContainer                        // looking for an existing container
+	StageImage                            // checking the image is present
+	StagePull                             // pulling the image
+	StageCreate                           // creating the container
+	StageContainerStart                   // starting the container
+	StageConnect                          // connecting to the backend, with retries
+	StageReady                            // the store is ready
+	StageStopping                         // shutdown begins
+	StageCloseStore                       // closing the store's connections
+	StageRemoveContainer                  // stopping and removing our container
+	StageStopped                          // the lifecycle is over; the final event
+)
+
+var stageNames = map[Stage]string{
+	StageConfig: "config", StageStart: "start", StageRuntime: "runtime", StageContainer: "container",
+	StageImage: "image", StagePull: "pull", StageCreate: "create", StageContainerStart: "container-start",
+	StageConnect: "connect", StageReady: "ready", StageStopping: "stopping", StageCloseStore: "close-store",
+	StageRemoveContainer: "remove-container", StageStopped: "stopped",
+}
+
+// String returns the stage's stable identifier, as used in JSON output
+// (e.g. "connect", "remove-container").
+func (s Stage) String() string {
+	if n, ok := stageNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("Stage(%d)", int(s))
+}
+
+// Status is where a stage stands.
+type Status int
+
+// Stage statuses.
+const (
+	Running Status = iota + 1
+	Done
+	Failed
+	Skipped
+)
+
+var statusNames = map[Status]string{Running: "running", Done: "done", Failed: "failed", Skipped: "skipped"}
+
+// String returns "running", "done", "failed" or "skipped".
+func (s Status) String() string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Level grades a KindLog event.
+type Level int
+
+// Log levels.
+const (
+	Info Level = iota + 1
+	Warn
+)
+
+// String returns "info" or "warn".
+func (l Level) String() string {
+	switch l {
+	case Info:
+		return "info"
+	case Warn:
+		return "warn"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// Event is one thing the engine reports. Events are plain values: the
+// console turns them into view state, headless mode into log lines or JSON.
+type Event struct {
+	Time   time.Time
+	Kind   Kind
+	Stage  Stage  // the stage the event belongs to (all kinds)
+	Status Status // for KindStage
+	Level  Level  // for KindLog
+	// Text is a line of the original service's log (e.g. "存储服务启动完成"),
+	// which scripts match exactly; "" for events that have none.
+	Text string
+	// Detail is a human-readable line about progress, in the same language,
+	// that is not part of the original log; "" when there is none.
+	Detail  string
+	Pull    *Pull
+	Attempt *Attempt
+	// Err is the failure of this stage or attempt, with secrets redacted
+	// from its text; on the final event (StageStopped), the terminal error
+	// of the lifecycle, nil after a clean stop.
+	Err error
+}
+
+// Final reports whether this is the last event before the channel closes.
+func (ev Event) Final() bool { return ev.Kind == KindStage && ev.Stage == StageStopped }
+
+// Pull is image pull progress: one layer's state plus the aggregate.
+type Pull struct {
+	Image  string
+	Layer  string // layer ID; "" for an aggregate-only update
+	Status string // the daemon's status, e.g. "Downloading", "Pull complete"
+	// Current and Total are the layer's bytes; Total <= 0 means unknown.
+	Current, Total int64
+	// Done and Size are the bytes of all layers whose size is known so far.
+	Done, Size int64
+	// LayersDone of Layers are complete.
+	LayersDone, Layers int
+}
+
+// Attempt describes a failed connect attempt.
+type Attempt struct {
+	N       int           // 1 for the first attempt
+	Address string        // what was dialled, e.g. localhost:3306/k3
+	Elapsed time.Duration // since the first attempt began
+	Budget  time.Duration // total time allowed for connecting
+	// NextDelay is the wait before the next attempt; 0 when this was the
+	// last one.
+	NextDelay time.Duration
+}
+
+// MarshalJSON writes the event as one flat JSON object with stable field
+// names; errors become their (redacted) text.
+func (ev Event) MarshalJSON() ([]byte, error) {
+	type attempt struct {
+		N           int    `json:"n"`
+		Address     string `json:"address,omitempty"`
+		ElapsedMS   int64  `json:"elapsed_ms"`
+		BudgetMS    int64  `json:"budget_ms"`
+		NextDelayMS int64  `json:"next_delay_ms"`
+	}
+	type pull struct {
+		Image      string `json:"image,omitempty"`
+		Layer      string `json:"layer,omitempty"`
+		Status     string `json:"status,omitempty"`
+		Current    int64  `json:"current"`
+		Total      int64  `json:"total"`
+		Done       int64  `json:"done"`
+		Size       int64  `json:"size"`
+		LayersDone int    `json:"layers_done"`
+		Layers     int    `json:"layers"`
+	}
+	out := struct {
+		Time    time.Time `json:"time"`
+		Kind    string    `json:"kind"`
+		Stage   string    `json:"stage,omitempty"`
+		Status  string    `json:"status,omitempty"`
+		Level   string    `json:"level,omitempty"`
+		Text    string    `json:"text,omitempty"`
+		Detail  string    `json:"detail,omitempty"`
+		Pull    *pull     `json:"pull,omitempty"`
+		Attempt *attempt  `json:"attempt,omitempty"`
+		Error   string    `json:"error,omitempty"`
+	}{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.Text, Detail: ev.Detail}
+	if ev.Stage != 0 {
+		out.Stage = ev.Stage.String()
+	}
+	if ev.Status != 0 {
+		out.Status = ev.Status.String()
+	}
+	if ev.Level != 0 {
+		out.Level = ev.Level.String()
+	}
+	if ev.Err != nil {
+		out.Error = ev.Err.Error()
+	}
+	if p := ev.Pull; p != nil {
+		out.Pull = &pull{p.Image, p.Layer, p.Status, p.Current, p.Total, p.Done, p.Size, p.LayersDone, p.Layers}
+	}
+	if a := ev.Attempt; a != nil {
+		out.Attempt = &attempt{a.N, a.Address, a.Elapsed.Milliseconds(), a.Budget.Milliseconds(), a.NextDelay.Milliseconds()}
+	}
+	return json.Marshal(out)
+}

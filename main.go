@@ -1,0 +1,228 @@
+// Command k3-storage starts and holds the storage backend of k3 (memory,
+// MySQL or etcd), provisioning a local database container when the config
+// points at localhost. By default it shows a console; --headless prints the
+// original service's log lines for scripts.
+//
+// Exit codes: 0 clean stop, 1 startup or runtime failure, 2 usage or config
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/k3/k3-storage/configs"
+	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/tui"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// User-facing text of the command (the original service's language).
+const (
+	usageText = `k3-storage — k3 的存储服务：启动并持有存储后端 (memory / mysql / etcd)，
+配置指向 localhost 时自动拉起 MySQL/etcd 容器。
+
+用法:
+  k3-storage [--config PATH] [--headless [--output text|json]] [--readonly]
+
+配置文件查找顺序: --config PATH, $CONFIG_PATH, ./.config.yaml, ./configs/config-example.yaml, 内置示例。
+
+选项:
+`
+	exitCodesText = `
+退出码: 0 正常停止, 1 启动或运行失败, 2 用法或配置错误。
+`
+	msgNotTerminal = "标准输出不是终端，以 --headless 模式运行"
+	msgForceExit   = "再次收到信号，强制退出：清理未完成"
+	msgConfigError = "配置错误: "
+	msgUsageError  = "用法错误: "
+	// shutdownGrace bounds a clean shutdown before main gives up on it.
+	shutdownGrace = 60 * time.Second
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// flags are the parsed command line.
+type flags struct {
+	config   string
+	headless bool
+	output   string
+	readonly bool
+	version  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("k3-storage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "配置文件路径 (`PATH`)")
+	fs.BoolVar(&f.headless, "headless", false, "不启动控制台，按原服务格式输出日志 (供脚本使用)")
+	fs.StringVar(&f.output, "output", "text", "headless 输出格式: text (原服务日志行) 或 json (每行一个事件)")
+	fs.BoolVar(&f.readonly, "readonly", false, "控制台只读：禁用新建、编辑和删除")
+	fs.BoolVar(&f.version, "version", false, "显示版本并退出")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, exitCodesText)
+	}
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected argument %q (k3-storage takes only flags; see -h)", fs.Arg(0))
+	}
+	if f.output != "text" && f.output != "json" {
+		return f, fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	return f, nil
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, msgUsageError+err.Error())
+		return exitUsage
+	}
+	if f.version {
+		fmt.Fprintln(stdout, version())
+		return exitOK
+	}
+
+	src, err := configs.Find(f.config, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, msgConfigError+err.Error())
+		return exitUsage
+	}
+	cfg, err := configs.LoadSource(src)
+	if err != nil {
+		fmt.Fprintln(stderr, msgConfigError+indent(err.Error()))
+		return exitUsage
+	}
+	eng, err := engine.New(engineOptions(cfg, src))
+	if err != nil {
+		fmt.Fprintln(stderr, msgConfigError+err.Error())
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	defer stop()
+
+	if !f.headless && f.output == "text" {
+		if isTerminal(stdout) {
+			return tui.Run(ctx, eng, tui.Options{ConfigFile: src.String(), ReadOnly: f.readonly})
+		}
+		fmt.Fprintln(stderr, msgNotTerminal)
+	}
+	return headless(ctx, stop, eng, f.output, stdout, stderr)
+}
+
+// headless runs the engine without the console: it prints events, waits
+// for a signal once ready, then shuts down. A second signal during
+// shutdown exits at once.
+func headless(ctx context.Context, stop context.CancelFunc, eng *engine.Engine, output string, stdout, stderr io.Writer) int {
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		text := &engine.LogPrinter{Out: stdout, Err: stderr}
+		js := engine.JSONPrinter{Out: stdout}
+		for ev := range eng.Events() {
+			if output == "json" {
+				js.Print(ev)
+			} else {
+				text.Print(ev)
+			}
+		}
+	}()
+
+	_, err := eng.Start(ctx)
+	if err != nil {
+		<-printed
+		if errors.Is(err, engine.ErrStopped) {
+			return exitOK
+		}
+		return exitFailure
+	}
+	<-ctx.Done()
+	stop()
+
+	force := make(chan os.Signal, 1)
+	signal.Notify(force, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	defer signal.Stop(force)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- eng.Shutdown(sctx) }()
+	select {
+	case err = <-done:
+	case <-force:
+		fmt.Fprintln(stderr, msgForceExit)
+		return exitFailure
+	}
+	<-printed
+	if err != nil {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func engineOptions(cfg configs.Config, src configs.Source) engine.Options {
+	s := cfg.Storage
+	opts := engine.Options{Backend: s.Type, ConfigFile: src.String()}
+	opts.Memory.History = s.Memory.History
+	return opts
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// indent puts every line after the first of a multi-line error on its own
+// indented line, under the prefix.
+func indent(s string) string {
+	out := []byte{}
+	for i := 0; i < len(s); i++ {
+		out = append(out, s[i])
+		if s[i] == '\n' {
+			out = append(out, "  "...)
+		}
+	}
+	return string(out)
+}
+
+func version() string {
+	v, rev := "(devel)", ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = " " + s.Value[:12]
+			}
+		}
+	}
+	return fmt.Sprintf("k3-storage %s%s %s %s/%s", v, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
