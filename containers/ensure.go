@@ -114,6 +114,11 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 		case NoContainer:
 			h, retry, err := e.create(ctx)
 			if retry {
+				// Another process holds the name; the daemon may answer
+				// "not found" for it until that create completes.
+				if err := e.waitAppear(ctx); err != nil {
+					return Handle{}, err
+				}
 				continue
 			}
 			return h, err
@@ -187,6 +192,33 @@ func (e *ensurer) waitChange(parent context.Context, st State) error {
 		}
 		if now.ID != st.ID || now.Status != st.Status || now.Running {
 			return nil
+		}
+	}
+}
+
+// waitAppear polls until a container with the spec's name can be inspected,
+// bounded by the client's owner wait and ctx. It returns nil on timeout too:
+// the racing creator may have failed and removed its container.
+func (e *ensurer) waitAppear(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, e.c.ownerWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := e.c.Inspect(ctx, e.spec.Name)
+		switch {
+		case parent.Err() != nil:
+			return fmt.Errorf("wait for container %q: %w", e.spec.Name, parent.Err())
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			return err
+		case st.Exists():
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
 		}
 	}
 }
