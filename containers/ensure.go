@@ -55,7 +55,8 @@ const staleStopTimeout = 10 * time.Second
 //     missing, create and start the container: Created, Owned.
 //   - a container labelled by a live k3-storage process (another one, or this
 //     one), running: Reused, not Owned. Just created but not yet started:
-//     wait for it (see WithOwnerWait). Stopped: *OwnedElsewhereError.
+//     wait for it (see WithOwnerWait). Stopped: *OwnedElsewhereError, or,
+//     when this very process created it, removed and created anew.
 //   - an orphan (labelled, owner process gone) that runs and matches
 //     spec.Hash: Adopted, Owned. Stopped or built from another spec: removed
 //     and created anew.
@@ -132,8 +133,21 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 
 		case LiveOwner, RemoteOwner:
 			if st.Running {
-				e.emit(StepReuse, fmt.Sprintf("running container %s belongs to k3-storage process %d on host %s; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID, st.Owner.Host))
+				msg := fmt.Sprintf("running container %s belongs to k3-storage process %d on host %s; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID, st.Owner.Host)
+				if st.SpecHash != e.hash {
+					msg += "; it was created from another spec (image, env, ports or volume differ)"
+				}
+				e.emit(StepReuse, msg)
 				return e.handle(st.ID, Reused, st.Image), nil
+			}
+			if st.Owner == e.c.owner && !transient(st.Status) {
+				// This very process made it and it stopped (the database
+				// died): it is ours to replace.
+				e.emit(StepRemoveStale, fmt.Sprintf("container %s created by this process is %s; removing it", shortID(st.ID), st.Status))
+				if err := e.c.removeContainer(ctx, st.ID, staleStopTimeout); err != nil && !cerrdefs.IsConflict(err) {
+					return Handle{}, fmt.Errorf("remove stale container %q: %w", name, err)
+				}
+				continue
 			}
 			if !transient(st.Status) {
 				return Handle{}, &OwnedElsewhereError{Name: name, ID: st.ID, Owner: st.Owner, Status: st.Status}
@@ -264,7 +278,7 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 	}
 
 	e.emit(StepStart, "")
-	if err := e.c.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+	if err := e.start(ctx, resp.ID); err != nil {
 		e.cleanup(ctx, resp.ID, createID, createdVolume)
 		if perr := e.checkPorts(); perr != nil {
 			var pe *PortInUseError
@@ -277,6 +291,27 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 	}
 	e.emit(StepRunning, "")
 	return e.handle(resp.ID, Created, e.spec.Image), false, nil
+}
+
+// startAttempts bounds the retries of a start that failed while the host
+// ports are free again: another process's port probe (see checkPorts) can
+// hold a port for an instant just as the daemon binds it.
+const startAttempts = 3
+
+func (e *ensurer) start(ctx context.Context, id string) error {
+	for attempt := 1; ; attempt++ {
+		err := e.c.api.ContainerStart(ctx, id, container.StartOptions{})
+		if err == nil || attempt == startAttempts || e.checkPorts() != nil {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 func (e *ensurer) nameTaken(ctx context.Context) bool {
@@ -422,7 +457,7 @@ func (e *ensurer) cleanup(ctx context.Context, id, createID string, createdVolum
 // stopTimeout) and removes it with its anonymous volumes. A container that
 // is already gone is not an error.
 func (c *Client) removeContainer(ctx context.Context, id string, stopTimeout time.Duration) error {
-	secs := int(math.Ceil(stopTimeout.Seconds()))
+	secs := max(0, int(math.Ceil(stopTimeout.Seconds())))
 	stopErr := c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs})
 	if cerrdefs.IsNotFound(stopErr) {
 		return nil
@@ -438,8 +473,10 @@ func (c *Client) removeContainer(ctx context.Context, id string, stopTimeout tim
 }
 
 // Remove stops and removes the container of h, waiting up to stopTimeout
-// (rounded up to whole seconds) for the database to shut down cleanly
-// before it is killed, and removes its volume too when purgeVolume is set.
+// (rounded up to whole seconds; 0 or less kills at once) for the database to
+// shut down cleanly before it is killed, and removes its volume too when
+// purgeVolume is set. It is bounded by ctx: give it a deadline longer than
+// stopTimeout, or the stop is cut short.
 // It refuses, with an error wrapping ErrNotOwned and touching nothing, when
 // h is not Owned or the container or volume carries no k3-storage labels.
 // A container or volume that is already gone is not an error.

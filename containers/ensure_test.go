@@ -229,7 +229,7 @@ func TestEtcdLifecycle(t *testing.T) {
 	checkContainer(t, h, spec)
 
 	ctx := ensureCtx(t)
-	containertest.WaitEtcd(t, ctx, etcdEndpoint(port))
+	containertest.WaitEtcd(ctx, t, etcdEndpoint(port))
 	if err := containertest.EtcdPut(ctx, etcdEndpoint(port), "/k3/persist", "kept"); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestEtcdLifecycle(t *testing.T) {
 		t.Fatalf("second Ensure %+v, want a new Created container", h2)
 	}
 	wantSteps(t, r2, presentCreate...) // image present, volume kept
-	containertest.WaitEtcd(t, ctx, etcdEndpoint(port))
+	containertest.WaitEtcd(ctx, t, etcdEndpoint(port))
 	if v, ok, err := containertest.EtcdGet(ctx, etcdEndpoint(port), "/k3/persist"); err != nil || !ok || v != "kept" {
 		t.Errorf("after re-creation /k3/persist = %q, %v, %v; want the value kept in the volume", v, ok, err)
 	}
@@ -272,12 +272,12 @@ func TestMariaDBLifecycle(t *testing.T) {
 	ctx := ensureCtx(t)
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	root := containertest.WaitMySQL(t, wctx, addr, "root", password, "")
+	root := containertest.WaitMySQL(wctx, t, addr, "root", password, "")
 	var dbs string
 	if err := root.QueryRowContext(ctx, "SELECT GROUP_CONCAT(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'k3db'").Scan(&dbs); err != nil || dbs != "k3db" {
 		t.Errorf("database k3db: %q, %v", dbs, err)
 	}
-	user := containertest.WaitMySQL(t, wctx, addr, "k3", password, "k3db")
+	user := containertest.WaitMySQL(wctx, t, addr, "k3", password, "k3db")
 	if _, err := user.ExecContext(ctx, "CREATE TABLE kv (k VARBINARY(64) PRIMARY KEY, v BLOB)"); err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestMariaDBLifecycle(t *testing.T) {
 
 	h2, r2 := ensure(t, c, spec)
 	wantSteps(t, r2, presentCreate...)
-	user2 := containertest.WaitMySQL(t, wctx, addr, "k3", password, "k3db")
+	user2 := containertest.WaitMySQL(wctx, t, addr, "k3", password, "k3db")
 	var v string
 	if err := user2.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 'persist'").Scan(&v); err != nil || v != "kept" {
 		t.Errorf("after re-creation: %q, %v; want the row kept in the volume", v, err)
@@ -539,6 +539,27 @@ func TestOwnership(t *testing.T) {
 			t.Errorf("steps %v: no StepRemoveStale", r2.steps())
 		}
 		containertest.ContainerGone(t, h1.ID)
+		checkContainer(t, h2, spec)
+	})
+
+	t.Run("own stopped container is recreated", func(t *testing.T) {
+		name := containertest.UniqueName(t, "own")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, c, spec)
+		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Created || !h2.Owned || h2.ID == h1.ID {
+			t.Fatalf("%+v, want a new Created container", h2)
+		}
+		wantSteps(t, r2, append([]containers.Step{containers.StepInspect, containers.StepRemoveStale}, presentCreate...)...)
+		containertest.ContainerGone(t, h1.ID)
+		// The first handle's container is gone: removing it is not an error,
+		// and does not touch the new container.
+		if err := c.Remove(ensureCtx(t), h1, time.Second, false); err != nil {
+			t.Errorf("Remove of a vanished container: %v", err)
+		}
 		checkContainer(t, h2, spec)
 	})
 

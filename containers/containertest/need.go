@@ -5,6 +5,14 @@
 // (so pulling them is a real pull with real layer progress), unique names
 // with cleanup, and readiness probes for the databases inside.
 //
+// Prerequisites (what CI must provide): a Docker Engine reachable through
+// DOCKER_HOST or /var/run/docker.sock that allows insecure registries on
+// 127.0.0.0/8 (the default), and the Debian packages docker-registry,
+// etcd-server, mariadb-server (mariadb-server-core is enough) and
+// busybox-static, plus ldd (libc-bin) and sleep (coreutils), which every
+// Debian system has. No service needs starting: each test starts its own
+// registry.
+//
 // Every helper takes a testing.TB, calls tb.Helper, and registers its own
 // cleanup. When something the tests need is missing (no engine answers, a
 // Debian binary is not installed) the test is skipped with the reason, or

@@ -22,7 +22,7 @@ const pollInterval = 100 * time.Millisecond
 // can log in with password and SELECT 1 answers, and returns the pool,
 // closed at cleanup. It fails the test with the last error when ctx ends
 // first. database may be "".
-func WaitMySQL(tb testing.TB, ctx context.Context, addr, user, password, database string) *sql.DB {
+func WaitMySQL(ctx context.Context, tb testing.TB, addr, user, password, database string) *sql.DB {
 	tb.Helper()
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, "tcp", addr, database
@@ -50,7 +50,7 @@ func (quietLogger) Print(...any) {}
 
 // WaitEtcd polls etcd's /health on endpoint (http://host:port) until it
 // reports healthy, and fails the test with the last error when ctx ends first.
-func WaitEtcd(tb testing.TB, ctx context.Context, endpoint string) {
+func WaitEtcd(ctx context.Context, tb testing.TB, endpoint string) {
 	tb.Helper()
 	err := poll(ctx, func(ctx context.Context) error {
 		var h struct {

@@ -30,9 +30,11 @@ type Registry struct {
 }
 
 // StartRegistry starts a registry for tb. It skips (or fails under
-// K3_TEST_REQUIRE=all) when docker-registry is not installed.
+// K3_TEST_REQUIRE=all) when no Docker Engine answers or docker-registry is
+// not installed.
 func StartRegistry(tb testing.TB) *Registry {
 	tb.Helper()
+	Docker(tb) // a registry is of no use without an engine to pull from it
 	bin, err := exec.LookPath(RegistryBinary)
 	Need(tb, "docker-registry (Debian package docker-registry)", err)
 	dir := tb.TempDir()
