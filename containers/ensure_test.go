@@ -17,6 +17,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/go-connections/nat"
 	"github.com/go-sql-driver/mysql"
 
@@ -122,7 +123,7 @@ func checkFreshPull(t *testing.T, r *recorder, layers int) {
 
 // checkContainer asserts, through the engine's API, that h's container runs
 // spec as we create it: loopback-only ports, our labels, the volume.
-func checkContainer(t *testing.T, h containers.Handle, spec containers.Spec) container.InspectResponse {
+func checkContainer(t *testing.T, h containers.Handle, spec containers.Spec) {
 	t.Helper()
 	insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h.ID)
 	if err != nil {
@@ -177,7 +178,6 @@ func checkContainer(t *testing.T, h containers.Handle, spec containers.Spec) con
 	if want := []string{"volume:" + spec.Volume + ":" + spec.MountPath}; !slices.Equal(vols, want) {
 		t.Errorf("mounts %v, want %v", vols, want)
 	}
-	return insp
 }
 
 func ensure(t *testing.T, c *containers.Client, spec containers.Spec) (containers.Handle, *recorder) {
@@ -210,6 +210,8 @@ var presentCreate = []containers.Step{
 	containers.StepInspect, containers.StepImageCheck, containers.StepImagePresent,
 	containers.StepCreate, containers.StepStart, containers.StepRunning,
 }
+
+func shortID(id string) string { return id[:min(12, len(id))] }
 
 func etcdEndpoint(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
 
@@ -339,12 +341,43 @@ func TestReuseRunningContainerNotOurs(t *testing.T) {
 	if !errors.Is(err, containers.ErrNotOwned) {
 		t.Errorf("Remove of a reused container: %v, want ErrNotOwned", err)
 	}
+	// Even a handle claiming ownership cannot remove a container without
+	// our labels.
+	forged := h
+	forged.Owned, forged.Volume = true, spec.Volume
+	if err := c.Remove(ensureCtx(t), forged, time.Second, true); !errors.Is(err, containers.ErrNotOwned) {
+		t.Errorf("Remove of an unlabelled container with a forged handle: %v, want ErrNotOwned", err)
+	}
 	after, err := cli.ContainerInspect(t.Context(), id)
 	if err != nil || !after.State.Running || after.State.StartedAt != before.State.StartedAt {
 		t.Errorf("user's container after Ensure and Remove: %v, %+v; want it running untouched", err, after.State)
 	}
 	if !containertest.VolumeExists(t, spec.Volume) {
 		t.Errorf("the user's volume %s is gone", spec.Volume)
+	}
+}
+
+func TestPurgeOnlyOurVolume(t *testing.T) {
+	ref := containertest.EtcdImage(t)
+	c := containertest.Client(t)
+	cli := containertest.Docker(t)
+	name := containertest.UniqueName(t, "uservol")
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+	if _, err := cli.VolumeCreate(t.Context(), volume.CreateOptions{Name: spec.Volume}); err != nil {
+		t.Fatal(err)
+	}
+	h, r := ensure(t, c, spec)
+	if r.has(containers.StepVolume) || h.Outcome != containers.Created {
+		t.Errorf("steps %v, handle %+v: want the user's volume mounted as it is", r.steps(), h)
+	}
+	checkContainer(t, h, spec)
+	err := c.Remove(ensureCtx(t), h, 5*time.Second, true)
+	if !errors.Is(err, containers.ErrNotOwned) || !strings.Contains(err.Error(), spec.Volume) {
+		t.Errorf("purging the user's volume: %v, want ErrNotOwned naming it", err)
+	}
+	containertest.ContainerGone(t, h.ID) // our container goes all the same
+	if !containertest.VolumeExists(t, spec.Volume) {
+		t.Errorf("the user's volume %s was removed", spec.Volume)
 	}
 }
 
@@ -472,6 +505,31 @@ func TestOwnership(t *testing.T) {
 		}
 		wantSteps(t, r3, containers.StepInspect, containers.StepAdopt)
 		remove(t, c, h3, false)
+	})
+
+	t.Run("kill and restart cycles leak nothing", func(t *testing.T) {
+		name := containertest.UniqueName(t, "cycles")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		var first string
+		for i := range 5 {
+			owner, kill := startOwner(t)
+			h, _ := ensure(t, containertest.Client(t, containers.WithOwner(owner)), spec)
+			want := containers.Adopted
+			if i == 0 {
+				want, first = containers.Created, h.ID
+			}
+			if h.Outcome != want || !h.Owned || h.ID != first {
+				t.Fatalf("cycle %d: %+v, want %v of %s", i, h, want, shortID(first))
+			}
+			kill() // SIGKILL: no cleanup
+		}
+		h, _ := ensure(t, c, spec)
+		remove(t, c, h, false)
+		list, err := containertest.Docker(t).ContainerList(t.Context(), container.ListOptions{All: true,
+			Filters: filters.NewArgs(filters.Arg("label", containers.LabelManagedBy), filters.Arg("name", name))})
+		if err != nil || len(list) != 0 {
+			t.Errorf("containers left after the cycles: %d (%v)", len(list), err)
+		}
 	})
 
 	t.Run("pid reused by another process is not the owner", func(t *testing.T) {
