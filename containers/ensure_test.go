@@ -702,11 +702,11 @@ func TestPullFailures(t *testing.T) {
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		r := &recorder{}
 		begin := time.Now()
-		h, err := c.Ensure(ensureCtx(t), spec, r.report)
+		h, pullErr := c.Ensure(ensureCtx(t), spec, r.report)
 		took := time.Since(begin)
 		var pe *containers.PullError
-		if !errors.As(err, &pe) || pe.Image != ref || !strings.Contains(err.Error(), ref) {
-			t.Fatalf("Ensure = %+v, %v; want *PullError for %s", h, err, ref)
+		if !errors.As(pullErr, &pe) || pe.Image != ref || !strings.Contains(pullErr.Error(), ref) {
+			t.Fatalf("Ensure = %+v, %v; want *PullError for %s", h, pullErr, ref)
 		}
 		if took > 10*time.Second {
 			t.Errorf("failing took %v, want seconds", took)
@@ -721,7 +721,7 @@ func TestPullFailures(t *testing.T) {
 		if containertest.VolumeExists(t, spec.Volume) {
 			t.Errorf("volume %s created despite the failed pull", spec.Volume)
 		}
-		t.Logf("failed in %v: %v", took, err)
+		t.Logf("failed in %v: %v", took, pullErr)
 	}
 	t.Run("unreachable registry", func(t *testing.T) {
 		check(t, "127.0.0.1:"+strconv.Itoa(containertest.FreePort(t))+"/k3test/etcd:none", false)
