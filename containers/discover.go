@@ -1,0 +1,237 @@
+package containers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Env is what Discover looks at: the process environment and the places
+// sockets live. EnvFromOS fills it from this process; tests build their own.
+type Env struct {
+	DockerHost    string // $DOCKER_HOST
+	DockerContext string // $DOCKER_CONTEXT
+	Home          string // home directory (~/.docker, ~/.colima)
+	XDGRuntimeDir string // $XDG_RUNTIME_DIR (rootless Docker, Podman)
+	// Root prefixes the absolute system paths (/var/run/docker.sock,
+	// /run/podman/podman.sock, /run/containerd/containerd.sock,
+	// /var/run/crio/crio.sock). "" in production; a temp dir in tests.
+	Root string
+}
+
+// EnvFromOS reads Env from this process's environment.
+func EnvFromOS() Env {
+	home, _ := os.UserHomeDir()
+	return Env{
+		DockerHost:    os.Getenv("DOCKER_HOST"),
+		DockerContext: os.Getenv("DOCKER_CONTEXT"),
+		Home:          home,
+		XDGRuntimeDir: os.Getenv("XDG_RUNTIME_DIR"),
+	}
+}
+
+// CandidateStatus is the verdict on one runtime candidate.
+type CandidateStatus int
+
+const (
+	Usable      CandidateStatus = iota + 1 // answered a ping as a Docker Engine API
+	Absent                                 // no socket or endpoint there
+	Unreachable                            // present, but the ping failed (see Err)
+	NoDockerAPI                            // a runtime without a Docker-compatible API (containerd, CRI-O)
+)
+
+func (s CandidateStatus) String() string {
+	switch s {
+	case Usable:
+		return "usable"
+	case Absent:
+		return "absent"
+	case Unreachable:
+		return "unreachable"
+	case NoDockerAPI:
+		return "no Docker API"
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// Candidate is one place Discover looked for a runtime.
+type Candidate struct {
+	// Source says where the address came from: "DOCKER_HOST",
+	// "docker context <name>", "default socket", "rootless",
+	// "docker desktop", "podman", "colima", "containerd" or "cri-o".
+	Source     string
+	Address    string // unix:///path or tcp://host:port
+	Status     CandidateStatus
+	Err        error  // why it is not usable (nil when Usable or Absent)
+	APIVersion string // the negotiated API version when Usable
+}
+
+// String renders the candidate for a log line.
+func (c Candidate) String() string {
+	s := fmt.Sprintf("%s %s: %s", c.Source, c.Address, c.Status)
+	if c.APIVersion != "" {
+		s += " (API " + c.APIVersion + ")"
+	}
+	if c.Err != nil {
+		s += " (" + c.Err.Error() + ")"
+	}
+	return s
+}
+
+// Discover looks for a container runtime with a Docker-compatible API, in
+// this order: $DOCKER_HOST; the Docker CLI's current context ($DOCKER_CONTEXT,
+// else currentContext in ~/.docker/config.json; "default" means the default
+// socket); /var/run/docker.sock; $XDG_RUNTIME_DIR/docker.sock;
+// ~/.docker/run/docker.sock; ~/.docker/desktop/docker.sock;
+// $XDG_RUNTIME_DIR/podman/podman.sock; /run/podman/podman.sock;
+// ~/.colima/default/docker.sock. Each candidate that exists is verified with
+// a ping (PingTimeout); the first that answers is returned as a Client built
+// with opts. Identical addresses are tried once. When nothing answers, the
+// containerd and CRI-O sockets are looked at too, to be reported as present
+// but without a Docker API, and the error is a *NoRuntimeError (matching
+// ErrNoRuntime) listing everything tried.
+//
+// report, if not nil, is called with each candidate once its verdict is
+// known, in order. The returned slice holds the same candidates.
+func Discover(ctx context.Context, env Env, report func(Candidate), opts ...Option) (*Client, []Candidate, error) {
+	var tried []Candidate
+	seen := map[string]bool{}
+	add := func(c Candidate) {
+		tried = append(tried, c)
+		if report != nil {
+			report(c)
+		}
+	}
+	for _, c := range dockerCandidates(env) {
+		if c.Status == 0 && seen[c.Address] {
+			continue
+		}
+		if c.Status != 0 { // decided while listing (unreadable context)
+			add(c)
+			continue
+		}
+		seen[c.Address] = true
+		if path, ok := strings.CutPrefix(c.Address, "unix://"); ok {
+			if st, err := os.Stat(path); err != nil {
+				c.Status = Absent
+				if !errors.Is(err, fs.ErrNotExist) {
+					c.Status, c.Err = Unreachable, err
+				}
+				add(c)
+				continue
+			} else if st.Mode()&fs.ModeSocket == 0 {
+				c.Status, c.Err = Unreachable, fmt.Errorf("%s is not a socket", path)
+				add(c)
+				continue
+			}
+		}
+		cli, err := NewClient(ctx, c.Address, opts...)
+		if err != nil {
+			c.Status, c.Err = Unreachable, err
+			if errors.Is(err, errNoDockerAPI) {
+				c.Status = NoDockerAPI
+			}
+			add(c)
+			if ctx.Err() != nil {
+				return nil, tried, fmt.Errorf("discover container runtime: %w", ctx.Err())
+			}
+			continue
+		}
+		c.Status, c.APIVersion = Usable, cli.APIVersion()
+		add(c)
+		return cli, tried, nil
+	}
+	for _, c := range []Candidate{
+		{Source: "containerd", Address: "unix://" + filepath.Join(env.Root, "/run/containerd/containerd.sock")},
+		{Source: "cri-o", Address: "unix://" + filepath.Join(env.Root, "/var/run/crio/crio.sock")},
+	} {
+		c.Status = Absent
+		if _, err := os.Stat(strings.TrimPrefix(c.Address, "unix://")); err == nil {
+			c.Status, c.Err = NoDockerAPI, fmt.Errorf("%s speaks CRI/gRPC, not the Docker Engine API", c.Source)
+		}
+		add(c)
+	}
+	return nil, tried, &NoRuntimeError{Tried: tried}
+}
+
+// dockerCandidates lists the Docker-API candidates in discovery order. A
+// candidate with a non-zero Status was already judged (a broken context).
+func dockerCandidates(env Env) []Candidate {
+	var out []Candidate
+	sock := func(source, path string) {
+		out = append(out, Candidate{Source: source, Address: "unix://" + path})
+	}
+	if env.DockerHost != "" {
+		out = append(out, Candidate{Source: "DOCKER_HOST", Address: env.DockerHost})
+	}
+	if c, ok := contextCandidate(env); ok {
+		out = append(out, c)
+	}
+	sock("default socket", filepath.Join(env.Root, "/var/run/docker.sock"))
+	if env.XDGRuntimeDir != "" {
+		sock("rootless", filepath.Join(env.XDGRuntimeDir, "docker.sock"))
+	}
+	if env.Home != "" {
+		sock("docker desktop", filepath.Join(env.Home, ".docker/run/docker.sock"))
+		sock("docker desktop", filepath.Join(env.Home, ".docker/desktop/docker.sock"))
+	}
+	if env.XDGRuntimeDir != "" {
+		sock("podman", filepath.Join(env.XDGRuntimeDir, "podman/podman.sock"))
+	}
+	sock("podman", filepath.Join(env.Root, "/run/podman/podman.sock"))
+	if env.Home != "" {
+		sock("colima", filepath.Join(env.Home, ".colima/default/docker.sock"))
+	}
+	return out
+}
+
+// contextCandidate resolves the Docker CLI's current context. ok is false
+// when no context other than "default" is selected.
+func contextCandidate(env Env) (Candidate, bool) {
+	name := env.DockerContext
+	if name == "" && env.Home != "" {
+		data, err := os.ReadFile(filepath.Join(env.Home, ".docker/config.json"))
+		if err == nil {
+			var cfg struct {
+				CurrentContext string `json:"currentContext"`
+			}
+			if err := json.Unmarshal(data, &cfg); err != nil {
+				return Candidate{Source: "docker context", Address: filepath.Join(env.Home, ".docker/config.json"),
+					Status: Unreachable, Err: fmt.Errorf("read docker CLI config: %w", err)}, true
+			}
+			name = cfg.CurrentContext
+		}
+	}
+	if name == "" || name == "default" {
+		return Candidate{}, false
+	}
+	c := Candidate{Source: "docker context " + name}
+	sum := sha256.Sum256([]byte(name))
+	meta := filepath.Join(env.Home, ".docker/contexts/meta", hex.EncodeToString(sum[:]), "meta.json")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		c.Address, c.Status, c.Err = meta, Absent, fmt.Errorf("context %q: %w", name, err)
+		return c, true
+	}
+	var m struct {
+		Endpoints map[string]struct {
+			Host string `json:"Host"`
+		} `json:"Endpoints"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil || m.Endpoints["docker"].Host == "" {
+		if err == nil {
+			err = errors.New("no docker endpoint host")
+		}
+		c.Address, c.Status, c.Err = meta, Unreachable, fmt.Errorf("context %q: %w", name, err)
+		return c, true
+	}
+	c.Address = m.Endpoints["docker"].Host
+	return c, true
+}

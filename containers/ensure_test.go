@@ -1,0 +1,879 @@
+package containers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/go-connections/nat"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/containers/containertest"
+)
+
+// recorder collects Progress reports; safe for concurrent Ensure calls.
+type recorder struct {
+	mu sync.Mutex
+	ps []containers.Progress
+}
+
+func (r *recorder) report(p containers.Progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ps = append(r.ps, p)
+}
+
+func (r *recorder) all() []containers.Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ps)
+}
+
+// steps lists the steps reported, consecutive repeats folded.
+func (r *recorder) steps() []containers.Step {
+	var out []containers.Step
+	for _, p := range r.all() {
+		if len(out) == 0 || out[len(out)-1] != p.Step {
+			out = append(out, p.Step)
+		}
+	}
+	return out
+}
+
+func (r *recorder) has(s containers.Step) bool { return slices.Contains(r.steps(), s) }
+
+func wantSteps(t *testing.T, r *recorder, want ...containers.Step) {
+	t.Helper()
+	if got := r.steps(); !slices.Equal(got, want) {
+		t.Errorf("steps = %v, want %v", got, want)
+	}
+}
+
+func ensureCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// checkFreshPull asserts a real pull of an image with `layers` layers: every
+// layer announced and completed, real byte progress, a monotone aggregate,
+// and one final StepPullComplete with everything done.
+func checkFreshPull(t *testing.T, r *recorder, layers int) {
+	t.Helper()
+	ps := r.all()
+	seen, complete := map[string]bool{}, map[string]bool{}
+	var prev containers.PullTotals
+	downloading, final := 0, -1
+	for i, p := range ps {
+		switch p.Step {
+		case containers.StepPull:
+			if final >= 0 {
+				t.Errorf("pull report after StepPullComplete: %v", p)
+			}
+			seen[p.Layer] = true
+			if p.Status == "Pull complete" {
+				complete[p.Layer] = true
+			}
+			if p.Status == "Downloading" {
+				downloading++
+				if p.Total <= 0 || p.Current <= 0 || p.Current > p.Total {
+					t.Errorf("Downloading %d/%d", p.Current, p.Total)
+				}
+			}
+			a := p.Aggregate
+			if a.Current < prev.Current || a.LayersDone < prev.LayersDone {
+				t.Errorf("aggregate went back: %+v after %+v", a, prev)
+			}
+			prev = a
+		case containers.StepPullComplete:
+			if final >= 0 {
+				t.Errorf("two StepPullComplete")
+			}
+			final = i
+		}
+	}
+	if len(seen) != layers || len(complete) != layers {
+		t.Errorf("layers announced %d, completed %d; want %d", len(seen), len(complete), layers)
+	}
+	if downloading == 0 {
+		t.Errorf("no Downloading progress at all: not a real download")
+	}
+	if final < 0 {
+		t.Fatalf("no StepPullComplete")
+	}
+	a := ps[final].Aggregate
+	if a.Layers != layers || a.LayersDone != layers || a.Unknown != 0 || a.Total < 1<<20 || a.Current != a.Total {
+		t.Errorf("final aggregate %+v: want %d of %d layers and all of at least 1 MiB", a, layers, layers)
+	}
+}
+
+// checkContainer asserts, through the engine's API, that h's container runs
+// spec as we create it: loopback-only ports, our labels, the volume.
+func checkContainer(t *testing.T, h containers.Handle, spec containers.Spec) {
+	t.Helper()
+	insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h.ID)
+	if err != nil {
+		t.Fatalf("inspect %s: %v", h.Name, err)
+	}
+	if insp.Name != "/"+spec.Name || insp.Config.Image != spec.Image || !insp.State.Running {
+		t.Errorf("container %s image %s running %v; want %s running %s", insp.Name, insp.Config.Image, insp.State.Running, spec.Name, spec.Image)
+	}
+	if insp.HostConfig.RestartPolicy.Name != container.RestartPolicyDisabled {
+		t.Errorf("restart policy %q, want none", insp.HostConfig.RestartPolicy.Name)
+	}
+	if len(insp.HostConfig.PortBindings) != len(spec.Ports) {
+		t.Errorf("port bindings %v; want exactly %v", insp.HostConfig.PortBindings, spec.Ports)
+	}
+	// NetworkSettings.Ports also lists the image's exposed ports, unbound.
+	for port, bindings := range insp.NetworkSettings.Ports {
+		for _, b := range bindings {
+			if b.HostIP != "127.0.0.1" {
+				t.Errorf("port %s published on %s:%s, beyond loopback", port, b.HostIP, b.HostPort)
+			}
+		}
+	}
+	for _, p := range spec.Ports {
+		key := nat.Port(fmt.Sprintf("%d/tcp", p.ContainerPort))
+		for what, bindings := range map[string][]nat.PortBinding{
+			"configured": insp.HostConfig.PortBindings[key],
+			"published":  insp.NetworkSettings.Ports[key],
+		} {
+			if len(bindings) != 1 || bindings[0].HostIP != "127.0.0.1" || bindings[0].HostPort != strconv.Itoa(p.HostPort) {
+				t.Errorf("%s bindings of %s = %v; want only 127.0.0.1:%d", what, key, bindings, p.HostPort)
+			}
+		}
+	}
+	self := containers.CurrentOwner()
+	wantLabels := map[string]string{
+		containers.LabelManagedBy:  containers.ManagedBy,
+		containers.LabelOwnerPID:   strconv.Itoa(os.Getpid()),
+		containers.LabelOwnerHost:  self.Host,
+		containers.LabelOwnerStart: strconv.FormatUint(self.StartTime, 10),
+		containers.LabelSpecHash:   spec.Hash(),
+		containers.LabelBackend:    spec.Backend,
+	}
+	for k, v := range wantLabels {
+		if got := insp.Config.Labels[k]; got != v {
+			t.Errorf("label %s = %q, want %q", k, got, v)
+		}
+	}
+	var vols []string
+	for _, m := range insp.Mounts {
+		vols = append(vols, string(m.Type)+":"+m.Name+":"+m.Destination)
+	}
+	if want := []string{"volume:" + spec.Volume + ":" + spec.MountPath}; !slices.Equal(vols, want) {
+		t.Errorf("mounts %v, want %v", vols, want)
+	}
+}
+
+func ensure(t *testing.T, c *containers.Client, spec containers.Spec) (containers.Handle, *recorder) {
+	t.Helper()
+	r := &recorder{}
+	h, err := c.Ensure(ensureCtx(t), spec, r.report)
+	if err != nil {
+		t.Fatalf("Ensure %s: %v\nprogress: %v\nlogs: %s", spec.Name, err, r.steps(), containertest.Logs(t, spec.Name))
+	}
+	return h, r
+}
+
+func remove(t *testing.T, c *containers.Client, h containers.Handle, purge bool) {
+	t.Helper()
+	if err := c.Remove(ensureCtx(t), h, 10*time.Second, purge); err != nil {
+		t.Fatalf("Remove %s: %v", h.Name, err)
+	}
+	containertest.ContainerGone(t, h.ID)
+	if got := containertest.VolumeExists(t, h.Volume); got == purge {
+		t.Errorf("after Remove(purge=%v) volume %s exists = %v", purge, h.Volume, got)
+	}
+}
+
+var freshCreate = []containers.Step{
+	containers.StepInspect, containers.StepImageCheck, containers.StepPull, containers.StepPullComplete,
+	containers.StepVolume, containers.StepCreate, containers.StepStart, containers.StepRunning,
+}
+
+var presentCreate = []containers.Step{
+	containers.StepInspect, containers.StepImageCheck, containers.StepImagePresent,
+	containers.StepCreate, containers.StepStart, containers.StepRunning,
+}
+
+func shortID(id string) string { return id[:min(12, len(id))] }
+
+func etcdEndpoint(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+
+func TestEtcdLifecycle(t *testing.T) {
+	ref := containertest.EtcdImage(t)
+	c := containertest.Client(t)
+	name := containertest.UniqueName(t, "etcd")
+	port := containertest.FreePort(t)
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+
+	h, r := ensure(t, c, spec)
+	if h.Outcome != containers.Created || !h.Owned || h.Name != name || h.Volume != name+"-data" || h.Image != ref {
+		t.Fatalf("handle %+v: want Created, Owned, volume %s-data", h, name)
+	}
+	wantSteps(t, r, freshCreate...)
+	checkFreshPull(t, r, 2)
+	checkContainer(t, h, spec)
+
+	ctx := ensureCtx(t)
+	containertest.WaitEtcd(ctx, t, etcdEndpoint(port))
+	if err := containertest.EtcdPut(ctx, etcdEndpoint(port), "/k3/persist", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	// A 1.5 MiB value, the Store contract's limit, fits etcd's request limit.
+	if err := containertest.EtcdPut(ctx, etcdEndpoint(port), "/k3/big", strings.Repeat("v", 1536*1024)); err != nil {
+		t.Errorf("put of a 1.5 MiB value: %v", err)
+	}
+
+	remove(t, c, h, false)
+
+	h2, r2 := ensure(t, c, spec)
+	if h2.Outcome != containers.Created || !h2.Owned || h2.ID == h.ID {
+		t.Fatalf("second Ensure %+v, want a new Created container", h2)
+	}
+	wantSteps(t, r2, presentCreate...) // image present, volume kept
+	containertest.WaitEtcd(ctx, t, etcdEndpoint(port))
+	if v, ok, err := containertest.EtcdGet(ctx, etcdEndpoint(port), "/k3/persist"); err != nil || !ok || v != "kept" {
+		t.Errorf("after re-creation /k3/persist = %q, %v, %v; want the value kept in the volume", v, ok, err)
+	}
+	remove(t, c, h2, true)
+}
+
+func TestMariaDBLifecycle(t *testing.T) {
+	ref := containertest.MariaDBImage(t)
+	c := containertest.Client(t)
+	name := containertest.UniqueName(t, "mysql")
+	port := containertest.FreePort(t)
+	const password = `pa'ss\"w0rd`
+	spec := containers.MySQLSpec(containers.MySQLParams{Name: name, Image: ref, Port: port, User: "k3", Password: password, Database: "k3db"})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+
+	h, r := ensure(t, c, spec)
+	if h.Outcome != containers.Created || !h.Owned {
+		t.Fatalf("handle %+v", h)
+	}
+	wantSteps(t, r, freshCreate...)
+	checkFreshPull(t, r, 4)
+	checkContainer(t, h, spec)
+
+	ctx := ensureCtx(t)
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	root := containertest.WaitMySQL(wctx, t, addr, "root", password, "")
+	var dbs string
+	if err := root.QueryRowContext(ctx, "SELECT GROUP_CONCAT(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'k3db'").Scan(&dbs); err != nil || dbs != "k3db" {
+		t.Errorf("database k3db: %q, %v", dbs, err)
+	}
+	user := containertest.WaitMySQL(wctx, t, addr, "k3", password, "k3db")
+	if _, err := user.ExecContext(ctx, "CREATE TABLE kv (k VARBINARY(64) PRIMARY KEY, v BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.ExecContext(ctx, "INSERT INTO kv VALUES ('persist', 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	// The extra user is granted on its database only, as with the official image.
+	_, err := user.ExecContext(ctx, "CREATE DATABASE other")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1044 {
+		t.Errorf("k3 creating another database: %v, want access denied (1044)", err)
+	}
+	// A wrong password is refused.
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "root", "nope", "tcp", addr
+	wrong, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := wrong.Connect(ctx); !errors.As(err, &me) || me.Number != 1045 {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Errorf("root with a wrong password: %v, want access denied (1045)", err)
+	}
+
+	remove(t, c, h, false)
+
+	h2, r2 := ensure(t, c, spec)
+	wantSteps(t, r2, presentCreate...)
+	user2 := containertest.WaitMySQL(wctx, t, addr, "k3", password, "k3db")
+	var v string
+	if err := user2.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 'persist'").Scan(&v); err != nil || v != "kept" {
+		t.Errorf("after re-creation: %q, %v; want the row kept in the volume", v, err)
+	}
+	remove(t, c, h2, true)
+}
+
+func TestReuseRunningContainerNotOurs(t *testing.T) {
+	ref := containertest.EtcdImage(t)
+	c := containertest.Client(t)
+	name := containertest.UniqueName(t, "user")
+	port := containertest.FreePort(t)
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+	id := containertest.RunUnmanaged(t, spec)
+	cli := containertest.Docker(t)
+	before, err := cli.ContainerInspect(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h, r := ensure(t, c, spec)
+	if h.Outcome != containers.Reused || h.Owned || h.ID != id || h.Volume != "" {
+		t.Fatalf("handle %+v: want Reused, not Owned, the user's container %s", h, id)
+	}
+	wantSteps(t, r, containers.StepInspect, containers.StepReuse)
+
+	err = c.Remove(ensureCtx(t), h, time.Second, true)
+	if !errors.Is(err, containers.ErrNotOwned) {
+		t.Errorf("Remove of a reused container: %v, want ErrNotOwned", err)
+	}
+	// Even a handle claiming ownership cannot remove a container without
+	// our labels.
+	forged := h
+	forged.Owned, forged.Volume = true, spec.Volume
+	if err := c.Remove(ensureCtx(t), forged, time.Second, true); !errors.Is(err, containers.ErrNotOwned) {
+		t.Errorf("Remove of an unlabelled container with a forged handle: %v, want ErrNotOwned", err)
+	}
+	after, err := cli.ContainerInspect(t.Context(), id)
+	if err != nil || !after.State.Running || after.State.StartedAt != before.State.StartedAt {
+		t.Errorf("user's container after Ensure and Remove: %v, %+v; want it running untouched", err, after.State)
+	}
+	if !containertest.VolumeExists(t, spec.Volume) {
+		t.Errorf("the user's volume %s is gone", spec.Volume)
+	}
+}
+
+func TestPurgeOnlyOurVolume(t *testing.T) {
+	ref := containertest.EtcdImage(t)
+	c := containertest.Client(t)
+	cli := containertest.Docker(t)
+	name := containertest.UniqueName(t, "uservol")
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+	if _, err := cli.VolumeCreate(t.Context(), volume.CreateOptions{Name: spec.Volume}); err != nil {
+		t.Fatal(err)
+	}
+	h, r := ensure(t, c, spec)
+	if r.has(containers.StepVolume) || h.Outcome != containers.Created {
+		t.Errorf("steps %v, handle %+v: want the user's volume mounted as it is", r.steps(), h)
+	}
+	checkContainer(t, h, spec)
+	err := c.Remove(ensureCtx(t), h, 5*time.Second, true)
+	if !errors.Is(err, containers.ErrNotOwned) || !strings.Contains(err.Error(), spec.Volume) {
+		t.Errorf("purging the user's volume: %v, want ErrNotOwned naming it", err)
+	}
+	containertest.ContainerGone(t, h.ID) // our container goes all the same
+	if !containertest.VolumeExists(t, spec.Volume) {
+		t.Errorf("the user's volume %s was removed", spec.Volume)
+	}
+}
+
+func TestForeignContainerUntouched(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	ref, other := reg.EtcdImage(t), reg.EtcdImage(t)
+	c := containertest.Client(t)
+	cli := containertest.Docker(t)
+
+	check := func(t *testing.T, spec containers.Spec, id string, wantRunning bool, wantImage string) {
+		t.Helper()
+		before, err := cli.ContainerInspect(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &recorder{}
+		h, err := c.Ensure(ensureCtx(t), spec, r.report)
+		var fe *containers.ForeignContainerError
+		if !errors.As(err, &fe) {
+			t.Fatalf("Ensure = %+v, %v; want *ForeignContainerError", h, err)
+		}
+		if fe.Name != spec.Name || fe.ID != id || fe.Image != wantImage || fe.Want != spec.Image || fe.Running != wantRunning {
+			t.Errorf("error fields %+v", fe)
+		}
+		for _, s := range []string{spec.Name, wantImage, "rename", "another container name"} {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("error %q does not mention %q", err, s)
+			}
+		}
+		wantSteps(t, r, containers.StepInspect)
+		after, err := cli.ContainerInspect(t.Context(), id)
+		if err != nil || after.State.Status != before.State.Status || after.State.StartedAt != before.State.StartedAt {
+			t.Errorf("foreign container changed: %v, %+v -> %+v", err, before.State, after.State)
+		}
+		if containertest.VolumeExists(t, spec.Volume) {
+			t.Errorf("volume %s was created for a spec that was refused", spec.Volume)
+		}
+	}
+
+	t.Run("running another image", func(t *testing.T) {
+		name := containertest.UniqueName(t, "foreign")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		theirs := spec
+		theirs.Image, theirs.Volume, theirs.MountPath = other, "", ""
+		theirs.Ports[0].HostPort = containertest.FreePort(t)
+		id := containertest.RunUnmanaged(t, theirs)
+		check(t, spec, id, true, other)
+		if _, err := cli.ImageInspect(t.Context(), ref); !cerrdefs.IsNotFound(err) {
+			t.Errorf("image %s was pulled for a refused spec: %v", ref, err)
+		}
+	})
+	t.Run("same image, not running", func(t *testing.T) {
+		name := containertest.UniqueName(t, "foreign")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		containertest.Pull(t, ref)
+		resp, err := cli.ContainerCreate(t.Context(), &container.Config{Image: ref}, nil, nil, nil, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, spec, resp.ID, false, ref)
+	})
+}
+
+// startOwner runs a stand-in for another k3-storage process and returns its
+// identity; kill ends it as SIGKILL would.
+func startOwner(t *testing.T) (owner containers.Owner, kill func()) {
+	t.Helper()
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(kill)
+	owner, err := containers.ProcessOwner(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner, kill
+}
+
+func TestOwnership(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	ref := reg.EtcdImage(t)
+	containertest.Pull(t, ref)
+	c := containertest.Client(t)
+
+	t.Run("live owner reused, then orphan adopted", func(t *testing.T) {
+		owner, kill := startOwner(t)
+		other := containertest.Client(t, containers.WithOwner(owner))
+		name := containertest.UniqueName(t, "owned")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, other, spec)
+		insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h1.ID)
+		if err != nil || insp.Config.Labels[containers.LabelOwnerPID] != strconv.Itoa(owner.PID) {
+			t.Fatalf("owner label %q, want %d (%v)", insp.Config.Labels[containers.LabelOwnerPID], owner.PID, err)
+		}
+
+		st, err := c.Inspect(t.Context(), name)
+		if err != nil || st.Ownership != containers.LiveOwner || st.Owner != owner || !st.Running || st.SpecHash != spec.Hash() {
+			t.Fatalf("Inspect = %+v, %v; want LiveOwner %+v", st, err, owner)
+		}
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Reused || h2.Owned || h2.ID != h1.ID {
+			t.Fatalf("with its owner alive: %+v, want Reused, not Owned", h2)
+		}
+		wantSteps(t, r2, containers.StepInspect, containers.StepReuse)
+		if err := c.Remove(ensureCtx(t), h2, time.Second, false); !errors.Is(err, containers.ErrNotOwned) {
+			t.Errorf("Remove of another process's container: %v", err)
+		}
+
+		kill() // the owner dies without cleaning up
+		st, err = c.Inspect(t.Context(), name)
+		if err != nil || st.Ownership != containers.Orphan {
+			t.Fatalf("Inspect after the owner died = %+v, %v; want Orphan", st, err)
+		}
+		h3, r3 := ensure(t, c, spec)
+		if h3.Outcome != containers.Adopted || !h3.Owned || h3.ID != h1.ID || h3.Volume != spec.Volume {
+			t.Fatalf("after the owner died: %+v, want the same container Adopted and Owned", h3)
+		}
+		wantSteps(t, r3, containers.StepInspect, containers.StepAdopt)
+		remove(t, c, h3, false)
+	})
+
+	t.Run("kill and restart cycles leak nothing", func(t *testing.T) {
+		name := containertest.UniqueName(t, "cycles")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		var first string
+		for i := range 5 {
+			owner, kill := startOwner(t)
+			h, _ := ensure(t, containertest.Client(t, containers.WithOwner(owner)), spec)
+			want := containers.Adopted
+			if i == 0 {
+				want, first = containers.Created, h.ID
+			}
+			if h.Outcome != want || !h.Owned || h.ID != first {
+				t.Fatalf("cycle %d: %+v, want %v of %s", i, h, want, shortID(first))
+			}
+			kill() // SIGKILL: no cleanup
+		}
+		h, _ := ensure(t, c, spec)
+		remove(t, c, h, false)
+		list, err := containertest.Docker(t).ContainerList(t.Context(), container.ListOptions{All: true,
+			Filters: filters.NewArgs(filters.Arg("label", containers.LabelManagedBy), filters.Arg("name", name))})
+		if err != nil || len(list) != 0 {
+			t.Errorf("containers left after the cycles: %d (%v)", len(list), err)
+		}
+	})
+
+	t.Run("pid reused by another process is not the owner", func(t *testing.T) {
+		self := containers.CurrentOwner()
+		impostor := self
+		impostor.StartTime++ // same pid, started at another time
+		other := containertest.Client(t, containers.WithOwner(impostor))
+		name := containertest.UniqueName(t, "reused-pid")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, other, spec)
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Adopted || !h2.Owned || h2.ID != h1.ID {
+			t.Fatalf("%+v, want Adopted", h2)
+		}
+		wantSteps(t, r2, containers.StepInspect, containers.StepAdopt)
+	})
+
+	t.Run("owner on another host is presumed alive", func(t *testing.T) {
+		self := containers.CurrentOwner()
+		remote := containers.Owner{PID: 1, Host: self.Host + "-elsewhere", StartTime: 1}
+		other := containertest.Client(t, containers.WithOwner(remote))
+		name := containertest.UniqueName(t, "remote")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, other, spec)
+		h2, _ := ensure(t, c, spec)
+		if h2.Outcome != containers.Reused || h2.Owned || h2.ID != h1.ID {
+			t.Fatalf("%+v, want Reused", h2)
+		}
+	})
+
+	t.Run("exited orphan is recreated", func(t *testing.T) {
+		owner, kill := startOwner(t)
+		other := containertest.Client(t, containers.WithOwner(owner))
+		name := containertest.UniqueName(t, "exited")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, other, spec)
+		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		kill()
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Created || !h2.Owned || h2.ID == h1.ID {
+			t.Fatalf("%+v, want a new Created container", h2)
+		}
+		wantSteps(t, r2, append([]containers.Step{containers.StepInspect, containers.StepRemoveStale}, presentCreate...)...)
+		containertest.ContainerGone(t, h1.ID)
+		checkContainer(t, h2, spec)
+	})
+
+	t.Run("orphan of another spec is recreated", func(t *testing.T) {
+		owner, kill := startOwner(t)
+		other := containertest.Client(t, containers.WithOwner(owner))
+		name := containertest.UniqueName(t, "respec")
+		port := containertest.FreePort(t)
+		old := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		old.Env = []string{"ETCD_LOG_LEVEL=warn"}
+		h1, _ := ensure(t, other, old)
+		kill()
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Created || h2.ID == h1.ID {
+			t.Fatalf("%+v, want a new Created container", h2)
+		}
+		if !r2.has(containers.StepRemoveStale) {
+			t.Errorf("steps %v: no StepRemoveStale", r2.steps())
+		}
+		containertest.ContainerGone(t, h1.ID)
+		checkContainer(t, h2, spec)
+	})
+
+	t.Run("own stopped container is recreated", func(t *testing.T) {
+		name := containertest.UniqueName(t, "own")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, c, spec)
+		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		h2, r2 := ensure(t, c, spec)
+		if h2.Outcome != containers.Created || !h2.Owned || h2.ID == h1.ID {
+			t.Fatalf("%+v, want a new Created container", h2)
+		}
+		wantSteps(t, r2, append([]containers.Step{containers.StepInspect, containers.StepRemoveStale}, presentCreate...)...)
+		containertest.ContainerGone(t, h1.ID)
+		// The first handle's container is gone: removing it is not an error,
+		// and does not touch the new container.
+		if err := c.Remove(ensureCtx(t), h1, time.Second, false); err != nil {
+			t.Errorf("Remove of a vanished container: %v", err)
+		}
+		checkContainer(t, h2, spec)
+	})
+
+	t.Run("stopped container of a live owner is left alone", func(t *testing.T) {
+		owner, _ := startOwner(t)
+		other := containertest.Client(t, containers.WithOwner(owner))
+		name := containertest.UniqueName(t, "stopped")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		h1, _ := ensure(t, other, spec)
+		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Ensure(ensureCtx(t), spec, nil)
+		var oe *containers.OwnedElsewhereError
+		if !errors.As(err, &oe) || oe.Owner != owner || oe.ID != h1.ID || oe.Status != "exited" {
+			t.Fatalf("Ensure = %v, want *OwnedElsewhereError naming owner %d", err, owner.PID)
+		}
+		if !strings.Contains(err.Error(), strconv.Itoa(owner.PID)) {
+			t.Errorf("error %q does not name the owner pid", err)
+		}
+		insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h1.ID)
+		if err != nil || insp.State.Status != "exited" {
+			t.Errorf("container after refusal: %v, %+v", err, insp.State)
+		}
+	})
+}
+
+func TestConcurrentEnsure(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	owner, _ := startOwner(t)
+	cA := containertest.Client(t)
+	cB := containertest.Client(t, containers.WithOwner(owner))
+	cli := containertest.Docker(t)
+
+	race := func(t *testing.T, ref string) {
+		name := containertest.UniqueName(t, "race")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		hs, errs, rs := make([]containers.Handle, 2), make([]error, 2), []*recorder{{}, {}}
+		for i, c := range []*containers.Client{cA, cB} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				hs[i], errs[i] = c.Ensure(ensureCtx(t), spec, rs[i].report)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("Ensure %d: %v", i, err)
+			}
+		}
+		outcomes := []containers.Outcome{hs[0].Outcome, hs[1].Outcome}
+		slices.Sort(outcomes)
+		if !slices.Equal(outcomes, []containers.Outcome{containers.Created, containers.Reused}) || hs[0].ID != hs[1].ID || hs[0].Owned == hs[1].Owned {
+			t.Fatalf("handles %+v / %+v: want one Created and Owned, one Reused, same container", hs[0], hs[1])
+		}
+		for i := range hs {
+			t.Logf("%s: %v", hs[i].Outcome, rs[i].steps())
+		}
+		list, err := cli.ContainerList(t.Context(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("name", "^/"+name+"$"))})
+		if err != nil || len(list) != 1 || list[0].State != "running" {
+			t.Fatalf("containers named %s: %d (%v)", name, len(list), err)
+		}
+	}
+	t.Run("image missing", func(t *testing.T) { race(t, reg.EtcdImage(t)) })
+	ref := reg.EtcdImage(t)
+	containertest.Pull(t, ref)
+	for i := range 3 {
+		t.Run(fmt.Sprintf("image present %d", i), func(t *testing.T) { race(t, ref) })
+	}
+}
+
+func TestPullFailures(t *testing.T) {
+	c := containertest.Client(t)
+	check := func(t *testing.T, ref string, wantLayers bool) {
+		t.Helper()
+		name := containertest.UniqueName(t, "pullfail")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		r := &recorder{}
+		begin := time.Now()
+		h, pullErr := c.Ensure(ensureCtx(t), spec, r.report)
+		took := time.Since(begin)
+		var pe *containers.PullError
+		if !errors.As(pullErr, &pe) || pe.Image != ref || !strings.Contains(pullErr.Error(), ref) {
+			t.Fatalf("Ensure = %+v, %v; want *PullError for %s", h, pullErr, ref)
+		}
+		if took > 10*time.Second {
+			t.Errorf("failing took %v, want seconds", took)
+		}
+		if r.has(containers.StepPull) != wantLayers || r.has(containers.StepPullComplete) || r.has(containers.StepCreate) || r.has(containers.StepVolume) {
+			t.Errorf("steps %v", r.steps())
+		}
+		st, err := c.Inspect(t.Context(), name)
+		if err != nil || st.Exists() {
+			t.Errorf("after a failed pull: %+v, %v; want no container", st, err)
+		}
+		if containertest.VolumeExists(t, spec.Volume) {
+			t.Errorf("volume %s created despite the failed pull", spec.Volume)
+		}
+		t.Logf("failed in %v: %v", took, pullErr)
+	}
+	t.Run("unreachable registry", func(t *testing.T) {
+		check(t, "127.0.0.1:"+strconv.Itoa(containertest.FreePort(t))+"/k3test/etcd:none", false)
+	})
+	t.Run("unknown tag", func(t *testing.T) {
+		check(t, containertest.StartRegistry(t).Addr+"/k3test/etcd:none", false)
+	})
+	t.Run("errorDetail after layers", func(t *testing.T) {
+		check(t, containertest.StartRegistry(t).BrokenImage(t), true)
+	})
+}
+
+func TestPortInUse(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	c := containertest.Client(t)
+	cli := containertest.Docker(t)
+
+	checkErr := func(t *testing.T, err error, name string, port int) {
+		t.Helper()
+		var pe *containers.PortInUseError
+		if !errors.As(err, &pe) || pe.Port != port || pe.HostIP != "127.0.0.1" || pe.Name != name {
+			t.Fatalf("Ensure = %v, want *PortInUseError for 127.0.0.1:%d", err, port)
+		}
+		if !strings.Contains(err.Error(), "127.0.0.1:"+strconv.Itoa(port)) {
+			t.Errorf("error %q does not name the port", err)
+		}
+		st, ierr := c.Inspect(t.Context(), name)
+		if ierr != nil || st.Exists() {
+			t.Errorf("after the port conflict: %+v, %v; want no container", st, ierr)
+		}
+		if containertest.VolumeExists(t, name+"-data") {
+			t.Errorf("volume left behind")
+		}
+	}
+
+	t.Run("taken before Ensure", func(t *testing.T) {
+		ref := reg.EtcdImage(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		name := containertest.UniqueName(t, "port")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		r := &recorder{}
+		_, err = c.Ensure(ensureCtx(t), spec, r.report)
+		checkErr(t, err, name, port)
+		wantSteps(t, r, containers.StepInspect) // refused before pulling anything
+		if _, err := cli.ImageInspect(t.Context(), ref); !cerrdefs.IsNotFound(err) {
+			t.Errorf("image pulled although the port was taken: %v", err)
+		}
+	})
+
+	t.Run("taken between create and start", func(t *testing.T) {
+		ref := reg.EtcdImage(t)
+		name := containertest.UniqueName(t, "port")
+		port := containertest.FreePort(t)
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		r := &recorder{}
+		var l net.Listener
+		report := func(p containers.Progress) {
+			r.report(p)
+			if p.Step == containers.StepCreate && l == nil {
+				var err error
+				if l, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+					t.Errorf("grab port: %v", err)
+				}
+			}
+		}
+		_, err := c.Ensure(ensureCtx(t), spec, report)
+		if l != nil {
+			defer l.Close()
+		}
+		checkErr(t, err, name, port)
+		if !r.has(containers.StepStart) || !r.has(containers.StepCleanup) {
+			t.Errorf("steps %v: want a failed start and a cleanup", r.steps())
+		}
+		if errors.Unwrap(err) == nil {
+			t.Errorf("the daemon's error is not wrapped")
+		}
+	})
+}
+
+func TestEnvNeverLeaks(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	ref := reg.MariaDBImage(t)
+	c := containertest.Client(t)
+	secret := "k3-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	mk := func(name string, port int) containers.Spec {
+		return containers.MySQLSpec(containers.MySQLParams{Name: name, Image: ref, Port: port, User: "app", Password: secret, Database: "d"})
+	}
+	var texts []string
+	collect := func(p containers.Progress) {
+		texts = append(texts, p.String(), fmt.Sprintf("%+v", p), fmt.Sprintf("%#v", p))
+	}
+	addErr := func(what string, err error) {
+		if err == nil {
+			t.Errorf("%s: no error", what)
+			return
+		}
+		texts = append(texts, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%v", errors.Unwrap(err)))
+	}
+
+	// success, then reuse of our own running container
+	name := containertest.UniqueName(t, "secret")
+	spec := mk(name, containertest.FreePort(t))
+	texts = append(texts, spec.String(), fmt.Sprintf("%v %+v %#v", spec, spec, spec))
+	h, err := c.Ensure(ensureCtx(t), spec, collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts = append(texts, fmt.Sprintf("%+v", h))
+	if _, err := c.Ensure(ensureCtx(t), spec, collect); err != nil {
+		t.Fatal(err)
+	}
+	insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range insp.Config.Labels {
+		texts = append(texts, k+"="+v)
+	}
+	// the same spec published on a taken port
+	other := mk(containertest.UniqueName(t, "secret"), spec.Ports[0].HostPort)
+	_, err = c.Ensure(ensureCtx(t), other, collect)
+	addErr("port in use", err)
+	// an unreachable registry
+	bad := mk(containertest.UniqueName(t, "secret"), containertest.FreePort(t))
+	bad.Image = "127.0.0.1:" + strconv.Itoa(containertest.FreePort(t)) + "/x:y"
+	_, err = c.Ensure(ensureCtx(t), bad, collect)
+	addErr("pull", err)
+	// a foreign container with the name
+	foreign := mk(containertest.UniqueName(t, "secret"), containertest.FreePort(t))
+	foreign.Image = containertest.StartRegistry(t).EtcdImage(t)
+	foreign.Volume, foreign.MountPath = "", ""
+	containertest.RunUnmanaged(t, foreign)
+	foreign.Image = ref
+	_, err = c.Ensure(ensureCtx(t), foreign, collect)
+	addErr("foreign", err)
+	// an invalid spec
+	invalid := mk("x", 1)
+	invalid.Ports[0].HostIP = "0.0.0.0"
+	_, err = c.Ensure(ensureCtx(t), invalid, collect)
+	addErr("invalid", err)
+
+	for _, s := range texts {
+		if strings.Contains(s, secret) {
+			t.Errorf("secret leaked: %s", s)
+		}
+	}
+	if len(texts) < 20 {
+		t.Errorf("only %d texts checked", len(texts))
+	}
+}

@@ -1,0 +1,116 @@
+package containers
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrNoRuntime: no candidate answered the Docker Engine API. Discover
+	// returns a *NoRuntimeError, which matches it.
+	ErrNoRuntime = errors.New("no container runtime found")
+
+	// ErrInvalidSpec: the Spec cannot be provisioned as given (empty name or
+	// image, a port not bound to a loopback address, a volume without a
+	// mount path, ...). Nothing was touched.
+	ErrInvalidSpec = errors.New("invalid container spec")
+
+	// ErrNotOwned: Remove was asked to remove a container or volume that this
+	// process does not own (Handle.Owned is false, or the object carries no
+	// k3-storage labels). Nothing was touched.
+	ErrNotOwned = errors.New("not owned by this k3-storage process")
+)
+
+// NoRuntimeError is returned by Discover when no candidate is usable. Tried
+// lists every candidate in the order tried, with its status and error.
+type NoRuntimeError struct {
+	Tried []Candidate
+}
+
+func (e *NoRuntimeError) Error() string {
+	var b strings.Builder
+	b.WriteString("no container runtime found; tried: ")
+	for i, c := range e.Tried {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.String())
+	}
+	if len(e.Tried) == 0 {
+		b.WriteString("nothing")
+	}
+	return b.String()
+}
+
+// Is reports that a NoRuntimeError matches ErrNoRuntime.
+func (e *NoRuntimeError) Is(target error) bool { return target == ErrNoRuntime }
+
+// ForeignContainerError: a container with the wanted name exists but was not
+// created by k3-storage, and it cannot be reused (it is not running, or it
+// runs another image). It was left untouched.
+type ForeignContainerError struct {
+	Name    string // container name
+	ID      string // container ID
+	Image   string // image the container was created from
+	Want    string // image the spec asked for
+	Status  string // daemon's state of the container: running, exited, created, ...
+	Running bool
+}
+
+func (e *ForeignContainerError) Error() string {
+	why := fmt.Sprintf("is %s", e.Status)
+	if e.Running {
+		why = fmt.Sprintf("runs image %q, not %q", e.Image, e.Want)
+	} else {
+		why = fmt.Sprintf("(image %q) %s", e.Image, why)
+	}
+	return fmt.Sprintf("container %q was not created by k3-storage and %s; left untouched: remove or rename it yourself, or configure another container name", e.Name, why)
+}
+
+// OwnedElsewhereError: a container with the wanted name carries k3-storage
+// labels, its owner process still runs (or runs on another host, where this
+// process cannot check it), and the container is not running. It belongs to
+// that process and was left untouched.
+type OwnedElsewhereError struct {
+	Name   string
+	ID     string
+	Owner  Owner
+	Status string // daemon's state: exited, paused, dead, ...
+}
+
+func (e *OwnedElsewhereError) Error() string {
+	return fmt.Sprintf("container %q belongs to k3-storage process %d on host %q and is %s, not running; left untouched: stop that process or configure another container name",
+		e.Name, e.Owner.PID, e.Owner.Host, e.Status)
+}
+
+// PortInUseError: a host port the container should publish is taken by
+// something else. Nothing of this attempt was left behind.
+type PortInUseError struct {
+	Name   string // container name
+	HostIP string
+	Port   int
+	Err    error // what the probe or the daemon said
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("host port %s for container %q is already in use by another program: %v",
+		net.JoinHostPort(e.HostIP, strconv.Itoa(e.Port)), e.Name, e.Err)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// PullError: the image could not be pulled (registry unreachable, image or
+// tag unknown, an errorDetail in the daemon's progress stream, ...).
+// Nothing was created.
+type PullError struct {
+	Image string
+	Err   error
+}
+
+func (e *PullError) Error() string { return fmt.Sprintf("pull image %q: %v", e.Image, e.Err) }
+
+func (e *PullError) Unwrap() error { return e.Err }

@@ -1,0 +1,146 @@
+package containers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// Labels put on every container (and the volume) k3-storage creates. They
+// are the on-disk contract between k3-storage processes: `docker ps --filter
+// label=k3-storage.managed-by` lists what k3-storage manages.
+const (
+	LabelManagedBy  = "k3-storage.managed-by" // always ManagedBy
+	LabelOwnerPID   = "k3-storage.owner.pid"
+	LabelOwnerHost  = "k3-storage.owner.host"
+	LabelOwnerStart = "k3-storage.owner.start-time" // /proc/<pid>/stat field 22; "0" when unknown
+	LabelSpecHash   = "k3-storage.spec-hash"        // Spec.Hash
+	LabelBackend    = "k3-storage.backend"          // Spec.Backend
+	ManagedBy       = "k3-storage"
+)
+
+// Owner identifies the process that owns a container: its PID, the host it
+// runs on (os.Hostname) and its start time in clock ticks since boot
+// (/proc/<pid>/stat field 22), so that a PID reused by an unrelated process
+// is not mistaken for the owner. StartTime 0 means unknown (no /proc).
+type Owner struct {
+	PID       int
+	Host      string
+	StartTime uint64
+}
+
+// CurrentOwner identifies this process.
+func CurrentOwner() Owner {
+	o, err := ProcessOwner(os.Getpid())
+	if err != nil { // no /proc: identify by pid and host alone
+		host, _ := os.Hostname()
+		return Owner{PID: os.Getpid(), Host: host}
+	}
+	return o
+}
+
+// ProcessOwner identifies the running process pid on this host. It fails
+// when the process does not exist or /proc cannot be read.
+func ProcessOwner(pid int) (Owner, error) {
+	start, err := processStartTime(pid)
+	if err != nil {
+		return Owner{}, err
+	}
+	host, _ := os.Hostname()
+	return Owner{PID: pid, Host: host, StartTime: start}, nil
+}
+
+// errNoProcess: no process has that pid.
+var errNoProcess = errors.New("no such process")
+
+// processStartTime reads field 22 (starttime) of /proc/<pid>/stat. The
+// command name (field 2) is in parentheses and may itself contain spaces and
+// parentheses, so fields are counted from the last ')'.
+func processStartTime(pid int) (uint64, error) {
+	if pid <= 0 {
+		return 0, fmt.Errorf("process %d: %w", pid, errNoProcess)
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("process %d: %w", pid, errNoProcess)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return parseStatStartTime(data)
+}
+
+func parseStatStartTime(stat []byte) (uint64, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat: no ')'")
+	}
+	fields := bytes.Fields(stat[i+1:])
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("malformed /proc stat: %d fields after the command name", len(fields))
+	}
+	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("malformed /proc stat start time: %w", err)
+	}
+	return v, nil
+}
+
+func (o Owner) labels() map[string]string {
+	return map[string]string{
+		LabelOwnerPID:   strconv.Itoa(o.PID),
+		LabelOwnerHost:  o.Host,
+		LabelOwnerStart: strconv.FormatUint(o.StartTime, 10),
+	}
+}
+
+func ownerFromLabels(l map[string]string) Owner {
+	pid, _ := strconv.Atoi(l[LabelOwnerPID])
+	start, _ := strconv.ParseUint(l[LabelOwnerStart], 10, 64)
+	return Owner{PID: pid, Host: l[LabelOwnerHost], StartTime: start}
+}
+
+// liveness of a container's owner as seen from this process.
+type liveness int
+
+const (
+	ownerAlive liveness = iota
+	ownerDead
+	ownerUnknown // another host: cannot be checked from here
+)
+
+// check tells whether the owner o is alive, seen from the process me.
+// An owner on another host cannot be checked and is presumed alive by the
+// caller: never take over what may still be in use.
+func (me Owner) check(o Owner) liveness {
+	if o.Host != me.Host {
+		return ownerUnknown
+	}
+	if o.PID <= 0 {
+		return ownerDead
+	}
+	start, err := processStartTime(o.PID)
+	switch {
+	case err == nil:
+		if o.StartTime != 0 && start != o.StartTime {
+			return ownerDead // the pid was reused by another process
+		}
+		return ownerAlive
+	case errors.Is(err, errNoProcess):
+		return ownerDead
+	}
+	// No /proc on this system: fall back to signal 0.
+	p, err := os.FindProcess(o.PID)
+	if err != nil {
+		return ownerDead
+	}
+	err = p.Signal(syscall.Signal(0))
+	if err == nil || errors.Is(err, syscall.EPERM) {
+		return ownerAlive
+	}
+	return ownerDead
+}

@@ -1,0 +1,162 @@
+package containers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// pullMessage is one object of the daemon's JSON message stream, as written
+// by its jsonmessage package (only the fields used here).
+type pullMessage struct {
+	Status         string `json:"status"`
+	ID             string `json:"id"`
+	ProgressDetail struct {
+		Current int64 `json:"current"`
+		Total   int64 `json:"total"`
+	} `json:"progressDetail"`
+	ErrorDetail *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"errorDetail"`
+	Error string `json:"error"` // older daemons: the message alone
+}
+
+// Layer statuses the daemon sends (docker/distribution/xfer). Matching them
+// is matching the protocol, not error text.
+const (
+	statusPullingFrom   = "Pulling from "
+	statusPullingLayer  = "Pulling fs layer"
+	statusWaiting       = "Waiting"
+	statusDownloading   = "Downloading"
+	statusVerifying     = "Verifying Checksum"
+	statusDownloadDone  = "Download complete"
+	statusExtracting    = "Extracting"
+	statusPullComplete  = "Pull complete"
+	statusAlreadyExists = "Already exists"
+)
+
+type layerState struct {
+	downloaded, size int64 // download phase; size 0 = unknown
+	downloadDone     bool
+	done             bool // extracted or already present
+	present          bool // "Already exists": nothing to download
+}
+
+// pullTracker folds the message stream into per-layer state and totals.
+type pullTracker struct {
+	layers map[string]*layerState
+	order  []string
+}
+
+func newPullTracker() *pullTracker {
+	return &pullTracker{layers: map[string]*layerState{}}
+}
+
+func (t *pullTracker) layer(id string) *layerState {
+	l, ok := t.layers[id]
+	if !ok {
+		l = &layerState{}
+		t.layers[id] = l
+		t.order = append(t.order, id)
+	}
+	return l
+}
+
+// apply records m and reports whether it concerns a layer.
+func (t *pullTracker) apply(m pullMessage) bool {
+	if m.ID == "" || strings.HasPrefix(m.Status, statusPullingFrom) {
+		return false
+	}
+	l := t.layer(m.ID)
+	switch m.Status {
+	case statusDownloading:
+		l.downloaded = m.ProgressDetail.Current
+		if m.ProgressDetail.Total > 0 {
+			l.size = m.ProgressDetail.Total
+		}
+	case statusVerifying, statusDownloadDone:
+		l.downloadDone = true
+	case statusExtracting:
+		l.downloadDone = true
+		if l.size <= 0 && m.ProgressDetail.Total > 0 {
+			l.size = m.ProgressDetail.Total
+		}
+	case statusPullComplete:
+		l.downloadDone, l.done = true, true
+	case statusAlreadyExists:
+		l.downloadDone, l.done, l.present = true, true, true
+	}
+	return true
+}
+
+func (t *pullTracker) totals() PullTotals {
+	var a PullTotals
+	for _, id := range t.order {
+		l := t.layers[id]
+		a.Layers++
+		if l.done {
+			a.LayersDone++
+		}
+		if l.present {
+			continue
+		}
+		if l.size <= 0 {
+			if !l.downloadDone {
+				a.Unknown++
+			}
+			a.Current += l.downloaded
+			continue
+		}
+		a.Total += l.size
+		if l.downloadDone {
+			a.Current += l.size
+		} else {
+			a.Current += min(l.downloaded, l.size)
+		}
+	}
+	return a
+}
+
+// decodePull reads the daemon's pull stream to its end, calling report for
+// every layer message. An errorDetail (or error) in the stream is returned
+// as an error; so is a stream that ends without announcing any layer done
+// when layers were announced.
+func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, error) {
+	t := newPullTracker()
+	dec := json.NewDecoder(r)
+	for {
+		var m pullMessage
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return t.totals(), fmt.Errorf("read pull progress: %w", err)
+		}
+		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
+			return t.totals(), errors.New(m.ErrorDetail.Message)
+		}
+		if m.Error != "" {
+			return t.totals(), errors.New(m.Error)
+		}
+		if !t.apply(m) {
+			continue
+		}
+		p := base
+		p.Step = StepPull
+		p.Layer = m.ID
+		p.Status = m.Status
+		p.Current = m.ProgressDetail.Current
+		p.Total = m.ProgressDetail.Total
+		p.Aggregate = t.totals()
+		report(p)
+	}
+	a := t.totals()
+	if a.LayersDone != a.Layers {
+		return a, fmt.Errorf("pull stream ended with %d of %d layers done", a.LayersDone, a.Layers)
+	}
+	return a, nil
+}
