@@ -17,9 +17,9 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 	budget := b.budget()
 	addr := b.address()
 	if budget > 0 {
-		e.stage(StageConnect, Running, "", fmt.Sprintf(detailConnecting, addr, roundDuration(budget)), nil)
+		e.begin(StageConnect, "", fmt.Sprintf(detailConnecting, addr, roundDuration(budget)))
 	} else {
-		e.stage(StageConnect, Running, "", "", nil)
+		e.begin(StageConnect, "", "")
 	}
 	start := time.Now()
 	delay := e.opts.Retry.Initial
@@ -28,7 +28,7 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 		store, err := b.open(attemptCtx)
 		cancel()
 		if err == nil {
-			e.stage(StageConnect, Done, b.readyText(), "", nil)
+			e.end(StageConnect, Done, b.readyText(), "", nil)
 			return store, nil
 		}
 		if ctx.Err() != nil {
@@ -48,7 +48,6 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 			} else {
 				err = fmt.Errorf(errConnectBudget, roundDuration(budget), addr, err)
 			}
-			e.stage(StageConnect, Failed, "", "", err)
 			return nil, err
 		}
 		t := time.NewTimer(delay)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
+	"github.com/k3/k3-storage/containers"
 )
 
 // fakeBackend stands in for a database whose failures cannot be provoked on
@@ -32,6 +33,9 @@ func (f *fakeBackend) address() string       { return "localhost:3306/k3" }
 func (f *fakeBackend) readyText() string     { return "MySQL 存储已连接: localhost:3306/k3" }
 func (f *fakeBackend) budget() time.Duration { return f.limit }
 func (f *fakeBackend) secrets() []string     { return []string{f.password} }
+func (f *fakeBackend) container() (containers.Spec, Container, bool) {
+	return containers.Spec{}, Container{}, false
+}
 func (f *fakeBackend) open(ctx context.Context) (backends.Store, error) {
 	n := int(f.attempts.Add(1))
 	if n == 1 && f.entered != nil {

@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/containers"
 )
 
 // ErrStopped is returned by Start when Shutdown or the end of Start's
@@ -55,6 +57,14 @@ type Engine struct {
 	store       backends.Store
 	stopDone    chan struct{}
 	stopErr     error
+
+	// Owned by the goroutine running Start, then by the one running stop,
+	// which never overlap.
+	open          []Stage // stages begun and not yet ended, in order
+	discover      discoverFunc
+	client        containerClient
+	handle        containers.Handle
+	containerOpts Container
 }
 
 // New checks opts and returns an engine that has not started. The events
@@ -73,6 +83,7 @@ func newEngine(opts Options, b backend) *Engine {
 	e := &Engine{
 		opts:     opts,
 		backend:  b,
+		discover: discoverWith(opts.ContainerEnv),
 		events:   make(chan Event, opts.EventBuffer),
 		stopDone: make(chan struct{}),
 	}
@@ -113,15 +124,18 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	defer close(e.startDone)
 	defer cancel()
 
-	e.stage(StageStart, Running, fmt.Sprintf(msgStarting, e.backend.kind()), "", nil)
-	store, err := e.connect(ctx)
+	e.begin(StageStart, fmt.Sprintf(msgStarting, e.backend.kind()), "")
+	store, err := e.provision(ctx)
+	if err == nil && store == nil {
+		store, err = e.connect(ctx)
+	}
 	if err == nil {
 		// Decide under the lock, against a concurrent Shutdown, and send
 		// the ready events before Shutdown can send stopping ones.
 		e.mu.Lock()
 		if ctx.Err() == nil {
-			e.stage(StageStart, Done, "", "", nil)
-			e.stage(StageReady, Done, msgReady, "", nil)
+			e.end(StageStart, Done, "", "", nil)
+			e.end(StageReady, Done, msgReady, "", nil)
 			e.store, e.state = store, stateReady
 			e.mu.Unlock()
 			return store, nil
@@ -136,15 +150,26 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	e.mu.Unlock()
 	if ctx.Err() != nil {
 		// A requested stop: not a failure, so the final event is clean.
-		e.stage(StageStart, Skipped, "", "", nil)
-		e.stage(StageStopping, Running, msgStopping, "", nil)
-		e.stage(StageStopping, Done, "", "", nil)
-		e.complete(nil, msgStopped, nil)
+		e.closeOpen(Skipped, nil)
+		e.begin(StageStopping, msgStopping, "")
+		rerr := e.releaseContainer()
+		e.end(StageStopping, statusOf(rerr), "", "", rerr)
+		e.complete(rerr, msgStopped, nil)
 		return nil, fmt.Errorf("%w: %s", ErrStopped, errStopped)
 	}
-	e.stage(StageStart, Failed, "", "", err)
+	e.closeOpen(Failed, err)
+	if rerr := e.releaseContainer(); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	e.complete(err, "", nil)
 	return nil, e.redact(err)
+}
+
+func statusOf(err error) Status {
+	if err != nil {
+		return Failed
+	}
+	return Done
 }
 
 // complete sends the final event, closes the channel and records the
@@ -178,8 +203,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		case stateNew:
 			e.state = stateStopped
 			e.mu.Unlock()
-			e.stage(StageStopping, Running, msgStopping, "", nil)
-			e.stage(StageStopping, Done, "", "", nil)
+			e.begin(StageStopping, msgStopping, "")
+			e.end(StageStopping, Done, "", "", nil)
 			e.complete(nil, msgStopped, nil)
 			return nil
 		case stateStarting:
@@ -218,30 +243,61 @@ func (e *Engine) wait(ctx context.Context) error {
 
 // stop runs the shutdown steps of a ready engine.
 func (e *Engine) stop(store backends.Store) {
-	e.stage(StageStopping, Running, msgStopping, "", nil)
+	e.begin(StageStopping, msgStopping, "")
 	var errs []error
 	if err := store.Close(); err != nil {
 		err = fmt.Errorf("engine: close store: %w", err)
 		errs = append(errs, err)
-		e.stage(StageCloseStore, Failed, "", "", err)
+		e.end(StageCloseStore, Failed, "", "", err)
 	} else {
-		e.stage(StageCloseStore, Done, msgStoreClosed, "", nil)
+		e.end(StageCloseStore, Done, msgStoreClosed, "", nil)
+	}
+	if err := e.releaseContainer(); err != nil {
+		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)
-	if err != nil {
-		e.stage(StageStopping, Failed, "", "", err)
-	} else {
-		e.stage(StageStopping, Done, "", "", nil)
-	}
+	e.end(StageStopping, statusOf(err), "", "", err)
 	e.mu.Lock()
 	e.state = stateStopped
 	e.mu.Unlock()
 	e.complete(err, msgStopped, err)
 }
 
-// stage emits a KindStage event.
-func (e *Engine) stage(s Stage, st Status, text, detail string, err error) {
+// begin emits a stage's Running event and records it as open.
+func (e *Engine) begin(s Stage, text, detail string) {
+	e.open = append(e.open, s)
+	e.emit(Event{Kind: KindStage, Stage: s, Status: Running, Text: text, Detail: detail})
+}
+
+// end emits a stage's final status; a stage that was not begun is
+// reported with that status alone. Ending a stage that is not open with
+// Done and no text or detail is a no-op, so callers may end defensively.
+func (e *Engine) end(s Stage, st Status, text, detail string, err error) {
+	if e.isOpen(s) {
+		e.open = slices.DeleteFunc(e.open, func(o Stage) bool { return o == s })
+	} else if st == Done && text == "" && detail == "" && err == nil {
+		return
+	}
 	e.emit(Event{Kind: KindStage, Stage: s, Status: st, Text: text, Detail: detail, Err: e.redact(err)})
+}
+
+// isOpen reports whether stage s has begun and not ended.
+func (e *Engine) isOpen(s Stage) bool { return slices.Contains(e.open, s) }
+
+// closeOpen ends every open stage, innermost first, with st; err goes to
+// the innermost only.
+func (e *Engine) closeOpen(st Status, err error) {
+	for i := len(e.open) - 1; i >= 0; i-- {
+		s := e.open[i]
+		e.open = e.open[:i]
+		e.emit(Event{Kind: KindStage, Stage: s, Status: st, Err: e.redact(err)})
+		err = nil
+	}
+}
+
+// log emits a KindLog event.
+func (e *Engine) log(l Level, detail string) {
+	e.emit(Event{Kind: KindLog, Level: l, Detail: detail})
 }
 
 // emit sends a stage or log event, waiting for buffer space.

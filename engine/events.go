@@ -145,6 +145,9 @@ type Pull struct {
 	Current, Total int64
 	// Done and Size are the bytes of all layers whose size is known so far.
 	Done, Size int64
+	// Unknown counts layers still to download whose size is not known yet;
+	// while it is non-zero, Done/Size is not a reliable fraction.
+	Unknown int
 	// LayersDone of Layers are complete.
 	LayersDone, Layers int
 }
@@ -178,6 +181,7 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		Total      int64  `json:"total"`
 		Done       int64  `json:"done"`
 		Size       int64  `json:"size"`
+		Unknown    int    `json:"unknown_layers,omitempty"`
 		LayersDone int    `json:"layers_done"`
 		Layers     int    `json:"layers"`
 	}
@@ -206,7 +210,7 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		out.Error = ev.Err.Error()
 	}
 	if p := ev.Pull; p != nil {
-		out.Pull = &pull{p.Image, p.Layer, p.Status, p.Current, p.Total, p.Done, p.Size, p.LayersDone, p.Layers}
+		out.Pull = &pull{p.Image, p.Layer, p.Status, p.Current, p.Total, p.Done, p.Size, p.Unknown, p.LayersDone, p.Layers}
 	}
 	if a := ev.Attempt; a != nil {
 		out.Attempt = &attempt{a.N, a.Address, a.Elapsed.Milliseconds(), a.Budget.Milliseconds(), a.NextDelay.Milliseconds()}

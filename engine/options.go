@@ -7,6 +7,7 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
+	"github.com/k3/k3-storage/containers"
 )
 
 // Backend types.
@@ -25,6 +26,10 @@ type Options struct {
 	ConfigFile string
 	// Memory configures the memory backend.
 	Memory memory.Options
+	// ContainerEnv is where container runtime discovery looks (DOCKER_HOST,
+	// the Docker CLI's context, socket paths). main passes
+	// containers.EnvFromOS().
+	ContainerEnv containers.Env
 	// Retry governs connect retries; zero fields take defaults.
 	Retry Retry
 	// EventBuffer is the events channel's capacity; 0 means
@@ -76,6 +81,9 @@ type backend interface {
 	open(ctx context.Context) (backends.Store, error)
 	// secrets are strings that must never appear in output.
 	secrets() []string
+	// container returns the database container to provision, when the
+	// backend's host is local and provisioning is enabled.
+	container() (containers.Spec, Container, bool)
 }
 
 func newBackend(o Options) (backend, error) {
@@ -93,6 +101,9 @@ func (memoryBackend) address() string       { return "" }
 func (memoryBackend) readyText() string     { return msgMemoryReady }
 func (memoryBackend) budget() time.Duration { return 0 }
 func (memoryBackend) secrets() []string     { return nil }
+func (memoryBackend) container() (containers.Spec, Container, bool) {
+	return containers.Spec{}, Container{}, false
+}
 func (m memoryBackend) open(context.Context) (backends.Store, error) {
 	return memory.New(m.opts), nil
 }

@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/containers"
+)
+
+// Container configures the database container the engine provisions when
+// a backend's host is localhost, 127.0.0.1 or ::1.
+type Container struct {
+	// Auto enables provisioning; false means connect only.
+	Auto bool
+	// Image, Name and Volume of the container; empty fields take the
+	// containers package's defaults.
+	Image, Name, Volume string
+	// PurgeVolume removes the data volume too when the engine removes the
+	// container it owns.
+	PurgeVolume bool
+	// StopTimeout is the database's grace period when stopped. 0 means 10s.
+	StopTimeout time.Duration
+}
+
+// containerClient is what the engine needs from a container runtime;
+// *containers.Client implements it.
+type containerClient interface {
+	Address() string
+	APIVersion() string
+	Inspect(ctx context.Context, name string) (containers.State, error)
+	Ensure(ctx context.Context, spec containers.Spec, report func(containers.Progress)) (containers.Handle, error)
+	Remove(ctx context.Context, h containers.Handle, stopTimeout time.Duration, purgeVolume bool) error
+	Close() error
+}
+
+// discoverFunc finds a container runtime, reporting each candidate tried.
+type discoverFunc func(ctx context.Context, report func(containers.Candidate)) (containerClient, error)
+
+func discoverWith(env containers.Env) discoverFunc {
+	return func(ctx context.Context, report func(containers.Candidate)) (containerClient, error) {
+		c, _, err := containers.Discover(ctx, env, report)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+}
+
+// probeTimeout bounds the check whether a database already answers on a
+// local port before a container is created there.
+const probeTimeout = 2 * time.Second
+
+// removeGrace is added to the stop timeout to bound a container's removal.
+const removeGrace = 30 * time.Second
+
+// provision makes sure a local database runs when the backend asks for a
+// container. It returns a store when the database already answered the
+// probe (nothing to provision), nil when connecting comes next.
+func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
+	spec, copts, ok := e.backend.container()
+	if !ok {
+		return nil, nil
+	}
+	e.containerOpts = copts
+
+	e.begin(StageRuntime, "", detailRuntimeProbe)
+	client, err := e.discover(ctx, func(c containers.Candidate) {
+		e.log(Info, fmt.Sprintf(detailCandidate, c.Source, c.Address, candidateStatus(c)))
+	})
+	if err != nil {
+		if errors.Is(err, containers.ErrNoRuntime) {
+			// The original behaviour: the user may have started the
+			// database by hand, so carry on and connect.
+			e.end(StageRuntime, Skipped, "", "", nil)
+			e.log(Warn, fmt.Sprintf(warnNoRuntime, triedList(err)))
+			return nil, nil
+		}
+		return nil, fmt.Errorf("engine: discover container runtime: %w", err)
+	}
+	e.client = client
+	e.end(StageRuntime, Done, "", fmt.Sprintf(detailRuntime, client.Address(), client.APIVersion()), nil)
+
+	e.begin(StageContainer, "", fmt.Sprintf(detailInspect, spec.Name))
+	st, err := client.Inspect(ctx, spec.Name)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if !st.Exists() {
+		// A database the user runs on the port needs no container.
+		store, err := e.probe(ctx)
+		if store != nil {
+			e.end(StageContainer, Skipped, "", fmt.Sprintf(detailExisting, e.backend.address()), nil)
+			return store, nil
+		}
+		if errors.Is(err, backends.ErrPermanent) {
+			return nil, fmt.Errorf(errPortAnswers, portsOf(spec), err)
+		}
+	}
+	p := &progressMapper{e: e, spec: spec}
+	h, err := client.Ensure(ctx, spec, p.report)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.handle = h
+	p.done(h)
+	return nil, nil
+}
+
+// probe makes one quick connect attempt.
+func (e *Engine) probe(ctx context.Context) (backends.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	return e.backend.open(ctx)
+}
+
+// releaseContainer stops and removes the container if this process owns
+// it, reporting the original log lines, and closes the runtime client. It
+// runs to completion even after the caller's context ended.
+func (e *Engine) releaseContainer() error {
+	if e.client == nil {
+		return nil
+	}
+	defer e.client.Close()
+	if !e.handle.Owned {
+		return nil
+	}
+	stop := e.containerOpts.StopTimeout
+	if stop <= 0 {
+		stop = 10 * time.Second
+	}
+	e.begin(StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
+	ctx, cancel := context.WithTimeout(context.Background(), stop+removeGrace)
+	defer cancel()
+	if err := e.client.Remove(ctx, e.handle, stop, e.containerOpts.PurgeVolume); err != nil {
+		err = fmt.Errorf("engine: remove container %s: %w", e.handle.Name, err)
+		e.end(StageRemoveContainer, Failed, "", "", err)
+		return err
+	}
+	detail := fmt.Sprintf(detailRemoved, e.handle.Name, e.handle.Volume)
+	if e.containerOpts.PurgeVolume {
+		detail = fmt.Sprintf(detailPurged, e.handle.Name, e.handle.Volume)
+	}
+	e.end(StageRemoveContainer, Done, msgRemoved, detail, nil)
+	return nil
+}
+
+// progressMapper turns Ensure's reports into engine stages and pull
+// progress.
+type progressMapper struct {
+	e         *Engine
+	spec      containers.Spec
+	pullStart time.Time
+}
+
+func (p *progressMapper) report(pr containers.Progress) {
+	e := p.e
+	switch pr.Step {
+	case containers.StepReuse:
+		e.end(StageContainer, Done, "", fmt.Sprintf(detailReuse, pr.Container)+suffix(pr.Message), nil)
+	case containers.StepAdopt:
+		e.end(StageContainer, Done, "", fmt.Sprintf(detailAdopt, pr.Container)+suffix(pr.Message), nil)
+	case containers.StepWait:
+		e.log(Info, fmt.Sprintf(detailWait, pr.Container))
+	case containers.StepRemoveStale:
+		e.log(Info, fmt.Sprintf(detailRemoveStale, pr.Container)+suffix(pr.Message))
+	case containers.StepImageCheck:
+		e.end(StageContainer, Done, "", fmt.Sprintf(detailNoContainer, pr.Container), nil)
+		e.begin(StageImage, "", fmt.Sprintf(detailImageCheck, pr.Image))
+	case containers.StepImagePresent:
+		e.end(StageImage, Done, "", fmt.Sprintf(detailImagePresent, pr.Image), nil)
+	case containers.StepPull:
+		if !e.isOpen(StagePull) {
+			e.end(StageImage, Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
+			e.begin(StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
+			p.pullStart = time.Now()
+		}
+		a := pr.Aggregate
+		e.progress(Event{Kind: KindPull, Stage: StagePull, Pull: &Pull{
+			Image: pr.Image, Layer: pr.Layer, Status: pr.Status, Current: pr.Current, Total: pr.Total,
+			Done: a.Current, Size: a.Total, Unknown: a.Unknown, LayersDone: a.LayersDone, Layers: a.Layers,
+		}})
+	case containers.StepPullComplete:
+		a := pr.Aggregate
+		e.emit(Event{Kind: KindPull, Stage: StagePull, Pull: &Pull{
+			Image: pr.Image, Done: a.Current, Size: a.Total, LayersDone: a.LayersDone, Layers: a.Layers,
+		}})
+		e.end(StagePull, Done, "", fmt.Sprintf(detailPulled, pr.Image, formatBytes(a.Total), roundDuration(time.Since(p.pullStart))), nil)
+	case containers.StepVolume:
+		e.log(Info, fmt.Sprintf(detailVolume, p.spec.Volume))
+	case containers.StepCreate:
+		e.end(StageContainer, Done, "", "", nil) // after a wait or a stale removal
+		e.begin(StageCreate, "", fmt.Sprintf(detailCreating, pr.Container, p.spec.Image, portsOf(p.spec), p.spec.Volume))
+	case containers.StepStart:
+		e.end(StageCreate, Done, "", fmt.Sprintf(detailCreated, pr.Container), nil)
+		e.begin(StageContainerStart, "", fmt.Sprintf(detailStarting, pr.Container))
+	case containers.StepRunning:
+		e.end(StageContainerStart, Done, "", fmt.Sprintf(detailStarted, pr.Container), nil)
+	case containers.StepCleanup:
+		e.log(Info, fmt.Sprintf(detailCleanup, pr.Container)+suffix(pr.Message))
+	}
+}
+
+// done closes the container stage when Ensure reused or adopted without
+// a report that did so.
+func (p *progressMapper) done(h containers.Handle) {
+	p.e.end(StageContainer, Done, "", "", nil)
+}
+
+func suffix(msg string) string {
+	if msg == "" {
+		return ""
+	}
+	return " (" + msg + ")"
+}
+
+func portsOf(s containers.Spec) string {
+	var ps []string
+	for _, p := range s.Ports {
+		ps = append(ps, p.String())
+	}
+	return strings.Join(ps, ", ")
+}
+
+func candidateStatus(c containers.Candidate) string {
+	switch c.Status {
+	case containers.Usable:
+		return fmt.Sprintf(statusUsable, c.APIVersion)
+	case containers.Absent:
+		return statusAbsent
+	case containers.NoDockerAPI:
+		return statusNoDockerAPI
+	}
+	if c.Err != nil {
+		return fmt.Sprintf(statusUnreachable, c.Err)
+	}
+	return c.Status.String()
+}
+
+func triedList(err error) string {
+	var nr *containers.NoRuntimeError
+	if !errors.As(err, &nr) || len(nr.Tried) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, c := range nr.Tried {
+		parts = append(parts, fmt.Sprintf("%s (%s)", c.Address, candidateStatus(c)))
+	}
+	return strings.Join(parts, ", ")
+}
