@@ -1,0 +1,87 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"github.com/k3/k3-storage/backends"
+)
+
+// compactBatch is how many log rows one DELETE removes, so that compaction
+// never holds many row locks or a long transaction.
+const compactBatch = 1000
+
+// Compact implements backends.Compactor: after it, a Watch from any revision
+// below rev fails with ErrCompacted. It first advances k3_meta.compact_rev to
+// rev-1 (never backwards), then deletes the log rows below rev in batches of
+// compactBatch; if it is interrupted, the rows left behind are removed by
+// the next compaction and are never served (readers check compact_rev).
+// Compacting beyond the current revision is an error.
+func (s *Store) Compact(ctx context.Context, rev int64) error {
+	if s.closed.Load() {
+		return backends.ErrClosed
+	}
+	if err := s.compact(ctx, rev); err != nil {
+		return s.opError(fmt.Sprintf("compact to revision %d", rev), err)
+	}
+	return nil
+}
+
+func (s *Store) compact(ctx context.Context, rev int64) error {
+	var cur, compacted int64
+	if err := s.queryRow(ctx, sqlMeta).Scan(&cur, &compacted); err != nil {
+		return err
+	}
+	if rev > cur {
+		return fmt.Errorf("beyond the current revision %d", cur)
+	}
+	db := s.db.WithContext(ctx)
+	if rev-1 > compacted {
+		if err := db.Exec("UPDATE k3_meta SET compact_rev = GREATEST(compact_rev, ?) WHERE id = 1", rev-1).Error; err != nil {
+			return err
+		}
+	}
+	for {
+		res := db.Exec("DELETE FROM k3_log WHERE rev < ? ORDER BY rev LIMIT ?", rev, compactBatch)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected < compactBatch {
+			return nil
+		}
+	}
+}
+
+// Revision implements backends.Revisioner: the current revision and the
+// newest compacted one (0 when nothing is compacted).
+func (s *Store) Revision(ctx context.Context) (current, compacted int64, err error) {
+	if s.closed.Load() {
+		return 0, 0, backends.ErrClosed
+	}
+	if err := s.queryRow(ctx, sqlMeta).Scan(&current, &compacted); err != nil {
+		return 0, 0, s.opError("revision", err)
+	}
+	return current, compacted, nil
+}
+
+// maybeCompact starts a background compaction that keeps the newest
+// history log rows when rev, a revision this Store just wrote, is a multiple
+// of compactEvery. Every process sharing the database does the same for the
+// revisions it writes, so the log stays bounded whoever writes, and
+// concurrent compactions are harmless (compact_rev only grows, deletes are
+// idempotent). At most one runs per Store.
+func (s *Store) maybeCompact(rev int64) {
+	if s.history <= 0 || rev%s.compactEvery != 0 || rev <= s.history {
+		return
+	}
+	if !s.compacting.CompareAndSwap(false, true) {
+		return
+	}
+	if !s.goBackground(func() {
+		defer s.compacting.Store(false)
+		// An error (server gone, Store closing) is left for the next
+		// trigger: the log only grows a little beyond History meanwhile.
+		_ = s.compact(s.ctx, rev-s.history+1)
+	}) {
+		s.compacting.Store(false)
+	}
+}
