@@ -63,25 +63,52 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 	return current, compacted, nil
 }
 
-// maybeCompact starts a background compaction that keeps the newest
+// maybeCompact asks for a background compaction that keeps the newest
 // history log rows when rev, a revision this Store just wrote, is a multiple
 // of compactEvery. Every process sharing the database does the same for the
 // revisions it writes, so the log stays bounded whoever writes, and
 // concurrent compactions are harmless (compact_rev only grows, deletes are
-// idempotent). At most one runs per Store.
+// idempotent). At most one runs per Store; a request made while it runs is
+// served when it finishes, never dropped.
 func (s *Store) maybeCompact(rev int64) {
 	if s.history <= 0 || rev%s.compactEvery != 0 || rev <= s.history {
 		return
 	}
+	target := rev - s.history + 1
+	for {
+		old := s.compactTarget.Load()
+		if old >= target || s.compactTarget.CompareAndSwap(old, target) {
+			break
+		}
+	}
 	if !s.compacting.CompareAndSwap(false, true) {
 		return
 	}
-	if !s.goBackground(func() {
-		defer s.compacting.Store(false)
-		// An error (server gone, Store closing) is left for the next
-		// trigger: the log only grows a little beyond History meanwhile.
-		_ = s.compact(s.ctx, rev-s.history+1)
-	}) {
+	if !s.goBackground(s.autoCompact) {
 		s.compacting.Store(false)
+	}
+}
+
+// autoCompact compacts to the requested target until no newer request is
+// pending. An error (server gone, Store closing) leaves the request for the
+// next one: the log only grows a little beyond History meanwhile.
+func (s *Store) autoCompact() {
+	var done int64
+	for {
+		target := s.compactTarget.Load()
+		if target > done {
+			if err := s.compact(s.ctx, target); err != nil {
+				s.compacting.Store(false)
+				return
+			}
+			done = target
+			continue
+		}
+		s.compacting.Store(false)
+		// A request stored after the Load above but before the Store
+		// found compacting still set: take it over if nobody else did.
+		if s.compactTarget.Load() <= done || !s.compacting.CompareAndSwap(false, true) {
+			return
+		}
 	}
 }

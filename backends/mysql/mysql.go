@@ -211,9 +211,10 @@ type Store struct {
 	closed  atomic.Bool
 	bg      sync.WaitGroup // poller and background compactions
 
-	wake       chan struct{} // buffered(1): a local commit or a new watcher
-	compacting atomic.Bool
-	feed       feed
+	wake          chan struct{} // buffered(1): a local commit or a new watcher
+	compacting    atomic.Bool   // a background compaction runs
+	compactTarget atomic.Int64  // newest revision automatic compaction should keep
+	feed          feed
 }
 
 // Open connects to the server once (no retry: the caller retries, reporting
@@ -251,6 +252,10 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		sqlDB, err = connect(ctx, cfg)
+	}
+	if errors.As(err, &me) && me.Number == erDBAccessDenied {
+		return nil, backends.Permanent(fmt.Errorf("connect to %s: user %q may not use database %q (it may not exist, and this user may not create it): %w",
+			describe(opts), opts.User, opts.Database, err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", describe(opts), err)
@@ -334,8 +339,12 @@ type nopLogger struct{}
 
 func (nopLogger) Print(...any) {}
 
-// connect opens a pool for cfg and makes one round trip under ctx.
+// connect opens a pool for cfg and makes one round trip under ctx. A peer
+// that is not a MySQL server is reported as such (see probe), permanent.
 func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
+	var p probe
+	cfg = cfg.Clone()
+	cfg.DialFunc = p.dial
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
@@ -343,6 +352,9 @@ func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
 	db := sql.OpenDB(connector)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if mismatch := p.mismatch(cfg.Addr); mismatch != nil {
+			return nil, backends.Permanent(mismatch)
+		}
 		return nil, err
 	}
 	return db, nil

@@ -171,14 +171,8 @@ func (s *Store) pollOnce() bool {
 	return len(evs) == pollBatch
 }
 
-// queryTimeout bounds one background query, so that a stalled connection
-// cannot stop the poller for good.
-func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
-
-// readLog returns the events of up to limit log rows from revision from on,
-// in order. Values are fetched only for keys with the given prefix (all for
-// ""); other rows come with their key and revision only.
-func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) ([]backends.Event, error) {
+// logQuery builds readLog's statement.
+func logQuery(from int64, prefix string, limit int) (string, []any) {
 	match, args := "1", []any{}
 	if prefix != "" {
 		match, args = "k >= ?", append(args, []byte(prefix))
@@ -190,7 +184,18 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit in
 	q := "SELECT rev, k, type, create_rev, prev_mod_rev, prev_version, " +
 		"IF(" + match + ", value, NULL), IF(" + match + ", prev_value, NULL) " +
 		"FROM k3_log WHERE rev >= ? ORDER BY rev LIMIT ?"
-	args = append(args, from, limit)
+	return q, append(args, from, limit)
+}
+
+// queryTimeout bounds one background query, so that a stalled connection
+// cannot stop the poller for good.
+func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
+
+// readLog returns the events of up to limit log rows from revision from on,
+// in order. Values are fetched only for keys with the given prefix (all for
+// ""); other rows come with their key and revision only.
+func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) ([]backends.Event, error) {
+	q, args := logQuery(from, prefix, limit)
 	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, err

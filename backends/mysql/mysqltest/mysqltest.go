@@ -145,7 +145,8 @@ func DropOnCleanup(tb testing.TB, opts mysql.Options) {
 // default database (qualify names), failing the test on error.
 func Exec(tb testing.TB, opts mysql.Options, statements ...string) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(tb.Context(), time.Minute)
+	// Not cancelled with the test: Exec also serves Cleanup functions.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(tb.Context()), time.Minute)
 	defer cancel()
 	for _, q := range statements {
 		if err := execSQL(ctx, opts, "", q); err != nil {
