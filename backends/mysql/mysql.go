@@ -60,11 +60,19 @@
 //
 // # Statements
 //
-// The driver interpolates parameters client-side (interpolateParams): one
-// round trip per statement and no server-side prepared statements, whose
-// number is bounded server-wide (max_prepared_stmt_count) and would grow
-// with every process and connection. Keys and values are sent as []byte, so
-// they travel as _binary literals whatever the connection character set.
+// GORM owns the connection pool and runs the write transactions
+// (SkipDefaultTransaction: each write is exactly one explicit transaction;
+// its logger is logger.Discard, so no SQL or value is ever printed). Reads
+// are single statements sent to GORM's ConnPool directly: GORM's statement
+// builder and callbacks cost about 15% of a primary-key Get (BENCHMARKS.md)
+// and add nothing to fixed SQL without models.
+//
+// Prepared statements are not used (PrepareStmt off): the driver
+// interpolates parameters client-side (interpolateParams), so each statement
+// is one round trip and no server-side statement exists, whose number is
+// bounded server-wide (max_prepared_stmt_count) and would grow with every
+// process and connection. Keys and values are sent as []byte, so they
+// travel as _binary literals whatever the connection character set.
 package mysql
 
 import (
@@ -196,6 +204,7 @@ var (
 type Store struct {
 	db       *gorm.DB
 	sqlDB    *sql.DB
+	pool     gorm.ConnPool // db.ConnPool: sqlDB, for reads (see queryRow)
 	password string
 	addr     string // host:port/database, for messages
 
@@ -294,6 +303,7 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		db:           db,
 		sqlDB:        sqlDB,
+		pool:         db.ConnPool,
 		password:     opts.Password,
 		addr:         describe(opts),
 		pollInterval: opts.PollInterval,

@@ -159,15 +159,17 @@ func (s *Store) pollOnce() bool {
 	if f.closed {
 		return false
 	}
-	if !f.known {
+	located := !f.known
+	if located {
 		f.known, f.start, f.events, f.bytes = true, next, f.events[:0], 0
 	}
 	if f.head()+1 != next {
 		return true // the window was reset meanwhile; read again
 	}
 	f.append(evs)
-	f.waiting.Store(true) // wake watchers waiting for the window to exist
-	f.broadcast()
+	if len(evs) > 0 || located {
+		f.broadcast()
+	}
 	return len(evs) == pollBatch
 }
 
@@ -196,7 +198,7 @@ func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second,
 // ""); other rows come with their key and revision only.
 func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) ([]backends.Event, error) {
 	q, args := logQuery(from, prefix, limit)
-	rows, err := s.db.WithContext(ctx).Raw(q, args...).Rows()
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
