@@ -12,8 +12,11 @@ import (
 )
 
 const (
-	// pollBatch is the most log rows one query reads (poller and replay).
+	// pollBatch is the most log rows one query reads (poller and replay),
+	// and readBytes about the most value bytes it keeps: with large values
+	// a batch ends early, so memory stays bounded.
 	pollBatch = 500
+	readBytes = 32 << 20
 	// watchBuffer is the capacity of each watch channel.
 	watchBuffer = 128
 	// maxSendBatch bounds the events a watcher copies out of the window per
@@ -150,7 +153,7 @@ func (s *Store) pollOnce() bool {
 		}
 		next = cur + 1
 	}
-	evs, err := s.readLog(ctx, next, "", pollBatch)
+	evs, more, err := s.readLog(ctx, next, "", pollBatch)
 	if err != nil {
 		return false
 	}
@@ -170,7 +173,7 @@ func (s *Store) pollOnce() bool {
 	if len(evs) > 0 || located {
 		f.broadcast()
 	}
-	return len(evs) == pollBatch
+	return more
 }
 
 // logQuery builds readLog's statement.
@@ -194,16 +197,18 @@ func logQuery(from int64, prefix string, limit int) (string, []any) {
 func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
 
 // readLog returns the events of up to limit log rows from revision from on,
-// in order. Values are fetched only for keys with the given prefix (all for
-// ""); other rows come with their key and revision only.
-func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) ([]backends.Event, error) {
+// in order, and whether more rows may follow (the batch was full or cut
+// short at readBytes). Values are fetched only for keys with the given
+// prefix (all for ""); other rows come with their key and revision only.
+func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) (_ []backends.Event, more bool, _ error) {
 	q, args := logQuery(from, prefix, limit)
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer rows.Close()
 	var evs []backends.Event
+	size := 0
 	for rows.Next() {
 		var (
 			rev, createRev, prevMod, prevVersion int64
@@ -211,7 +216,7 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit in
 			k, value, prevValue                  []byte
 		)
 		if err := rows.Scan(&rev, &k, &typ, &createRev, &prevMod, &prevVersion, &value, &prevValue); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		key := string(k)
 		var ev backends.Event
@@ -228,11 +233,14 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit in
 				ev = backends.Event{Type: backends.Deleted, PrevKV: prev, KV: backends.KeyValue{Key: key, ModRevision: rev}}
 			}
 		default:
-			return nil, fmt.Errorf("log row %d has unknown type %d", rev, typ)
+			return nil, false, fmt.Errorf("log row %d has unknown type %d", rev, typ)
 		}
 		evs = append(evs, ev)
+		if size += eventBytes(ev); size > readBytes {
+			return evs, true, rows.Err() // rows.Close discards the rest
+		}
 	}
-	return evs, rows.Err()
+	return evs, len(evs) == limit, rows.Err()
 }
 
 // Watch implements backends.Store. The watcher must read its channel until
@@ -380,7 +388,7 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 // next when the log holds nothing new), or ErrCompacted when next is no
 // longer retained.
 func (s *Store) replay(ctx context.Context, prefix string, next int64) ([]backends.Event, int64, error) {
-	evs, err := s.readLog(ctx, next, prefix, pollBatch)
+	evs, _, err := s.readLog(ctx, next, prefix, pollBatch)
 	if err != nil {
 		return nil, 0, s.opError(fmt.Sprintf("watch %q: read log", prefix), err)
 	}
