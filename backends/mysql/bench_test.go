@@ -111,25 +111,48 @@ func rawCreate(ctx context.Context, db *sql.DB, key string, value []byte) (int64
 	})
 }
 
+// paired runs the Store's and the hand-written version of one operation
+// alternately, flipping their order every iteration, so that both see the
+// same server load (other sessions' builds, fsync stalls), and reports each
+// one's mean time and their ratio. ns/op covers both plus setup, which
+// (if not nil) runs untimed by the pair before each iteration.
+func paired(b *testing.B, setup, store, raw func(i int)) {
+	var ts, tr time.Duration
+	for i := 0; b.Loop(); i++ {
+		if setup != nil {
+			setup(i)
+		}
+		first, second, tf, tsec := store, raw, &ts, &tr
+		if i%2 == 1 {
+			first, second, tf, tsec = raw, store, &tr, &ts
+		}
+		t0 := time.Now()
+		first(i)
+		t1 := time.Now()
+		second(i)
+		*tf += t1.Sub(t0)
+		*tsec += time.Since(t1)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(ts.Nanoseconds())/n, "store-ns/op")
+	b.ReportMetric(float64(tr.Nanoseconds())/n, "raw-ns/op")
+	b.ReportMetric(float64(ts)/float64(tr), "store/raw")
+}
+
 func BenchmarkGet(b *testing.B) {
 	e := newBenchEnv(b)
 	keys := e.seed(b, "/get/", 10_000)
 	ctx := b.Context()
-	b.Run("store", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			if _, err := e.store.Get(ctx, keys[(i*7919)%len(keys)]); err != nil {
-				b.Fatal(err)
-			}
+	paired(b, nil, func(i int) {
+		if _, err := e.store.Get(ctx, keys[(i*7919)%len(keys)]); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			var kv backends.KeyValue
-			err := e.raw.QueryRowContext(ctx, "SELECT value, create_rev, mod_rev, version FROM k3_kv WHERE k = ?", []byte(keys[(i*7919)%len(keys)])).
-				Scan(&kv.Value, &kv.CreateRevision, &kv.ModRevision, &kv.Version)
-			if err != nil {
-				b.Fatal(err)
-			}
+	}, func(i int) {
+		var kv backends.KeyValue
+		err := e.raw.QueryRowContext(ctx, "SELECT value, create_rev, mod_rev, version FROM k3_kv WHERE k = ?", []byte(keys[(i*7919+1)%len(keys)])).
+			Scan(&kv.Value, &kv.CreateRevision, &kv.ModRevision, &kv.Version)
+		if err != nil {
+			b.Fatal(err)
 		}
 	})
 }
@@ -137,21 +160,14 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkCreate(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := b.Context()
-	run := 0
-	b.Run("store", func(b *testing.B) {
-		run++
-		for i := 0; b.Loop(); i++ {
-			if _, err := e.store.Create(ctx, fmt.Sprintf("/create/s%d/%d", run, i), benchValue); err != nil {
-				b.Fatal(err)
-			}
+	run := fmt.Sprint(time.Now().UnixNano()) // b.Loop may run the body more than once
+	paired(b, nil, func(i int) {
+		if _, err := e.store.Create(ctx, fmt.Sprintf("/create/%s/s%d", run, i), benchValue); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		run++
-		for i := 0; b.Loop(); i++ {
-			if _, err := rawCreate(ctx, e.raw, fmt.Sprintf("/create/r%d/%d", run, i), benchValue); err != nil {
-				b.Fatal(err)
-			}
+	}, func(i int) {
+		if _, err := rawCreate(ctx, e.raw, fmt.Sprintf("/create/%s/r%d", run, i), benchValue); err != nil {
+			b.Fatal(err)
 		}
 	})
 }
@@ -159,89 +175,82 @@ func BenchmarkCreate(b *testing.B) {
 func BenchmarkUpdateCAS(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := b.Context()
-	b.Run("store", func(b *testing.B) {
-		rev, err := e.store.Put(ctx, "/cas/store", benchValue)
-		if err != nil {
+	srev, err := e.store.Put(ctx, "/cas/store", benchValue)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rrev, err := e.store.Put(ctx, "/cas/raw", benchValue)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := []byte("/cas/raw")
+	paired(b, nil, func(int) {
+		if srev, err = e.store.Update(ctx, "/cas/store", benchValue, srev); err != nil {
 			b.Fatal(err)
 		}
-		for b.Loop() {
-			if rev, err = e.store.Update(ctx, "/cas/store", benchValue, rev); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		rev, err := e.store.Put(ctx, "/cas/raw", benchValue)
-		if err != nil {
-			b.Fatal(err)
-		}
-		k := []byte("/cas/raw")
-		for b.Loop() {
-			ifRev := rev
-			rev, err = rawWrite(ctx, e.raw, func(tx *sql.Tx, rev int64) error {
-				res, err := tx.ExecContext(ctx, "INSERT INTO k3_log (rev, k, type, value, prev_value, create_rev, prev_mod_rev, prev_version) "+
-					"SELECT ?, k, 2, ?, value, create_rev, mod_rev, version FROM k3_kv WHERE k = ? AND mod_rev = ?", rev, benchValue, k, ifRev)
-				if err != nil {
-					return err
-				}
-				if n, _ := res.RowsAffected(); n != 1 {
-					return backends.ErrConflict
-				}
-				_, err = tx.ExecContext(ctx, "UPDATE k3_kv SET value = ?, mod_rev = ?, version = version + 1 WHERE k = ?", benchValue, rev, k)
-				return err
-			})
+	}, func(int) {
+		ifRev := rrev
+		rrev, err = rawWrite(ctx, e.raw, func(tx *sql.Tx, rev int64) error {
+			res, err := tx.ExecContext(ctx, "INSERT INTO k3_log (rev, k, type, value, prev_value, create_rev, prev_mod_rev, prev_version) "+
+				"SELECT ?, k, 2, ?, value, create_rev, mod_rev, version FROM k3_kv WHERE k = ? AND mod_rev = ?", rev, benchValue, k, ifRev)
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return backends.ErrConflict
+			}
+			_, err = tx.ExecContext(ctx, "UPDATE k3_kv SET value = ?, mod_rev = ?, version = version + 1 WHERE k = ?", benchValue, rev, k)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
 	})
 }
 
+// BenchmarkDelete deletes keys created just before (untimed by the pair).
 func BenchmarkDelete(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := b.Context()
-	run := 0
-	b.Run("store", func(b *testing.B) {
-		run++
-		for i := 0; b.Loop(); i++ {
-			b.StopTimer()
-			key := fmt.Sprintf("/delete/s%d/%d", run, i)
-			rev, err := e.store.Create(ctx, key, benchValue)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			if _, err := e.store.Delete(ctx, key, rev); err != nil {
-				b.Fatal(err)
-			}
+	run := fmt.Sprint(time.Now().UnixNano())
+	create := func(who string, i int) (string, int64) {
+		key := fmt.Sprintf("/delete/%s/%s%d", run, who, i)
+		rev, err := e.store.Create(ctx, key, benchValue)
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		run++
-		for i := 0; b.Loop(); i++ {
-			b.StopTimer()
-			key := fmt.Sprintf("/delete/r%d/%d", run, i)
-			ifRev, err := e.store.Create(ctx, key, benchValue)
+		return key, rev
+	}
+	var sKey, rKey string
+	var sRev, rRev int64
+	paired(b, func(i int) {
+		if i%2 == 0 { // neither side always deletes the newest row
+			sKey, sRev = create("s", i)
+			rKey, rRev = create("r", i)
+		} else {
+			rKey, rRev = create("r", i)
+			sKey, sRev = create("s", i)
+		}
+	}, func(int) {
+		if _, err := e.store.Delete(ctx, sKey, sRev); err != nil {
+			b.Fatal(err)
+		}
+	}, func(int) {
+		k := []byte(rKey)
+		_, err := rawWrite(ctx, e.raw, func(tx *sql.Tx, rev int64) error {
+			res, err := tx.ExecContext(ctx, "INSERT INTO k3_log (rev, k, type, value, prev_value, create_rev, prev_mod_rev, prev_version) "+
+				"SELECT ?, k, 3, NULL, value, create_rev, mod_rev, version FROM k3_kv WHERE k = ? AND mod_rev = ?", rev, k, rRev)
 			if err != nil {
-				b.Fatal(err)
-			}
-			b.StartTimer()
-			k := []byte(key)
-			_, err = rawWrite(ctx, e.raw, func(tx *sql.Tx, rev int64) error {
-				res, err := tx.ExecContext(ctx, "INSERT INTO k3_log (rev, k, type, value, prev_value, create_rev, prev_mod_rev, prev_version) "+
-					"SELECT ?, k, 3, NULL, value, create_rev, mod_rev, version FROM k3_kv WHERE k = ? AND mod_rev = ?", rev, k, ifRev)
-				if err != nil {
-					return err
-				}
-				if n, _ := res.RowsAffected(); n != 1 {
-					return backends.ErrConflict
-				}
-				_, err = tx.ExecContext(ctx, "DELETE FROM k3_kv WHERE k = ?", k)
 				return err
-			})
-			if err != nil {
-				b.Fatal(err)
 			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return backends.ErrConflict
+			}
+			_, err = tx.ExecContext(ctx, "DELETE FROM k3_kv WHERE k = ?", k)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
 	})
 }
@@ -258,23 +267,20 @@ func BenchmarkList(b *testing.B) {
 		keys[n] = e.seed(b, fmt.Sprintf("/list%d/", n), n)
 	}
 	ctx := b.Context()
+	q := "SELECT 1, NULL, NULL, current_rev, 0, 0 FROM k3_meta WHERE id = 1 UNION ALL " +
+		"(SELECT 0, k, value, create_rev, mod_rev, version FROM k3_kv WHERE k > ? AND k < ? ORDER BY k LIMIT ?)"
 	for _, n := range sizes {
 		prefix := fmt.Sprintf("/list%d/", n)
+		end := []byte(backends.PrefixEnd(prefix))
 		after := func(i int) string { return keys[n][(i*7919)%(n-100)] }
-		b.Run(fmt.Sprintf("keys=%d/store", n), func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			paired(b, nil, func(i int) {
 				page, err := e.store.List(ctx, prefix, backends.ListOptions{After: after(i), Limit: 100})
 				if err != nil || len(page.Items) != 100 {
 					b.Fatalf("%d items, %v", len(page.Items), err)
 				}
-			}
-		})
-		b.Run(fmt.Sprintf("keys=%d/raw", n), func(b *testing.B) {
-			q := "SELECT 1, NULL, NULL, current_rev, 0, 0 FROM k3_meta WHERE id = 1 UNION ALL " +
-				"(SELECT 0, k, value, create_rev, mod_rev, version FROM k3_kv WHERE k > ? AND k < ? ORDER BY k LIMIT ?)"
-			end := []byte(backends.PrefixEnd(prefix))
-			for i := 0; b.Loop(); i++ {
-				rows, err := e.raw.QueryContext(ctx, q, []byte(after(i)), end, 101)
+			}, func(i int) {
+				rows, err := e.raw.QueryContext(ctx, q, []byte(after(i+1)), end, 101)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -296,7 +302,7 @@ func BenchmarkList(b *testing.B) {
 				if err := rows.Close(); err != nil || len(items) != 101 {
 					b.Fatalf("%d items, %v", len(items), err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -306,20 +312,17 @@ func BenchmarkCount(b *testing.B) {
 	const n = 100_000
 	e.seed(b, "/count/", n)
 	ctx := b.Context()
-	b.Run("keys=100000/store", func(b *testing.B) {
-		for b.Loop() {
+	b.Run("keys=100000", func(b *testing.B) {
+		paired(b, nil, func(int) {
 			if got, err := e.store.Count(ctx, "/count/"); err != nil || got != n {
 				b.Fatalf("%d, %v", got, err)
 			}
-		}
-	})
-	b.Run("keys=100000/raw", func(b *testing.B) {
-		for b.Loop() {
+		}, func(int) {
 			var got int64
 			if err := e.raw.QueryRowContext(ctx, "SELECT COUNT(*) FROM k3_kv WHERE k >= ? AND k < ?", []byte("/count/"), []byte("/count0")).Scan(&got); err != nil || got != n {
 				b.Fatalf("%d, %v", got, err)
 			}
-		}
+		})
 	})
 }
 

@@ -60,12 +60,14 @@
 //
 // # Statements
 //
-// GORM owns the connection pool and runs the write transactions
-// (SkipDefaultTransaction: each write is exactly one explicit transaction;
-// its logger is logger.Discard, so no SQL or value is ever printed). Reads
-// are single statements sent to GORM's ConnPool directly: GORM's statement
-// builder and callbacks cost about 15% of a primary-key Get (BENCHMARKS.md)
-// and add nothing to fixed SQL without models.
+// GORM owns the connection pool and the write transactions: each write is
+// exactly one db.Transaction (SkipDefaultTransaction, so GORM adds no
+// transaction of its own; its logger is logger.Discard, so no SQL or value
+// is ever printed). The statements themselves go to GORM's ConnPool (the
+// pool, or the transaction's *sql.Tx) directly: GORM's statement builder and
+// callbacks cost about 15% of a primary-key Get and add nothing to fixed SQL
+// without models, and the Store must stay within 1.2x of hand-written
+// database/sql (BENCHMARKS.md).
 //
 // Prepared statements are not used (PrepareStmt off): the driver
 // interpolates parameters client-side (interpolateParams), so each statement
@@ -478,6 +480,10 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// Addr returns "host:port/database" as configured, for messages; it never
+// contains credentials.
+func (s *Store) Addr() string { return s.addr }
 
 // goBackground runs fn on its own goroutine unless the Store is closed;
 // Close waits for it.
