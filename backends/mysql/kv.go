@@ -20,9 +20,10 @@ const (
 	logDeleted = 3
 )
 
-// Statements of the read and write paths. GORM expands a slice argument
-// that directly follows "(" into a list, so no placeholder here does: byte
-// slices must travel as one value (TestStatementsKeepByteSlicesWhole).
+// Statements of the read and write paths. No placeholder directly follows
+// "(": should a statement ever go through GORM's Raw or Exec, GORM would
+// expand a []byte argument there into one value per byte
+// (TestStatementsKeepByteSlicesWhole).
 const (
 	sqlGet = "SELECT value, create_rev, mod_rev, version FROM k3_kv WHERE k = ?"
 
