@@ -58,6 +58,11 @@
 // History/10th revision starts a background compaction to keep the newest
 // History rows.
 //
+// # Testing
+//
+// Tests run against a real server named by K3_TEST_MYSQL_DSN, or a private
+// MariaDB started per test; see package mysqltest.
+//
 // # Statements
 //
 // GORM owns the connection pool and the write transactions: each write is
@@ -127,8 +132,9 @@ type Options struct {
 	// Database is created if missing and the user may create it. It must
 	// match [A-Za-z0-9_$]{1,64}. Required.
 	Database string
-	// MaxOpenConns and MaxIdleConns bound the connection pool. Defaults 10
-	// and 5; MaxIdleConns is capped at MaxOpenConns.
+	// MaxOpenConns bounds the connection pool; 0 means 10. MaxIdleConns is
+	// how many connections stay open while idle, capped at MaxOpenConns; 0
+	// means 5 and a negative value keeps none (so a configured 0 maps to -1).
 	MaxOpenConns int
 	MaxIdleConns int
 	// PollInterval is how often watches look for other processes' writes
@@ -157,8 +163,11 @@ func (o Options) withDefaults() Options {
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = DefaultMaxOpenConns
 	}
-	if o.MaxIdleConns <= 0 {
+	switch {
+	case o.MaxIdleConns == 0:
 		o.MaxIdleConns = DefaultMaxIdleConns
+	case o.MaxIdleConns < 0:
+		o.MaxIdleConns = 0
 	}
 	o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
 	if o.PollInterval <= 0 {
