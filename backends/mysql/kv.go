@@ -290,11 +290,11 @@ func (s *Store) write(ctx context.Context, op, key string, fn func(tx *gorm.DB, 
 		if err != nil {
 			return err
 		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("k3_meta row missing (%d rows, %v)", n, err)
+		}
 		if rev, err = res.LastInsertId(); err != nil {
 			return err
-		}
-		if rev <= 0 {
-			return fmt.Errorf("meta row missing (revision %d)", rev)
 		}
 		return fn(tx, rev)
 	})
