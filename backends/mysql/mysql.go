@@ -1,0 +1,511 @@
+// Package mysql is the MySQL/MariaDB Store, through GORM and
+// go-sql-driver/mysql. GORM and the driver are imported here and nowhere
+// else in k3-storage.
+//
+// # Schema
+//
+// Three InnoDB tables, created idempotently by Open (several processes may
+// open the same database at once):
+//
+//	k3_meta(id=1, current_rev, compact_rev)   one row: the store revision and
+//	                                          the newest compacted revision
+//	k3_kv(k VARBINARY(1024) PK, value MEDIUMBLOB, create_rev, mod_rev, version)
+//	k3_log(rev PK, k, type, value, prev_value, create_rev, prev_mod_rev,
+//	       prev_version, INDEX(k, rev))       one row per write, for Watch
+//
+// Keys and values are binary columns: no collation, so keys that differ only
+// in case, trailing spaces, NUL or 0xFF bytes are distinct, and every
+// connection runs in strict sql_mode, so nothing is silently truncated.
+//
+// # Revisions
+//
+// Every write is one transaction that first runs
+//
+//	UPDATE k3_meta SET current_rev = LAST_INSERT_ID(current_rev + 1) WHERE id = 1
+//
+// The exclusive lock on the meta row is held until commit, so writers (of
+// every process sharing the database) queue on it: revision N+1 cannot be
+// assigned before the transaction holding N has committed or rolled back.
+// Hence revisions are gap-free, a failed write (rolled back) consumes none,
+// and commit order equals revision order. A reader that sees the log row of
+// N+1 committed therefore sees N too (InnoDB read views contain every
+// transaction committed before the view was opened); the Watch poller relies
+// on that and never waits for a "late" lower revision.
+//
+// # Reads
+//
+// Get is one primary-key lookup. List is one statement (the meta row UNION
+// ALL a primary-key range scan with LIMIT n+1), so the page and its Revision
+// come from one InnoDB read view. Count is a range COUNT(*).
+//
+// # Watch
+//
+// One poller goroutine per Store reads new k3_log rows into a bounded
+// in-memory window of recent events. It is woken at once by this Store's
+// commits and otherwise polls every Options.PollInterval for other processes'
+// writes; it polls only while the Store has watchers. Each watcher has its own
+// goroutine and cursor: it takes events from the window while its cursor is
+// inside it and reads k3_log itself (replay, or a watcher that fell behind)
+// otherwise, so a slow watcher never blocks the poller, writers or other
+// watchers. A cursor older than retained history ends the watch with
+// ErrCompacted.
+//
+// # Compaction
+//
+// Compact first advances k3_meta.compact_rev, then deletes older log rows in
+// batches, so a reader never sees a missing log row without also seeing why.
+// Options.History bounds the log automatically: the writer of every
+// History/10th revision starts a background compaction to keep the newest
+// History rows.
+//
+// # Testing
+//
+// Tests run against a real server named by K3_TEST_MYSQL_DSN, or a private
+// MariaDB started per test; see package mysqltest.
+//
+// # Statements
+//
+// GORM owns the connection pool and the write transactions: each write is
+// exactly one db.Transaction (SkipDefaultTransaction, so GORM adds no
+// transaction of its own; its logger is logger.Discard, so no SQL or value
+// is ever printed). The statements themselves go to GORM's ConnPool (the
+// pool, or the transaction's *sql.Tx) directly: GORM's statement builder and
+// callbacks cost about 15% of a primary-key Get and add nothing to fixed SQL
+// without models, and the Store must stay within 1.2x of hand-written
+// database/sql (BENCHMARKS.md).
+//
+// Prepared statements are not used (PrepareStmt off): the driver
+// interpolates parameters client-side (interpolateParams), so each statement
+// is one round trip and no server-side statement exists, whose number is
+// bounded server-wide (max_prepared_stmt_count) and would grow with every
+// process and connection. Keys and values are sent as []byte, so they
+// travel as _binary literals whatever the connection character set.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// Defaults applied by Open to zero Options fields.
+const (
+	DefaultHost           = "127.0.0.1"
+	DefaultPort           = 3306
+	DefaultMaxOpenConns   = 10
+	DefaultMaxIdleConns   = 5
+	DefaultPollInterval   = 100 * time.Millisecond
+	DefaultHistory        = 100_000
+	DefaultDialTimeout    = 5 * time.Second
+	DefaultConnectTimeout = 15 * time.Second
+)
+
+// minPacket is the smallest server max_allowed_packet that lets the largest
+// statement and row through: a MaxValueSize value escaped for the text
+// protocol (up to twice its size) in an INSERT, or a log row carrying a value
+// and a previous value.
+const minPacket = 4 << 20
+
+// Options configures Open. Zero fields take the defaults above.
+type Options struct {
+	// Host is a host name or IP address, without port. Default 127.0.0.1.
+	Host string
+	// Port is the TCP port. Default 3306.
+	Port int
+	// User and Password are the credentials. Password never appears in an
+	// error text.
+	User     string
+	Password string
+	// Database is created if missing and the user may create it. It must
+	// match [A-Za-z0-9_$]{1,64}. Required.
+	Database string
+	// MaxOpenConns bounds the connection pool; 0 means 10. MaxIdleConns is
+	// how many connections stay open while idle, capped at MaxOpenConns; 0
+	// means 5 and a negative value keeps none (so a configured 0 maps to -1).
+	MaxOpenConns int
+	MaxIdleConns int
+	// PollInterval is how often watches look for other processes' writes
+	// (this Store's own writes wake them at once). Default 100ms.
+	PollInterval time.Duration
+	// History is how many log rows (revisions) are kept for Watch replay
+	// before automatic compaction removes older ones. Default 100000;
+	// negative disables automatic compaction.
+	History int64
+	// DialTimeout bounds establishing one connection (TCP dial and MySQL
+	// handshake). Default 5s.
+	DialTimeout time.Duration
+	// ConnectTimeout bounds the whole of one Open attempt (connect, create
+	// the database, create the schema), in addition to Open's context.
+	// Default 15s. Open never retries: its caller does.
+	ConnectTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Host == "" {
+		o.Host = DefaultHost
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = DefaultMaxOpenConns
+	}
+	switch {
+	case o.MaxIdleConns == 0:
+		o.MaxIdleConns = DefaultMaxIdleConns
+	case o.MaxIdleConns < 0:
+		o.MaxIdleConns = 0
+	}
+	o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.History == 0 {
+		o.History = DefaultHistory
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	return o
+}
+
+// validDatabaseName reports whether name matches [A-Za-z0-9_$]{1,64}, the
+// syntax the config layer enforces too, so the name is safe in backquotes.
+func validDatabaseName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// sqlMode is set on every connection: strict, so an over-long or invalid
+// value is an error rather than a silent truncation.
+const sqlMode = "'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+
+var (
+	_ backends.Store      = (*Store)(nil)
+	_ backends.Compactor  = (*Store)(nil)
+	_ backends.Revisioner = (*Store)(nil)
+)
+
+// Store is the MySQL backend. Create it with Open; it is safe for concurrent
+// use and shares its database with any number of other Stores and processes.
+type Store struct {
+	db       *gorm.DB
+	sqlDB    *sql.DB
+	pool     gorm.ConnPool // db.ConnPool: sqlDB, for reads (see queryRow)
+	password string
+	addr     string // host:port/database, for messages
+
+	pollInterval time.Duration
+	history      int64
+	compactEvery int64
+
+	// ctx is the root of the Store's background work; Close cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	closeMu sync.Mutex // orders bg.Add against Close's bg.Wait
+	closed  atomic.Bool
+	bg      sync.WaitGroup // poller and background compactions
+
+	wake          chan struct{} // buffered(1): a local commit or a new watcher
+	compacting    atomic.Bool   // a background compaction runs
+	compactTarget atomic.Int64  // newest revision automatic compaction should keep
+	feed          feed
+}
+
+// Open connects to the server once (no retry: the caller retries, reporting
+// each attempt) and returns a Store. Connected means a real round trip
+// through the driver under ctx. It creates the database if it is missing and
+// the user may create it, and the schema if missing.
+//
+// Errors that retrying cannot fix are marked backends.ErrPermanent: rejected
+// credentials, a database that does not exist and cannot be created (or may
+// not be used), a TLS or protocol mismatch, a server whose
+// max_allowed_packet is too small for MaxValueSize. A refused connection, a
+// timeout or a server still starting gives a plain error. No error text
+// contains the password.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if !validDatabaseName(opts.Database) {
+		return nil, backends.Permanent(fmt.Errorf("mysql: open: invalid database name %q (want [A-Za-z0-9_$]{1,64})", opts.Database))
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+
+	s, err := open(ctx, opts)
+	if err != nil {
+		return nil, openError(err, opts.Password)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, opts Options) (*Store, error) {
+	cfg := driverConfig(opts)
+	sqlDB, err := connect(ctx, cfg)
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == erBadDB {
+		if err := createDatabase(ctx, cfg); err != nil {
+			return nil, err
+		}
+		sqlDB, err = connect(ctx, cfg)
+	}
+	if errors.As(err, &me) && me.Number == erDBAccessDenied {
+		return nil, backends.Permanent(fmt.Errorf("connect to %s: user %q may not use database %q (it may not exist, and this user may not create it): %w",
+			describe(opts), opts.User, opts.Database, err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", describe(opts), err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			sqlDB.Close()
+		}
+	}()
+	if err := checkServer(ctx, sqlDB); err != nil {
+		return nil, err
+	}
+	if err := createSchema(ctx, sqlDB); err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+
+	db, err := gorm.Open(gormmysql.New(gormmysql.Config{
+		Conn:                      sqlDB,
+		DSNConfig:                 cfg,
+		SkipInitializeWithVersion: true, // its SELECT VERSION() would run without a context
+	}), &gorm.Config{
+		Logger:                 logger.Discard, // never print SQL or values
+		SkipDefaultTransaction: true,           // writes own their transaction
+		PrepareStmt:            false,          // see "Statements" in the package doc
+		DisableAutomaticPing:   true,           // connect pinged under ctx already
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gorm: %w", err)
+	}
+
+	bgctx, bgcancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Store{
+		db:           db,
+		sqlDB:        sqlDB,
+		pool:         db.ConnPool,
+		password:     opts.Password,
+		addr:         describe(opts),
+		pollInterval: opts.PollInterval,
+		history:      opts.History,
+		compactEvery: max(opts.History/10, 1),
+		ctx:          bgctx,
+		cancel:       bgcancel,
+		wake:         make(chan struct{}, 1),
+	}
+	s.feed.init()
+	s.bg.Add(1)
+	go s.poll()
+	ok = true
+	return s, nil
+}
+
+// describe names the server and database for messages, never the password.
+func describe(opts Options) string {
+	return net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)) + "/" + opts.Database
+}
+
+// driverConfig builds the driver's configuration. Nothing formats it into a
+// DSN string, so the password lives only in this struct.
+func driverConfig(opts Options) *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User = opts.User
+	cfg.Passwd = opts.Password
+	cfg.Net = "tcp"
+	cfg.Addr = net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
+	cfg.DBName = opts.Database
+	cfg.Timeout = opts.DialTimeout
+	cfg.ParseTime = false
+	cfg.InterpolateParams = true
+	// The handshake's collation sets the connection character set: binary,
+	// so no byte of a key or value is ever converted or rejected.
+	cfg.Collation = "binary"
+	cfg.Params = map[string]string{"sql_mode": sqlMode}
+	cfg.Logger = nopLogger{} // the default writes to stderr
+	return cfg
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Print(...any) {}
+
+// connect opens a pool for cfg and makes one round trip under ctx. A peer
+// that is not a MySQL server is reported as such (see probe), permanent.
+func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
+	var p probe
+	cfg = cfg.Clone()
+	cfg.DialFunc = p.dial
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		if mismatch := p.mismatch(cfg.Addr); mismatch != nil {
+			return nil, backends.Permanent(mismatch)
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// createDatabase creates cfg.DBName through a connection without a default
+// database.
+func createDatabase(ctx context.Context, cfg *mysql.Config) error {
+	server := cfg.Clone()
+	server.DBName = ""
+	db, err := connect(ctx, server)
+	if err != nil {
+		return fmt.Errorf("connect to create database %q: %w", cfg.DBName, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+cfg.DBName+"`"); err != nil {
+		if isAccessDenied(err) {
+			return backends.Permanent(fmt.Errorf("database %q does not exist and user %q may not create it: %w", cfg.DBName, cfg.User, err))
+		}
+		return fmt.Errorf("create database %q: %w", cfg.DBName, err)
+	}
+	return nil
+}
+
+// checkServer verifies that the server lets MaxValueSize values through.
+// max_allowed_packet is read-only per session, so a too small one cannot be
+// raised here: it is reported as a permanent error naming the setting.
+func checkServer(ctx context.Context, db *sql.DB) error {
+	var packet int64
+	if err := db.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
+		return fmt.Errorf("read max_allowed_packet: %w", err)
+	}
+	if packet < minPacket {
+		return backends.Permanent(fmt.Errorf("server max_allowed_packet is %d bytes; values up to %d bytes need at least %d (set max_allowed_packet=16M in the server's configuration)",
+			packet, backends.MaxValueSize, minPacket))
+	}
+	return nil
+}
+
+// Schema statements; CREATE ... IF NOT EXISTS so that concurrent Opens are
+// safe.
+const (
+	schemaMeta = "CREATE TABLE IF NOT EXISTS k3_meta (" +
+		"id TINYINT UNSIGNED NOT NULL PRIMARY KEY, " +
+		"current_rev BIGINT NOT NULL, " +
+		"compact_rev BIGINT NOT NULL" +
+		") ENGINE=InnoDB"
+	schemaKV = "CREATE TABLE IF NOT EXISTS k3_kv (" +
+		"k VARBINARY(1024) NOT NULL PRIMARY KEY, " +
+		"value MEDIUMBLOB NOT NULL, " +
+		"create_rev BIGINT NOT NULL, " +
+		"mod_rev BIGINT NOT NULL, " +
+		"version BIGINT NOT NULL" +
+		") ENGINE=InnoDB ROW_FORMAT=DYNAMIC"
+	schemaLog = "CREATE TABLE IF NOT EXISTS k3_log (" +
+		"rev BIGINT NOT NULL PRIMARY KEY, " +
+		"k VARBINARY(1024) NOT NULL, " +
+		"type TINYINT NOT NULL, " +
+		"value MEDIUMBLOB NULL, " +
+		"prev_value MEDIUMBLOB NULL, " +
+		"create_rev BIGINT NOT NULL, " +
+		"prev_mod_rev BIGINT NOT NULL, " +
+		"prev_version BIGINT NOT NULL, " +
+		"KEY k_rev (k, rev)" +
+		") ENGINE=InnoDB ROW_FORMAT=DYNAMIC"
+	// The meta row is inserted only when a plain read does not find it, so
+	// an Open next to busy writers takes no lock on it.
+	schemaHasMeta = "SELECT COUNT(*) FROM k3_meta WHERE id = 1"
+	schemaMetaRow = "INSERT IGNORE INTO k3_meta (id, current_rev, compact_rev) VALUES (1, 0, 0)"
+)
+
+func createSchema(ctx context.Context, db *sql.DB) error {
+	for _, q := range []string{schemaMeta, schemaKV, schemaLog} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			if isAccessDenied(err) {
+				return backends.Permanent(fmt.Errorf("create schema: %w", err))
+			}
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, schemaHasMeta).Scan(&n); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if n == 0 {
+		if _, err := db.ExecContext(ctx, schemaMetaRow); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close implements backends.Store: it ends every watch with a final
+// ErrClosed event, stops the poller and background compaction, and closes
+// the connection pool. Later calls return ErrClosed; closing twice returns
+// nil.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed.Load() {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed.Store(true)
+	s.closeMu.Unlock()
+
+	s.cancel()
+	s.bg.Wait()
+	s.feed.close()
+	if err := s.sqlDB.Close(); err != nil {
+		return s.opError("close", err)
+	}
+	return nil
+}
+
+// Addr returns "host:port/database" as configured, for messages; it never
+// contains credentials.
+func (s *Store) Addr() string { return s.addr }
+
+// goBackground runs fn on its own goroutine unless the Store is closed;
+// Close waits for it.
+func (s *Store) goBackground(fn func()) bool {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+	return true
+}
