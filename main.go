@@ -23,6 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/k3/k3-storage/configs"
+	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/tui"
 )
@@ -40,7 +41,7 @@ const (
 配置指向 localhost 时自动拉起 MySQL/etcd 容器。
 
 用法:
-  k3-storage [--config PATH] [--headless [--output text|json]] [--readonly]
+  k3-storage [--config PATH] [--headless [--output text|json]] [--readonly] [--purge-volume]
 
 配置文件查找顺序: --config PATH, $CONFIG_PATH, ./.config.yaml, ./configs/config-example.yaml, 内置示例。
 
@@ -63,11 +64,12 @@ func main() {
 
 // flags are the parsed command line.
 type flags struct {
-	config   string
-	headless bool
-	output   string
-	readonly bool
-	version  bool
+	config      string
+	headless    bool
+	output      string
+	readonly    bool
+	purgeVolume bool
+	version     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -78,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.headless, "headless", false, "不启动控制台，按原服务格式输出日志 (供脚本使用)")
 	fs.StringVar(&f.output, "output", "text", "headless 输出格式: text (原服务日志行) 或 json (每行一个事件)")
 	fs.BoolVar(&f.readonly, "readonly", false, "控制台只读：禁用新建、编辑和删除")
+	fs.BoolVar(&f.purgeVolume, "purge-volume", false, "退出删除本进程拉起的容器时，连同数据卷一起删除（数据将丢失）")
 	fs.BoolVar(&f.version, "version", false, "显示版本并退出")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
@@ -120,7 +123,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, msgConfigError+indent(err.Error()))
 		return exitUsage
 	}
-	eng, err := engine.New(engineOptions(cfg, src))
+	eng, err := engine.New(engineOptions(cfg, src, f))
 	if err != nil {
 		fmt.Fprintln(stderr, msgConfigError+err.Error())
 		return exitUsage
@@ -187,11 +190,26 @@ func headless(ctx context.Context, stop context.CancelFunc, eng *engine.Engine, 
 	return exitOK
 }
 
-func engineOptions(cfg configs.Config, src configs.Source) engine.Options {
+// engineOptions maps the config file into the engine's options.
+func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Options {
 	s := cfg.Storage
-	opts := engine.Options{Backend: s.Type, ConfigFile: src.String()}
+	opts := engine.Options{Backend: s.Type, ConfigFile: src.String(), ContainerEnv: containers.EnvFromOS()}
 	opts.Memory.History = s.Memory.History
+	m := s.MySQL
+	opts.MySQL = engine.MySQLOptions{
+		Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database,
+		MaxOpenConns: m.MaxOpenConns, MaxIdleConns: m.MaxIdleConns,
+		PollInterval: time.Duration(m.PollInterval), ConnectTimeout: time.Duration(m.ConnectTimeout),
+		Container: containerOptions(m.Container, f),
+	}
 	return opts
+}
+
+func containerOptions(c configs.Container, f flags) engine.Container {
+	return engine.Container{
+		Auto: c.Auto, Image: c.Image, Name: c.Name, Volume: c.Volume,
+		PurgeVolume: c.PurgeVolume || f.purgeVolume, StopTimeout: time.Duration(c.StopTimeout),
+	}
 }
 
 func isTerminal(w io.Writer) bool {

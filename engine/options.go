@@ -24,8 +24,10 @@ type Options struct {
 	Backend string
 	// ConfigFile names the config in use, for the first event; "" for none.
 	ConfigFile string
-	// Memory configures the memory backend.
+	// Memory, MySQL and Etcd configure the backends; only the one named
+	// by Backend is used.
 	Memory memory.Options
+	MySQL  MySQLOptions
 	// ContainerEnv is where container runtime discovery looks (DOCKER_HOST,
 	// the Docker CLI's context, socket paths). main passes
 	// containers.EnvFromOS().
@@ -90,6 +92,8 @@ func newBackend(o Options) (backend, error) {
 	switch o.Backend {
 	case Memory:
 		return memoryBackend{o.Memory}, nil
+	case MySQL:
+		return newMySQLBackend(o.MySQL), nil
 	}
 	return nil, fmt.Errorf("engine: unknown backend %q (want memory, mysql or etcd)", o.Backend)
 }

@@ -26,6 +26,22 @@ type Container struct {
 	StopTimeout time.Duration
 }
 
+func (c Container) withDefaults(backend, image string) Container {
+	if c.Image == "" {
+		c.Image = image
+	}
+	if c.Name == "" {
+		c.Name = "k3-storage-" + backend
+	}
+	if c.Volume == "" {
+		c.Volume = c.Name + "-data"
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = 10 * time.Second
+	}
+	return c
+}
+
 // containerClient is what the engine needs from a container runtime;
 // *containers.Client implements it.
 type containerClient interface {
@@ -92,13 +108,16 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 	if !st.Exists() {
 		// A database the user runs on the port needs no container.
 		store, err := e.probe(ctx)
-		if store != nil {
+		if err == nil {
 			e.end(StageContainer, Skipped, "", fmt.Sprintf(detailExisting, e.backend.address()), nil)
+			e.begin(StageConnect, "", "")
+			e.end(StageConnect, Done, e.backend.readyText(), "", nil)
 			return store, nil
 		}
 		if errors.Is(err, backends.ErrPermanent) {
-			return nil, fmt.Errorf(errPortAnswers, portsOf(spec), err)
+			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
 		}
+		e.log(Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
 	}
 	p := &progressMapper{e: e, spec: spec}
 	h, err := client.Ensure(ctx, spec, p.report)
@@ -129,9 +148,6 @@ func (e *Engine) releaseContainer() error {
 		return nil
 	}
 	stop := e.containerOpts.StopTimeout
-	if stop <= 0 {
-		stop = 10 * time.Second
-	}
 	e.begin(StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
 	ctx, cancel := context.WithTimeout(context.Background(), stop+removeGrace)
 	defer cancel()

@@ -1,0 +1,212 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/k3/k3-storage/backends/mysql/mysqltest"
+	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/enginetest"
+)
+
+// writeConfig writes a config file into a fresh directory and returns the
+// directory and the file's path.
+func writeConfig(t *testing.T, yaml string) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "k3.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
+func mysqlConfig(host string, port int, user, password, database, extra string) string {
+	return fmt.Sprintf(`storage:
+  type: mysql
+  mysql:
+    host: %s
+    port: %d
+    user: %s
+    password: %q
+    database: %s
+%s`, host, port, user, password, database, extra)
+}
+
+// TestMySQLHeadless runs the binary against the real server and checks the
+// original log lines and a clean SIGTERM exit.
+func TestMySQLHeadless(t *testing.T) {
+	opts := mysqltest.NewDatabase(t)
+	_, cfg := writeConfig(t, mysqlConfig(opts.Host, opts.Port, opts.User, opts.Password, opts.Database,
+		"    container: {auto: false}\n"))
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	p.WaitLine(ctx, "存储服务启动完成")
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, p.Stderr())
+	}
+	addr := fmt.Sprintf("%s:%d/%s", opts.Host, opts.Port, opts.Database)
+	want := []string{
+		"配置文件: " + cfg,
+		"正在启动存储服务 (类型: mysql)...",
+		"MySQL 存储已连接: " + addr,
+		"存储服务启动完成",
+		"正在关闭存储服务...",
+		"存储连接已关闭",
+		"存储服务已关闭",
+	}
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Contains(p.Stdout()+p.Stderr(), opts.Password) {
+		t.Fatal("the password appears in the output")
+	}
+}
+
+// TestMySQLWrongPassword checks that rejected credentials end startup at
+// once, with exit code 1 and no trace of the password.
+func TestMySQLWrongPassword(t *testing.T) {
+	opts := mysqltest.NewDatabase(t)
+	const secret = "Wr0ng-Pa55word-x9"
+	for _, output := range []string{"text", "json"} {
+		t.Run(output, func(t *testing.T) {
+			_, cfg := writeConfig(t, mysqlConfig(opts.Host, opts.Port, opts.User, secret, opts.Database,
+				"    container: {auto: false}\n    connect_timeout: 1m\n"))
+			start := time.Now()
+			p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--output", output, "--config", cfg)
+			code := p.Wait(30 * time.Second)
+			took := time.Since(start)
+			if code != 1 {
+				t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, p.Stderr())
+			}
+			if took > 5*time.Second {
+				t.Fatalf("a wrong password took %v to fail, want under 5s", took)
+			}
+			all := p.Stdout() + p.Stderr()
+			if strings.Contains(all, secret) {
+				t.Fatalf("the password appears in the output:\n%s", all)
+			}
+			if !strings.Contains(all, "1045") || !strings.Contains(all, "Access denied") {
+				t.Fatalf("the output does not say access was denied:\n%s", all)
+			}
+			if strings.Contains(p.Stdout(), "存储服务启动完成") {
+				t.Fatal("reported ready")
+			}
+		})
+	}
+}
+
+// TestMySQLBudgetExhausted: nothing listens, the budget runs out, and the
+// error names the address and the last error.
+func TestMySQLBudgetExhausted(t *testing.T) {
+	port := mysqltest.FreePort(t)
+	_, cfg := writeConfig(t, mysqlConfig("127.0.0.1", port, "root", "pw", "k3",
+		"    container: {auto: false}\n    connect_timeout: 2s\n"))
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+	if code := p.Wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d/k3", port)
+	stderr := p.Stderr()
+	if !strings.Contains(stderr, "错误: 在 2s 内未能连接 "+addr) || !strings.Contains(stderr, "connection refused") {
+		t.Fatalf("stderr does not name the address, the budget and the last error:\n%s", stderr)
+	}
+	if n := strings.Count(stderr, "次连接 "+addr+" 失败"); n < 3 {
+		t.Fatalf("%d attempts reported, want several:\n%s", n, stderr)
+	}
+}
+
+// TestMySQLConnectsWhenServerStarts starts the engine while nothing listens
+// on the port, starts MariaDB a few attempts later, and checks the engine
+// connects soon after the server answers: the backoff is capped at 250ms.
+func TestMySQLConnectsWhenServerStarts(t *testing.T) {
+	srv := mysqltest.NewServer(t)
+	o := srv.Options()
+	eng, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{
+		Host: o.Host, Port: o.Port, User: o.User, Password: o.Password, Database: "k3retry",
+		ConnectTimeout: 2 * time.Minute,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		attempts  = make(chan engine.Event, 1024)
+		connected = make(chan time.Time, 1)
+		drained   = make(chan struct{})
+	)
+	go func() {
+		defer close(drained)
+		for ev := range eng.Events() {
+			switch {
+			case ev.Kind == engine.KindAttempt:
+				attempts <- ev
+			case ev.Stage == engine.StageConnect && ev.Status == engine.Done:
+				connected <- ev.Time
+			}
+		}
+	}()
+	started := make(chan error, 1)
+	go func() {
+		_, err := eng.Start(t.Context())
+		started <- err
+	}()
+	var last engine.Event
+	for range 4 {
+		select {
+		case last = <-attempts:
+		case err := <-started:
+			t.Fatalf("Start returned before the server ran: %v", err)
+		case <-time.After(time.Minute):
+			t.Fatal("no connect attempts reported")
+		}
+	}
+	if last.Attempt.N != 4 || last.Attempt.NextDelay <= 0 || last.Attempt.NextDelay > 250*time.Millisecond {
+		t.Fatalf("attempt %+v, want the 4th with a next delay in (0, 250ms]", last.Attempt)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now() // the server has just answered a real query
+	if err := <-started; err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	at := <-connected
+	// One Open does several round trips (create database, schema); time
+	// one against the running server to separate that from the wait.
+	openStart := time.Now()
+	probe, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{
+		Host: o.Host, Port: o.Port, User: o.User, Password: o.Password, Database: "k3retry",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range probe.Events() {
+		}
+	}()
+	if _, err := probe.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	openTook := time.Since(openStart)
+	probe.Shutdown(t.Context())
+	gap := at.Sub(answered)
+	t.Logf("connected %v after the server answered (one open takes %v)", gap, openTook)
+	if gap > 250*time.Millisecond+openTook {
+		t.Fatalf("connected %v after the server answered; want within 250ms of backoff plus one open (%v)", gap, openTook)
+	}
+	if err := eng.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-drained
+}
