@@ -106,7 +106,8 @@ type Container struct {
 	// Defaults k3-storage-mysql and k3-storage-etcd.
 	Name string `yaml:"name"`
 	// Volume is the named volume holding the data, which outlives the
-	// container. Defaults k3-storage-mysql-data and k3-storage-etcd-data.
+	// container. "" means the container's name followed by "-data"
+	// (k3-storage-mysql-data, k3-storage-etcd-data by default).
 	Volume string `yaml:"volume"`
 	// PurgeVolume removes the volume too when k3-storage removes the
 	// container on exit. Default false: data persists.
@@ -139,7 +140,6 @@ func Default() Config {
 				Auto:        true,
 				Image:       "mysql:8.0",
 				Name:        "k3-storage-mysql",
-				Volume:      "k3-storage-mysql-data",
 				StopTimeout: Duration(10 * time.Second),
 			},
 		},
@@ -151,7 +151,6 @@ func Default() Config {
 				Auto:        true,
 				Image:       "quay.io/coreos/etcd:v3.5.0",
 				Name:        "k3-storage-etcd",
-				Volume:      "k3-storage-etcd-data",
 				StopTimeout: Duration(10 * time.Second),
 			},
 		},

@@ -197,7 +197,7 @@ func (v *validator) container(p string, c Container) {
 	if !dockerName.MatchString(c.Name) {
 		v.add(p+".name", "invalid container name %q (want letters, digits, _ . -, starting with a letter or digit)", c.Name)
 	}
-	if !dockerName.MatchString(c.Volume) {
+	if c.Volume != "" && !dockerName.MatchString(c.Volume) {
 		v.add(p+".volume", "invalid volume name %q (want letters, digits, _ . -, starting with a letter or digit)", c.Volume)
 	}
 }

@@ -1,0 +1,314 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/backends/mysql"
+	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/containers/containertest"
+	"github.com/k3/k3-storage/engine/enginetest"
+)
+
+// containerStartup bounds a start that may pull an image and initialise a
+// database.
+const containerStartup = 3 * time.Minute
+
+// localMySQL describes a k3-storage config that provisions MariaDB (the
+// stand-in for the official mysql image) on a free loopback port.
+type localMySQL struct {
+	image, name string
+	port        int
+	password    string
+}
+
+func newLocalMySQL(t *testing.T, image string) localMySQL {
+	t.Helper()
+	return localMySQL{
+		image:    image,
+		name:     containertest.UniqueName(t, "my"),
+		port:     containertest.FreePort(t),
+		password: "Cont41ner-Secret",
+	}
+}
+
+func (l localMySQL) config(t *testing.T) string {
+	t.Helper()
+	_, path := writeConfig(t, mysqlConfig("127.0.0.1", l.port, "root", l.password, "k3", fmt.Sprintf(
+		"    connect_timeout: 2m\n    container: {image: %q, name: %s, stop_timeout: 5s}\n", l.image, l.name)))
+	return path
+}
+
+func (l localMySQL) addr() string { return fmt.Sprintf("127.0.0.1:%d/k3", l.port) }
+
+// openStore connects to the provisioned database as another k3 process
+// would.
+func (l localMySQL) openStore(t *testing.T) backends.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := mysql.Open(ctx, mysql.Options{Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3"})
+	if err != nil {
+		t.Fatalf("open the provisioned database: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func startReady(t *testing.T, args ...string) *enginetest.Process {
+	t.Helper()
+	p := enginetest.Start(t, t.TempDir(), nil, append([]string{"--headless"}, args...)...)
+	ctx, cancel := context.WithTimeout(t.Context(), containerStartup)
+	defer cancel()
+	p.WaitLine(ctx, "存储服务启动完成")
+	return p
+}
+
+func stop(t *testing.T, p *enginetest.Process, sig syscall.Signal) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.Wait(time.Minute); code != 0 {
+		t.Fatalf("exit code %d after %v\nstdout:\n%s\nstderr:\n%s", code, sig, p.Stdout(), p.Stderr())
+	}
+}
+
+func inspect(t *testing.T, name string) container.InspectResponse {
+	t.Helper()
+	insp, err := containertest.Docker(t).ContainerInspect(t.Context(), name)
+	if err != nil {
+		t.Fatalf("inspect container %s: %v", name, err)
+	}
+	return insp
+}
+
+// TestContainerMySQLLifecycle is the feature users run k3-storage for:
+// a config pointing at localhost brings MySQL up in a container (pulling
+// the image with progress), SIGTERM removes the container but keeps the
+// volume, and the data is there on the next run.
+func TestContainerMySQLLifecycle(t *testing.T) {
+	l := newLocalMySQL(t, containertest.MariaDBImage(t))
+	cfg := l.config(t)
+
+	p := startReady(t, "--config", cfg)
+	stderr := p.Stderr()
+	for _, want := range []string{"本地没有镜像 " + l.image, "正在拉取镜像 " + l.image + ": ", "镜像 " + l.image + " 拉取完成",
+		"已创建容器 " + l.name, "容器 " + l.name + " 已启动"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	insp := inspect(t, l.name)
+	if !insp.State.Running || insp.Config.Labels[containers.LabelManagedBy] != containers.ManagedBy {
+		t.Fatalf("container running=%v labels=%v", insp.State.Running, insp.Config.Labels)
+	}
+	for port, bindings := range insp.HostConfig.PortBindings {
+		for _, b := range bindings {
+			if b.HostIP != "127.0.0.1" {
+				t.Fatalf("port %s published on %q, want 127.0.0.1 only", port, b.HostIP)
+			}
+		}
+	}
+	for port, bindings := range insp.NetworkSettings.Ports {
+		for _, b := range bindings {
+			if b.HostIP != "127.0.0.1" {
+				t.Fatalf("port %s bound on %q, want 127.0.0.1 only", port, b.HostIP)
+			}
+		}
+	}
+	if _, err := l.openStore(t).Put(t.Context(), "/registry/persist", []byte("survives")); err != nil {
+		t.Fatal(err)
+	}
+
+	stop(t, p, syscall.SIGTERM)
+	want := []string{
+		"配置文件: " + cfg,
+		"正在启动存储服务 (类型: mysql)...",
+		"MySQL 存储已连接: " + l.addr(),
+		"存储服务启动完成",
+		"正在关闭存储服务...",
+		"存储连接已关闭",
+		"清理由本进程拉起的存储后端容器 ...",
+		"存储后端容器已清理",
+		"存储服务已关闭",
+	}
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	containertest.ContainerGone(t, l.name)
+	if !containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("the data volume was removed; data must outlive the container")
+	}
+	if strings.Contains(p.Stdout()+p.Stderr(), l.password) {
+		t.Fatal("the password appears in the output")
+	}
+
+	// The next run finds the image present and the data in the volume.
+	p = startReady(t, "--config", cfg)
+	if strings.Contains(p.Stderr(), "正在拉取镜像") || !strings.Contains(p.Stderr(), "镜像 "+l.image+" 已在本地") {
+		t.Fatalf("second run pulled again:\n%s", p.Stderr())
+	}
+	kv, err := l.openStore(t).Get(t.Context(), "/registry/persist")
+	if err != nil || string(kv.Value) != "survives" {
+		t.Fatalf("data after a restart: %q, %v", kv.Value, err)
+	}
+	// Without --purge-volume the volume stays again; with it, it goes.
+	stop(t, p, syscall.SIGINT)
+	containertest.ContainerGone(t, l.name)
+	if !containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("the volume was removed without --purge-volume")
+	}
+
+	p = startReady(t, "--config", cfg, "--purge-volume")
+	stop(t, p, syscall.SIGQUIT)
+	containertest.ContainerGone(t, l.name)
+	if containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("--purge-volume left the volume behind")
+	}
+}
+
+// TestContainerNotOursIsReused: a container of that name that the user
+// started is used as it is and left running on exit.
+func TestContainerNotOursIsReused(t *testing.T) {
+	l := newLocalMySQL(t, containertest.MariaDBImage(t))
+	spec := containers.MySQLSpec(containers.MySQLParams{Name: l.name, Image: l.image, Port: l.port, Password: l.password, Database: "k3"})
+	id := containertest.RunUnmanaged(t, spec)
+	ctx, cancel := context.WithTimeout(t.Context(), containerStartup)
+	defer cancel()
+	containertest.WaitMySQL(ctx, t, fmt.Sprintf("127.0.0.1:%d", l.port), "root", l.password, "")
+
+	p := startReady(t, "--config", l.config(t))
+	if !strings.Contains(p.Stderr(), "复用正在运行的容器 "+l.name) {
+		t.Fatalf("stderr does not report reuse:\n%s", p.Stderr())
+	}
+	stop(t, p, syscall.SIGTERM)
+	if strings.Contains(p.Stdout(), "清理由本进程拉起的存储后端容器") {
+		t.Fatalf("tried to clean up a container it did not create:\n%s", p.Stdout())
+	}
+	if insp := inspect(t, id); !insp.State.Running {
+		t.Fatal("the user's container was stopped")
+	}
+}
+
+// TestContainerForeignName: a container with our name running something
+// else is left untouched, and startup fails with a clear error.
+func TestContainerForeignName(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	l := newLocalMySQL(t, reg.MariaDBImage(t))
+	other := containers.EtcdSpec(containers.EtcdParams{Name: l.name, Image: reg.EtcdImage(t), ClientPort: containertest.FreePort(t)})
+	id := containertest.RunUnmanaged(t, other)
+
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", l.config(t))
+	if code := p.Wait(time.Minute); code != 1 {
+		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, p.Stderr())
+	}
+	if !strings.Contains(p.Stderr(), l.name) || !strings.Contains(p.Stderr(), "错误: ") {
+		t.Fatalf("the error does not name the container:\n%s", p.Stderr())
+	}
+	insp := inspect(t, id)
+	if !insp.State.Running || insp.ID != id {
+		t.Fatal("the foreign container was touched")
+	}
+}
+
+// TestContainerPullUnreachable: an image that cannot be pulled fails
+// startup within seconds and leaves nothing behind.
+func TestContainerPullUnreachable(t *testing.T) {
+	l := newLocalMySQL(t, fmt.Sprintf("127.0.0.1:%d/k3test/mariadb:missing", containertest.FreePort(t)))
+	start := time.Now()
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", l.config(t))
+	if code := p.Wait(time.Minute); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("an unreachable registry took %v to fail", took)
+	}
+	if !strings.Contains(p.Stderr(), "pull image") || !strings.Contains(p.Stderr(), l.image) {
+		t.Fatalf("the error does not say the pull failed:\n%s", p.Stderr())
+	}
+	containertest.ContainerGone(t, l.name)
+	if containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("a failed start left a volume behind")
+	}
+}
+
+// TestContainerKilledThenAdopted: after SIGKILL the container stays; the
+// next start adopts it and removes it on its own exit.
+func TestContainerKilledThenAdopted(t *testing.T) {
+	l := newLocalMySQL(t, containertest.MariaDBImage(t))
+	cfg := l.config(t)
+	p := startReady(t, "--config", cfg)
+	p.Cmd.Process.Kill()
+	p.Wait(time.Minute)
+	if insp := inspect(t, l.name); !insp.State.Running {
+		t.Fatal("the container did not survive SIGKILL of its owner")
+	}
+	p = startReady(t, "--config", cfg)
+	if !strings.Contains(p.Stderr(), "接管遗留容器 "+l.name) {
+		t.Fatalf("stderr does not report the adoption:\n%s", p.Stderr())
+	}
+	stop(t, p, syscall.SIGTERM)
+	if !strings.Contains(p.Stdout(), "存储后端容器已清理") {
+		t.Fatalf("the adopted container was not cleaned up:\n%s", p.Stdout())
+	}
+	containertest.ContainerGone(t, l.name)
+}
+
+// TestContainerConcurrentStarts: two k3-storage processes starting at once
+// share one container; only its creator removes it.
+func TestContainerConcurrentStarts(t *testing.T) {
+	l := newLocalMySQL(t, containertest.MariaDBImage(t))
+	cfg := l.config(t)
+	var wg sync.WaitGroup
+	procs := make([]*enginetest.Process, 2)
+	for i := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			procs[i] = enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+		}()
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(t.Context(), containerStartup)
+	defer cancel()
+	for _, p := range procs {
+		p.WaitLine(ctx, "存储服务启动完成")
+	}
+	created := func(p *enginetest.Process) bool { return strings.Contains(p.Stderr(), "已创建容器 "+l.name) }
+	if created(procs[0]) == created(procs[1]) {
+		t.Fatalf("want exactly one creator:\n--- first:\n%s\n--- second:\n%s", procs[0].Stderr(), procs[1].Stderr())
+	}
+	owner, other := procs[0], procs[1]
+	if !created(owner) {
+		owner, other = other, owner
+	}
+	list, err := containertest.Docker(t).ContainerList(t.Context(), container.ListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range list {
+		if slices.Contains(c.Names, "/"+l.name) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d containers named %s", n, l.name)
+	}
+	stop(t, other, syscall.SIGTERM)
+	if insp := inspect(t, l.name); !insp.State.Running {
+		t.Fatal("the process that reused the container stopped it")
+	}
+	stop(t, owner, syscall.SIGTERM)
+	containertest.ContainerGone(t, l.name)
+}
