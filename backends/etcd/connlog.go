@@ -119,10 +119,14 @@ func isTLSFailure(err error) bool {
 		verification     *tls.CertificateVerificationError
 		header           tls.RecordHeaderError
 		alert            tls.AlertError
+		op               *net.OpError
 	)
 	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verification) ||
-		errors.As(err, &header) || errors.As(err, &alert)
+		errors.As(err, &header) || errors.As(err, &alert) ||
+		// crypto/tls reports an alert from the peer (such as "certificate
+		// required" when the server wants a client certificate) this way.
+		errors.As(err, &op) && op.Op == "remote error"
 }
 
 // connErrors is the last connection failure of each address.
@@ -138,20 +142,48 @@ func (e *connErrors) Error() string {
 
 func (e *connErrors) Unwrap() []error { return e.errs }
 
-// recordingCreds wraps gRPC's TLS credentials to record handshake results.
+// recordingCreds wraps gRPC's TLS credentials to record handshake results
+// and to check certificates for serverName ("" = the endpoint's host):
+// gRPC itself always checks for the host, whatever tls.Config says.
 type recordingCreds struct {
 	credentials.TransportCredentials
-	log *connLog
+	serverName string
+	log        *connLog
 }
 
 func (c recordingCreds) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
-	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
-	if err == nil || ctx.Err() == nil {
-		c.log.record(conn.RemoteAddr().String(), err)
+	if c.serverName != "" {
+		authority = c.serverName
 	}
-	return tc, info, err
+	addr := conn.RemoteAddr().String()
+	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.record(addr, fmt.Errorf("TLS handshake: %w", err))
+		}
+		return nil, nil, err
+	}
+	c.log.record(addr, nil)
+	// With TLS 1.3 the server checks the client certificate after the
+	// client's handshake is done, so its refusal arrives on the first read.
+	return &readRecorder{Conn: tc, addr: addr, log: c.log}, info, nil
+}
+
+// readRecorder records TLS failures reported by reads on a connection.
+type readRecorder struct {
+	net.Conn
+	addr string
+	log  *connLog
+}
+
+func (r *readRecorder) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	if err != nil && isTLSFailure(err) {
+		r.log.record(r.addr, fmt.Errorf("TLS: %w", err))
+	}
+	return n, err
 }
 
 func (c recordingCreds) Clone() credentials.TransportCredentials {
-	return recordingCreds{c.TransportCredentials.Clone(), c.log}
+	return recordingCreds{c.TransportCredentials.Clone(), c.serverName, c.log}
 }

@@ -27,6 +27,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
@@ -80,12 +81,25 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 
 	conns := newConnLog()
-	dialOpts := []grpc.DialOption{grpc.WithContextDialer(conns.dial)}
+	dialOpts := []grpc.DialOption{
+		grpc.WithContextDialer(conns.dial),
+		// gRPC's default reconnect backoff grows to two minutes; members
+		// that come back must be used again within a request timeout.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff: backoff.Config{
+				BaseDelay:  100 * time.Millisecond,
+				Multiplier: 1.6,
+				Jitter:     0.2,
+				MaxDelay:   time.Second,
+			},
+			MinConnectTimeout: opts.DialTimeout,
+		}),
+	}
 	if tlsCfg != nil {
 		// Given as a dial option (which overrides the client's own choice)
 		// rather than Config.TLS, so that handshake errors are recorded.
 		dialOpts = append(dialOpts, grpc.WithTransportCredentials(
-			recordingCreds{credentials.NewTLS(tlsCfg), conns}))
+			recordingCreds{credentials.NewTLS(tlsCfg), opts.ServerName, conns}))
 	}
 
 	// The client outlives this call, so its root context is not ctx; but
@@ -93,9 +107,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// authentication too.
 	root, stop := context.WithCancel(context.WithoutCancel(ctx))
 	unlink := context.AfterFunc(ctx, stop)
-	conns.notifyTLSFailure(stop)
 	attempt, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
+	conns.notifyTLSFailure(func() { stop(); cancel() })
 
 	client, err := clientv3.New(clientv3.Config{
 		Endpoints:            opts.Endpoints,
@@ -151,7 +165,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // adds the last connection errors to time-outs.
 func classify(ctx context.Context, err error, conns *connLog) error {
 	if tlsErr := conns.tlsFailure(); tlsErr != nil {
-		return backends.Permanent(fmt.Errorf("TLS: %w", tlsErr))
+		return backends.Permanent(tlsErr)
 	}
 	if isAuthError(err) {
 		return backends.Permanent(err)
@@ -170,16 +184,20 @@ func isAuthError(err error) bool {
 		errors.Is(err, rpctypes.ErrInvalidAuthMgmt)
 }
 
-// withConnErrors adds the last connection failures to a time-out, whose
-// own text ("context deadline exceeded") does not say what went wrong.
+// withConnErrors adds the last connection failures to a time-out or an
+// unavailable cluster, whose own text ("context deadline exceeded") does
+// not say what went wrong.
 func withConnErrors(err error, conns *connLog) error {
-	if !errors.Is(err, context.DeadlineExceeded) && status.Code(err) != codes.Unavailable {
-		return err
+	last := conns.last()
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && last != nil:
+		return fmt.Errorf("%w (no member answered in time; last connection errors: %w)", err, last)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w (no member answered in time)", err)
+	case status.Code(err) == codes.Unavailable && last != nil:
+		return fmt.Errorf("%w (last connection errors: %w)", err, last)
 	}
-	if last := conns.last(); last != nil {
-		return fmt.Errorf("%w (no member answered; last connection errors: %w)", err, last)
-	}
-	return fmt.Errorf("%w (no member answered)", err)
+	return err
 }
 
 // Endpoints returns the endpoints the store was opened with.

@@ -67,3 +67,51 @@ func TestValueLimits(t *testing.T) {
 		t.Errorf("error %q does not say what the server refused", err)
 	}
 }
+
+// TestCloseLeaksNothing checks that a Store's client, watches and their
+// goroutines are gone once Close returns and the watches have ended.
+func TestCloseLeaksNothing(t *testing.T) {
+	eps := etcdtest.Start(t)
+	// Let the server's own goroutines settle before the snapshot.
+	warm := open(t, etcd.Options{Endpoints: eps})
+	warm.Close()
+	time.Sleep(200 * time.Millisecond)
+	ignore := goleak.IgnoreCurrent()
+
+	ctx := t.Context()
+	s, err := etcd.Open(ctx, etcd.Options{Endpoints: eps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.Watch(ctx, "/leak/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancelled, err := s.Watch(cctx, "/leak/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "/leak/a", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan backends.Event{live, cancelled} {
+		if ev := <-ch; ev.Err != nil || ev.KV.Key != "/leak/a" {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+	cancel()
+	for range cancelled {
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var last backends.Event
+	for ev := range live {
+		last = ev
+	}
+	if !errors.Is(last.Err, backends.ErrClosed) {
+		t.Fatalf("watch ended with %v, want ErrClosed", last.Err)
+	}
+	goleak.VerifyNone(t, ignore)
+}

@@ -102,14 +102,36 @@ type Cluster struct {
 	mu sync.Mutex
 }
 
-// member is one etcd server and, unless direct, the proxy in front of it.
+// member is one etcd server and the proxies in front of it: one for its
+// clients (unless direct) and, in clusters, one for its peers, so that Stop
+// and Close cut every connection to it at once.
 type member struct {
 	name      string
 	dir       string
 	clientURL url.URL // where the server listens for clients
-	peerURL   url.URL
-	proxy     *proxy // nil when direct
+	peerURL   url.URL // where it listens for peers
+	proxy     *proxy  // for clients; nil when direct
+	peerProxy *proxy  // for peers; nil for a single member
 	etcd      *embed.Etcd
+}
+
+// advertisedPeerURL is the URL other members use to reach m.
+func (m *member) advertisedPeerURL() url.URL {
+	u := m.peerURL
+	if m.peerProxy != nil {
+		u.Host = m.peerProxy.addr
+	}
+	return u
+}
+
+// stopProxies cuts every connection to m.
+func (m *member) stopProxies() {
+	if m.proxy != nil {
+		m.proxy.stop()
+	}
+	if m.peerProxy != nil {
+		m.peerProxy.stop()
+	}
 }
 
 // Launch starts the members cfg describes, keeping their data under dir
@@ -167,25 +189,40 @@ func (c *Cluster) launch() error {
 			clientURL: url.URL{Scheme: scheme, Host: fmt.Sprintf("127.0.0.1:%d", ports[0])},
 			peerURL:   url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])},
 		}
+		c.members[i] = m
 		if !c.cfg.Direct {
-			p, err := newProxy(m.clientURL.Host)
-			if err != nil {
+			if m.proxy, err = newProxy(m.clientURL.Host); err != nil {
 				return err
 			}
-			m.proxy = p
 		}
-		c.members[i] = m
-		initial = append(initial, m.name+"="+m.peerURL.String())
+		if c.cfg.Members > 1 {
+			if m.peerProxy, err = newProxy(m.peerURL.Host); err != nil {
+				return err
+			}
+		}
+		u := m.advertisedPeerURL()
+		initial = append(initial, m.name+"="+u.String())
 	}
 	c.initial = strings.Join(initial, ",")
 	for _, m := range c.members {
-		e, err := embed.StartEtcd(c.config(m))
+		e, err := c.startMember(m)
 		if err != nil {
 			return fmt.Errorf("start member %s: %w", m.name, err)
 		}
 		m.etcd = e
 	}
 	return c.waitReady(c.members)
+}
+
+// startMember starts the server of m (and its peer proxy, which other
+// members need while it starts); waitReady starts the client proxy.
+func (c *Cluster) startMember(m *member) (*embed.Etcd, error) {
+	if m.peerProxy != nil {
+		if err := m.peerProxy.start(); err != nil {
+			return nil, err
+		}
+	}
+	return embed.StartEtcd(c.config(m))
 }
 
 // config returns the embedded server configuration of member m.
@@ -196,7 +233,7 @@ func (c *Cluster) config(m *member) *embed.Config {
 	cfg.ListenClientUrls = []url.URL{m.clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{m.clientURL}
 	cfg.ListenPeerUrls = []url.URL{m.peerURL}
-	cfg.AdvertisePeerUrls = []url.URL{m.peerURL}
+	cfg.AdvertisePeerUrls = []url.URL{m.advertisedPeerURL()}
 	cfg.InitialCluster = c.initial
 	cfg.InitialClusterToken = c.token
 	cfg.ClusterState = embed.ClusterStateFlagNew // on restart the WAL decides
@@ -256,6 +293,9 @@ func (c *Cluster) Endpoint(i int) string {
 	return u.String()
 }
 
+// DataDir returns the directory that holds the members' data.
+func (c *Cluster) DataDir() string { return c.dir }
+
 // Size returns the number of members, running or stopped.
 func (c *Cluster) Size() int { return len(c.members) }
 
@@ -264,6 +304,10 @@ func (c *Cluster) Size() int { return len(c.members) }
 func (c *Cluster) Leader() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.leader()
+}
+
+func (c *Cluster) leader() int {
 	lead := -1
 	for _, m := range c.members {
 		if m.etcd == nil {
@@ -282,16 +326,25 @@ func (c *Cluster) Leader() int {
 	return lead
 }
 
-// Stop stops member i. Its clients lose their connections at once (unless
-// the cluster is direct); its data stays for Restart.
-func (c *Cluster) Stop(i int) {
+// Stop stops member i as an operator would: a leader hands over
+// leadership first. Its clients lose their connections at once (unless the
+// cluster is direct); its data stays for Restart.
+func (c *Cluster) Stop(i int) { c.stop(i, false) }
+
+// Kill stops member i as a crash would: connections to it are cut and its
+// server halts without handing over leadership, so the others elect a new
+// leader after an election timeout. Its data stays for Restart.
+func (c *Cluster) Kill(i int) { c.stop(i, true) }
+
+func (c *Cluster) stop(i int, hard bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.members[i]
-	if m.proxy != nil {
-		m.proxy.stop()
-	}
+	m.stopProxies()
 	if m.etcd != nil {
+		if hard {
+			m.etcd.Server.HardStop()
+		}
 		m.etcd.Close()
 		m.etcd = nil
 	}
@@ -316,7 +369,7 @@ func (c *Cluster) Restart(members ...int) error {
 		if m.etcd != nil {
 			continue
 		}
-		e, err := embed.StartEtcd(c.config(m))
+		e, err := c.startMember(m)
 		if err != nil {
 			return fmt.Errorf("etcdtest: restart member %s: %w", m.name, err)
 		}
@@ -341,16 +394,23 @@ func (c *Cluster) Close() {
 	}
 }
 
+// closeMembers stops every member. All connections between members and
+// to clients are cut first, so that nothing lingers, and the servers stop
+// hard, all at once: a graceful stop would have the leader try to hand over
+// leadership to members that are going too, for etcd's request timeout.
 func (c *Cluster) closeMembers() {
+	var wg sync.WaitGroup
 	for _, m := range c.members {
-		if m.proxy != nil {
-			m.proxy.stop()
+		m.stopProxies()
+		if e := m.etcd; e != nil {
+			wg.Go(func() {
+				e.Server.HardStop()
+				e.Close()
+			})
 		}
-		if m.etcd != nil {
-			m.etcd.Close()
-			m.etcd = nil
-		}
+		m.etcd = nil
 	}
+	wg.Wait()
 }
 
 // EnableAuth turns on etcd authentication: a root user with rootPassword
