@@ -209,7 +209,7 @@ func TestClusterAllDown(t *testing.T) {
 	log.waitFor(t, r1, 10*time.Second)
 
 	for i := range c.Size() {
-		c.Stop(i)
+		c.Kill(i)
 	}
 	calls := []struct {
 		name string
@@ -262,5 +262,48 @@ func TestClusterAllDown(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s@%d", ev.KV.Key, ev.KV.ModRevision))
 		}
 		t.Fatalf("watch across the outage saw %v, want %s@%d then %s@%d", got, p+"a", r1, p+"c", r3)
+	}
+}
+
+// TestWatchSurvivesQuorumLoss stops two of three members, so that the
+// survivor has no leader and ends its leader-requiring watch streams, and
+// checks that the watch resumes once the cluster is whole again, without
+// losing or repeating events.
+func TestWatchSurvivesQuorumLoss(t *testing.T) {
+	c := etcdtest.StartCluster(t, 3)
+	s := open(t, etcd.Options{Endpoints: c.Endpoints(), RequestTimeout: 2 * time.Second})
+	ctx := t.Context()
+	const p = "/quorum/"
+	ch, err := s.Watch(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := collect(ch)
+	r1, err := s.Put(ctx, p+"a", []byte("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.waitFor(t, r1, 10*time.Second)
+	c.Kill(1)
+	c.Kill(2)
+	// Long enough for the survivor to notice it has no leader (etcd checks
+	// every election timeout, 1s here).
+	time.Sleep(4 * time.Second)
+	if err := c.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var r2 int64
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if r2, err = s.Put(ctx, p+"b", []byte("2")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no write accepted after the quorum returned: %v", err)
+		}
+	}
+	events := log.waitFor(t, r2, 15*time.Second)
+	if len(events) != 2 || events[0].KV.ModRevision != r1 || events[1].KV.ModRevision != r2 {
+		t.Fatalf("watch across the quorum loss saw %d events (%+v), want revisions %d and %d", len(events), events, r1, r2)
 	}
 }

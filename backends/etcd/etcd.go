@@ -358,7 +358,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte) (int64, error
 }
 
 // Update implements backends.Store: a transaction that writes if the key
-// exists at ifRev and otherwise reads whether it exists at all, so that
+// is at ifRev and otherwise reads whether it exists at all, so that
 // ErrNotFound and ErrConflict come from the same snapshot.
 func (s *Store) Update(ctx context.Context, key string, value []byte, ifRev int64) (int64, error) {
 	if err := backends.CheckWrite(key, value); err != nil {
@@ -369,11 +369,20 @@ func (s *Store) Update(ctx context.Context, key string, value []byte, ifRev int6
 		return 0, err
 	}
 	defer cancel()
+	if ifRev <= 0 {
+		// No key is at such a revision, and a missing key's ModRevision
+		// compares equal to 0: only tell missing from present.
+		resp, err := s.client.Get(ctx, key, clientv3.WithCountOnly())
+		if err != nil {
+			return 0, s.fail("update", key, err)
+		}
+		if resp.Count == 0 {
+			return 0, fmt.Errorf("etcd: update %q: %w", key, backends.ErrNotFound)
+		}
+		return 0, fmt.Errorf("etcd: update %q at revision %d: %w", key, ifRev, backends.ErrConflict)
+	}
 	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", ifRev),
-			// A missing key has ModRevision 0: without this, ifRev 0
-			// would create it.
-			clientv3.Compare(clientv3.Version(key), ">", 0)).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", ifRev)).
 		Then(clientv3.OpPut(key, string(value))).
 		Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
 		Commit()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,17 @@ import (
 	"github.com/k3/k3-storage/backends/etcd/etcdtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	closeBenchServer()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // open connects to endpoints for one test and closes the store after it.
 func open(tb testing.TB, opts etcd.Options) *etcd.Store {
@@ -114,4 +126,28 @@ func TestCloseLeaksNothing(t *testing.T) {
 		t.Fatalf("watch ended with %v, want ErrClosed", last.Err)
 	}
 	goleak.VerifyNone(t, ignore)
+}
+
+// TestUpdateAtRevisionZero covers a case the conformance suite leaves out:
+// a missing key's ModRevision is 0 in etcd, so a naive compare-and-swap at
+// revision 0 would create it.
+func TestUpdateAtRevisionZero(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, etcd.Options{Endpoints: etcdtest.Start(t)})
+	const key = "/update-zero/k"
+	if _, err := s.Update(ctx, key, []byte("v"), 0); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("Update of a missing key at revision 0: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(ctx, key); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("Update at revision 0 created the key: %v", err)
+	}
+	if _, err := s.Delete(ctx, key, -1); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("Delete of a missing key at revision -1: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Create(ctx, key, []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, key, []byte("w"), 0); !errors.Is(err, backends.ErrConflict) {
+		t.Fatalf("Update of an existing key at revision 0: %v, want ErrConflict", err)
+	}
 }

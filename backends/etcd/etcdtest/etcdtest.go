@@ -239,6 +239,7 @@ func (c *Cluster) config(m *member) *embed.Config {
 	cfg.ClusterState = embed.ClusterStateFlagNew // on restart the WAL decides
 	cfg.MaxRequestBytes = c.cfg.MaxRequestBytes
 	cfg.UnsafeNoFsync = true // test data need not survive a power cut
+	cfg.BcryptCost = 4       // bcrypt.MinCost: auth tests need no strong hashes
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	cfg.Logger = "zap"
 	if c.cfg.CertFile != "" {
