@@ -151,3 +151,34 @@ func TestUpdateAtRevisionZero(t *testing.T) {
 		t.Fatalf("Update of an existing key at revision 0: %v, want ErrConflict", err)
 	}
 }
+
+// TestWatchEverything checks that the empty prefix watches every key,
+// including the least and the greatest.
+func TestWatchEverything(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, etcd.Options{Endpoints: etcdtest.Start(t)})
+	ch, err := s.Watch(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"\x00", "/all/a", "\xff\xff\xff"}
+	for _, k := range keys {
+		if _, err := s.Put(ctx, k, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An external cluster (K3_TEST_ETCD_ENDPOINTS) may have other writers.
+	for i := 0; i < len(keys); {
+		select {
+		case ev := <-ch:
+			if ev.Err != nil {
+				t.Fatal(ev.Err)
+			}
+			if ev.KV.Key == keys[i] {
+				i++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no event for %q", keys[i])
+		}
+	}
+}
