@@ -4,11 +4,12 @@
 // tests only: nothing outside _test.go files may import it.
 //
 // Start gives the endpoints of one member (or of an external cluster named
-// by K3_TEST_ETCD_ENDPOINTS); StartCluster runs several members whose
-// members can be stopped and restarted to test failover. Members of a
-// cluster are reached through a small TCP proxy each, so that Stop cuts the
-// clients off at once, as a crash would, instead of waiting out etcd's
-// graceful shutdown of open watch streams (several seconds).
+// by K3_TEST_ETCD_ENDPOINTS); StartCluster runs several members that can be
+// stopped, killed and restarted to test failover. Clients and peers reach
+// the members of a cluster through small TCP proxies, so that Stop, Kill
+// and Close cut every connection at once, as a crash would, instead of
+// waiting out etcd's graceful shutdown of open watch streams (seconds), and
+// nothing lingers for goleak to find.
 package etcdtest
 
 import (
