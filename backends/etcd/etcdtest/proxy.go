@@ -1,0 +1,111 @@
+package etcdtest
+
+import (
+	"io"
+	"net"
+	"sync"
+)
+
+// proxy forwards TCP connections from its own loopback port to a member's
+// client port. Stopping it closes the port and every connection through it
+// at once, which is what clients see when a member crashes.
+type proxy struct {
+	addr   string // fixed for the proxy's life, kept across stop and start
+	target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// newProxy reserves a loopback port for a proxy to target; start opens it.
+func newProxy(target string) (*proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return &proxy{addr: addr, target: target, conns: make(map[net.Conn]struct{})}, nil
+}
+
+// start listens on the proxy's port and forwards connections until stop.
+func (p *proxy) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.ln = ln
+	p.wg.Add(1)
+	go p.accept(ln)
+	return nil
+}
+
+func (p *proxy) accept(ln net.Listener) {
+	defer p.wg.Done()
+	for {
+		in, err := ln.Accept()
+		if err != nil {
+			return // closed by stop
+		}
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		if !p.track(in, out) {
+			return
+		}
+		p.wg.Add(2)
+		go p.pipe(in, out)
+		go p.pipe(out, in)
+	}
+}
+
+// track registers a connection pair, or closes it and reports false if the
+// proxy was stopped meanwhile.
+func (p *proxy) track(in, out net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		in.Close()
+		out.Close()
+		return false
+	}
+	p.conns[in] = struct{}{}
+	p.conns[out] = struct{}{}
+	return true
+}
+
+// pipe copies one direction; when either side ends, both are closed.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+	p.mu.Lock()
+	delete(p.conns, dst)
+	delete(p.conns, src)
+	p.mu.Unlock()
+}
+
+// stop closes the port and every forwarded connection, and waits for the
+// proxy's goroutines.
+func (p *proxy) stop() {
+	p.mu.Lock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
