@@ -202,6 +202,15 @@ func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Optio
 		PollInterval: time.Duration(m.PollInterval), ConnectTimeout: time.Duration(m.ConnectTimeout),
 		Container: containerOptions(m.Container, f),
 	}
+	e := s.Etcd
+	opts.Etcd = engine.EtcdOptions{
+		Endpoints: e.Endpoints, DialTimeout: time.Duration(e.DialTimeout),
+		Username: e.Username, Password: e.Password,
+		CAFile: e.TLS.CAFile, CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile,
+		ServerName: e.TLS.ServerName, InsecureSkipVerify: e.TLS.InsecureSkipVerify,
+		ConnectTimeout: time.Duration(e.ConnectTimeout),
+		Container:      containerOptions(e.Container, f),
+	}
 	return opts
 }
 

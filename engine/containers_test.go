@@ -14,8 +14,10 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/mysql"
+	"github.com/k3/k3-storage/backends/mysql/mysqltest"
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/containers/containertest"
+	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/enginetest"
 )
 
@@ -311,4 +313,44 @@ func TestContainerConcurrentStarts(t *testing.T) {
 	}
 	stop(t, owner, syscall.SIGTERM)
 	containertest.ContainerGone(t, l.name)
+}
+
+// TestNoRuntimeConnectsAnyway: with no container runtime anywhere, a local
+// backend is only connected to, after a warning that lists what was tried
+// (the original behaviour: the user may run the database by hand).
+func TestNoRuntimeConnectsAnyway(t *testing.T) {
+	opts := mysqltest.NewDatabase(t)
+	empty := t.TempDir()
+	eng, err := engine.New(engine.Options{
+		Backend: engine.MySQL,
+		MySQL: engine.MySQLOptions{Host: opts.Host, Port: opts.Port, User: opts.User, Password: opts.Password,
+			Database: opts.Database, Container: engine.Container{Auto: true}},
+		ContainerEnv: containers.Env{Root: empty, Home: empty, XDGRuntimeDir: empty},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := collect(eng)
+	if _, err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var warned, skipped bool
+	for _, ev := range <-events {
+		if ev.Kind == engine.KindLog && ev.Level == engine.Warn && strings.Contains(ev.Detail, "未检测到可用的容器运行时") &&
+			strings.Contains(ev.Detail, empty+"/var/run/docker.sock") {
+			warned = true
+		}
+		if ev.Stage == engine.StageRuntime && ev.Status == engine.Skipped {
+			skipped = true
+		}
+		if ev.Stage == engine.StageCreate {
+			t.Fatal("tried to create a container without a runtime")
+		}
+	}
+	if !warned || !skipped {
+		t.Fatalf("warning listing what was tried: %v; runtime stage skipped: %v", warned, skipped)
+	}
 }

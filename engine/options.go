@@ -28,6 +28,7 @@ type Options struct {
 	// by Backend is used.
 	Memory memory.Options
 	MySQL  MySQLOptions
+	Etcd   EtcdOptions
 	// ContainerEnv is where container runtime discovery looks (DOCKER_HOST,
 	// the Docker CLI's context, socket paths). main passes
 	// containers.EnvFromOS().
@@ -94,6 +95,8 @@ func newBackend(o Options) (backend, error) {
 		return memoryBackend{o.Memory}, nil
 	case MySQL:
 		return newMySQLBackend(o.MySQL), nil
+	case Etcd:
+		return newEtcdBackend(o.Etcd), nil
 	}
 	return nil, fmt.Errorf("engine: unknown backend %q (want memory, mysql or etcd)", o.Backend)
 }

@@ -148,6 +148,13 @@ func testUpdateCAS(t *testing.T, s backends.Store, p string) {
 	k := p + "k"
 	_, err := s.Update(ctx, k, []byte("x"), 1)
 	wantErr(t, "Update of a missing key", err, backends.ErrNotFound)
+	// A missing key's revision must not read as 0 (a naive CAS would
+	// create the key here).
+	_, err = s.Update(ctx, k, []byte("x"), 0)
+	wantErr(t, "Update of a missing key at revision 0", err, backends.ErrNotFound)
+	if _, err := s.Get(ctx, k); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("Update at revision 0 created the key: %v", err)
+	}
 
 	r1 := mustCreate(t, s, k, "v1")
 	r2, err := s.Update(ctx, k, []byte("v2"), r1)

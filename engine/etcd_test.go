@@ -1,0 +1,114 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/k3/k3-storage/backends/etcd/etcdtest"
+	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/containers/containertest"
+	"github.com/k3/k3-storage/engine/enginetest"
+)
+
+func etcdConfig(endpoints []string, extra string) string {
+	var b strings.Builder
+	b.WriteString("storage:\n  type: etcd\n  etcd:\n    endpoints:\n")
+	for _, ep := range endpoints {
+		fmt.Fprintf(&b, "      - %s\n", ep)
+	}
+	b.WriteString(extra)
+	return b.String()
+}
+
+// TestEtcdHeadless runs the binary against a real (embedded) etcd.
+func TestEtcdHeadless(t *testing.T) {
+	eps := etcdtest.Start(t)
+	_, cfg := writeConfig(t, etcdConfig(eps, "    container: {auto: false}\n"))
+	p := startReady(t, "--config", cfg)
+	stop(t, p, syscall.SIGTERM)
+	want := []string{
+		"配置文件: " + cfg,
+		"正在启动存储服务 (类型: etcd)...",
+		fmt.Sprintf("Etcd 存储已连接: %v", eps),
+		"存储服务启动完成",
+		"正在关闭存储服务...",
+		"存储连接已关闭",
+		"存储服务已关闭",
+	}
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEtcdWrongPassword: rejected credentials fail at once, exit code 1,
+// and the password appears nowhere.
+func TestEtcdWrongPassword(t *testing.T) {
+	c := etcdtest.StartCluster(t, 1)
+	c.EnableAuth(t, "root-pw", "k3", "right-pw")
+	const secret = "Etcd-Wr0ng-Secret"
+	_, cfg := writeConfig(t, etcdConfig(c.Endpoints(), fmt.Sprintf(
+		"    username: k3\n    password: %s\n    connect_timeout: 1m\n    container: {auto: false}\n", secret)))
+	start := time.Now()
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+	if code := p.Wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, p.Stderr())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("a wrong password took %v to fail", took)
+	}
+	if all := p.Stdout() + p.Stderr(); strings.Contains(all, secret) || !strings.Contains(all, "authentication failed") {
+		t.Fatalf("want an authentication error without the password:\n%s", all)
+	}
+}
+
+// TestContainerEtcdKillCycles: five times, start k3-storage on a local etcd
+// endpoint and kill it with SIGKILL; each start adopts the orphan left by
+// the previous one. A last clean stop leaves no container behind.
+func TestContainerEtcdKillCycles(t *testing.T) {
+	image := containertest.EtcdImage(t)
+	name := containertest.UniqueName(t, "etcd")
+	port := containertest.FreePort(t)
+	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
+	_, cfg := writeConfig(t, etcdConfig([]string{ep}, fmt.Sprintf(
+		"    connect_timeout: 2m\n    container: {image: %q, name: %s, stop_timeout: 5s}\n", image, name)))
+
+	p := startReady(t, "--config", cfg)
+	if !strings.Contains(p.Stderr(), "已创建容器 "+name) {
+		t.Fatalf("first start did not create the container:\n%s", p.Stderr())
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := containertest.EtcdPut(ctx, ep, "/registry/cycles", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		p.Cmd.Process.Kill()
+		p.Wait(time.Minute)
+		p = startReady(t, "--config", cfg)
+		if !strings.Contains(p.Stderr(), "接管遗留容器 "+name) {
+			t.Fatalf("cycle %d: no adoption:\n%s", i, p.Stderr())
+		}
+	}
+	if v, ok, err := containertest.EtcdGet(ctx, ep, "/registry/cycles"); err != nil || !ok || v != "kept" {
+		t.Fatalf("data after the cycles: %q %v %v", v, ok, err)
+	}
+	stop(t, p, syscall.SIGTERM)
+	containertest.ContainerGone(t, name)
+	list, err := containertest.Docker(t).ContainerList(t.Context(), container.ListOptions{
+		All: true, Filters: filters.NewArgs(filters.Arg("label", containers.LabelManagedBy+"="+containers.ManagedBy), filters.Arg("name", name)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 0 {
+		t.Fatalf("%d containers leaked", len(list))
+	}
+}
