@@ -57,8 +57,21 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 			t.Stop()
 			return nil, ctx.Err()
 		}
-		delay = min(delay*2, e.opts.Retry.Max)
+		delay = min(delay*2, e.retryCap())
 	}
+}
+
+// localPoll caps the wait between attempts on a database container this
+// process just created or adopted: it is on this machine and expected to
+// answer within seconds, so polling it often costs nothing and notices it
+// sooner than the general cap.
+const localPoll = 50 * time.Millisecond
+
+func (e *Engine) retryCap() time.Duration {
+	if e.handle.Owned {
+		return min(e.opts.Retry.Max, localPoll)
+	}
+	return e.opts.Retry.Max
 }
 
 // attemptTimeout bounds one attempt by the policy and the budget left.

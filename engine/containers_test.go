@@ -43,7 +43,7 @@ func newLocalMySQL(t *testing.T, image string) localMySQL {
 	}
 }
 
-func (l localMySQL) config(t *testing.T) string {
+func (l localMySQL) config(t testing.TB) string {
 	t.Helper()
 	_, path := writeConfig(t, mysqlConfig("127.0.0.1", l.port, "root", l.password, "k3", fmt.Sprintf(
 		"    connect_timeout: 2m\n    container: {image: %q, name: %s, stop_timeout: 5s}\n", l.image, l.name)))

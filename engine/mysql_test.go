@@ -18,7 +18,7 @@ import (
 
 // writeConfig writes a config file into a fresh directory and returns the
 // directory and the file's path.
-func writeConfig(t *testing.T, yaml string) (dir, path string) {
+func writeConfig(t testing.TB, yaml string) (dir, path string) {
 	t.Helper()
 	dir = t.TempDir()
 	path = filepath.Join(dir, "k3.yaml")
