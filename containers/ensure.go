@@ -32,6 +32,9 @@ type Handle struct {
 	// someone else (another live k3-storage process, or a user).
 	Owned   bool
 	Outcome Outcome
+	// NewVolume: this Ensure created the volume, so it holds nothing but
+	// what this container wrote. A caller whose start failed may purge it.
+	NewVolume bool
 }
 
 // labelCreateID marks the container of one create call, so that a create
@@ -290,7 +293,9 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 		return Handle{}, false, fmt.Errorf("start container %q: %w", name, err)
 	}
 	e.emit(StepRunning, "")
-	return e.handle(resp.ID, Created, e.spec.Image), false, nil
+	h = e.handle(resp.ID, Created, e.spec.Image)
+	h.NewVolume = createdVolume
+	return h, false, nil
 }
 
 // startAttempts bounds the retries of a start that failed while the host

@@ -354,3 +354,61 @@ func TestNoRuntimeConnectsAnyway(t *testing.T) {
 		t.Fatalf("warning listing what was tried: %v; runtime stage skipped: %v", warned, skipped)
 	}
 }
+
+// TestContainerFailedStartCleansUp: the engine creates a container whose
+// database never answers (an etcd image where MySQL is expected), the
+// connect budget runs out, and the container it created is removed before
+// it exits with code 1.
+func TestContainerFailedStartCleansUp(t *testing.T) {
+	l := newLocalMySQL(t, containertest.EtcdImage(t))
+	_, cfg := writeConfig(t, mysqlConfig("127.0.0.1", l.port, "root", l.password, "k3", fmt.Sprintf(
+		"    connect_timeout: 3s\n    container: {image: %q, name: %s, stop_timeout: 2s}\n", l.image, l.name)))
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+	if code := p.Wait(containerStartup); code != 1 {
+		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, p.Stderr())
+	}
+	want := []string{
+		"配置文件: " + cfg,
+		"正在启动存储服务 (类型: mysql)...",
+		"清理由本进程拉起的存储后端容器 ...",
+		"存储后端容器已清理",
+	}
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(p.Stderr(), "错误: 在 3s 内未能连接 "+l.addr()) {
+		t.Fatalf("stderr does not explain the failure:\n%s", p.Stderr())
+	}
+	containertest.ContainerGone(t, l.name)
+	if containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("the volume created for the failed start was kept")
+	}
+}
+
+// TestContainerStopDuringStartup: a signal while waiting for the database
+// stops the wait, removes the container just created and exits 0.
+func TestContainerStopDuringStartup(t *testing.T) {
+	l := newLocalMySQL(t, containertest.EtcdImage(t))
+	_, cfg := writeConfig(t, mysqlConfig("127.0.0.1", l.port, "root", l.password, "k3", fmt.Sprintf(
+		"    connect_timeout: 5m\n    container: {image: %q, name: %s, stop_timeout: 2s}\n", l.image, l.name)))
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), containerStartup)
+	defer cancel()
+	p.WaitStderr(ctx, "第 2 次连接")
+	p.Cmd.Process.Signal(syscall.SIGINT)
+	if code := p.Wait(time.Minute); code != 0 {
+		t.Fatalf("exit code %d, want 0\nstderr:\n%s", code, p.Stderr())
+	}
+	want := []string{
+		"配置文件: " + cfg,
+		"正在启动存储服务 (类型: mysql)...",
+		"正在关闭存储服务...",
+		"清理由本进程拉起的存储后端容器 ...",
+		"存储后端容器已清理",
+		"存储服务已关闭",
+	}
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	containertest.ContainerGone(t, l.name)
+}

@@ -152,13 +152,13 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		// A requested stop: not a failure, so the final event is clean.
 		e.closeOpen(Skipped, nil)
 		e.begin(StageStopping, msgStopping, "")
-		rerr := e.releaseContainer()
+		rerr := e.releaseContainer(false)
 		e.end(StageStopping, statusOf(rerr), "", "", rerr)
 		e.complete(rerr, msgStopped, nil)
 		return nil, fmt.Errorf("%w: %s", ErrStopped, errStopped)
 	}
 	e.closeOpen(Failed, err)
-	if rerr := e.releaseContainer(); rerr != nil {
+	if rerr := e.releaseContainer(true); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	e.complete(err, "", nil)
@@ -252,7 +252,7 @@ func (e *Engine) stop(store backends.Store) {
 	} else {
 		e.end(StageCloseStore, Done, msgStoreClosed, "", nil)
 	}
-	if err := e.releaseContainer(); err != nil {
+	if err := e.releaseContainer(false); err != nil {
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)

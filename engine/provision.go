@@ -138,8 +138,10 @@ func (e *Engine) probe(ctx context.Context) (backends.Store, error) {
 
 // releaseContainer stops and removes the container if this process owns
 // it, reporting the original log lines, and closes the runtime client. It
-// runs to completion even after the caller's context ended.
-func (e *Engine) releaseContainer() error {
+// runs to completion even after the caller's context ended. After a failed
+// start, a volume this start created is removed too: it holds no data
+// worth keeping, and a failed start leaves nothing behind.
+func (e *Engine) releaseContainer(failedStart bool) error {
 	if e.client == nil {
 		return nil
 	}
@@ -151,13 +153,14 @@ func (e *Engine) releaseContainer() error {
 	e.begin(StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
 	ctx, cancel := context.WithTimeout(context.Background(), stop+removeGrace)
 	defer cancel()
-	if err := e.client.Remove(ctx, e.handle, stop, e.containerOpts.PurgeVolume); err != nil {
+	purge := e.containerOpts.PurgeVolume || (failedStart && e.handle.NewVolume)
+	if err := e.client.Remove(ctx, e.handle, stop, purge); err != nil {
 		err = fmt.Errorf("engine: remove container %s: %w", e.handle.Name, err)
 		e.end(StageRemoveContainer, Failed, "", "", err)
 		return err
 	}
 	detail := fmt.Sprintf(detailRemoved, e.handle.Name, e.handle.Volume)
-	if e.containerOpts.PurgeVolume {
+	if purge {
 		detail = fmt.Sprintf(detailPurged, e.handle.Name, e.handle.Volume)
 	}
 	e.end(StageRemoveContainer, Done, msgRemoved, detail, nil)

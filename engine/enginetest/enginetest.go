@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,16 +57,18 @@ func RemoveBinary() {
 	}
 }
 
-// Process is a running k3-storage whose output is captured line by line.
+// Process is a running k3-storage whose output is captured.
 type Process struct {
-	Cmd    *exec.Cmd
-	tb     testing.TB
-	mu     sync.Mutex
-	stdout []string
-	stderr bytes.Buffer
-	lines  chan string
-	done   chan struct{}
-	err    error
+	Cmd *exec.Cmd
+	tb  testing.TB
+
+	mu      sync.Mutex
+	stdout  []string
+	stderr  bytes.Buffer
+	cursor  int           // stdout lines already consumed by WaitFor
+	exited  bool          // output is complete
+	changed chan struct{} // closed and replaced whenever output arrives or the process ends
+	done    chan struct{}
 }
 
 // Start runs the binary with args in dir (the working directory) and extra
@@ -81,21 +82,19 @@ func Start(tb testing.TB, dir string, env []string, args ...string) *Process {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &Process{Cmd: cmd, tb: tb, lines: make(chan string, 1024), done: make(chan struct{})}
-	cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
+	p := &Process{Cmd: cmd, tb: tb, changed: make(chan struct{}), done: make(chan struct{})}
+	cmd.Stderr = stderrWriter{p}
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
 	go func() {
 		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
 		for sc.Scan() {
-			p.mu.Lock()
-			p.stdout = append(p.stdout, sc.Text())
-			p.mu.Unlock()
-			p.lines <- sc.Text()
+			p.update(func() { p.stdout = append(p.stdout, sc.Text()) })
 		}
-		close(p.lines)
-		p.err = cmd.Wait()
+		cmd.Wait()
+		p.update(func() { p.exited = true })
 		close(p.done)
 	}()
 	tb.Cleanup(func() {
@@ -109,15 +108,20 @@ func Start(tb testing.TB, dir string, env []string, args ...string) *Process {
 	return p
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+// update changes the captured output and wakes waiters.
+func (p *Process) update(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f()
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
+type stderrWriter struct{ p *Process }
+
+func (w stderrWriter) Write(b []byte) (int, error) {
+	w.p.update(func() { w.p.stderr.Write(b) })
+	return len(b), nil
 }
 
 // WaitLine returns once a stdout line equal to want has been printed, and
@@ -127,22 +131,52 @@ func (p *Process) WaitLine(ctx context.Context, want string) {
 	p.WaitFor(ctx, fmt.Sprintf("%q", want), func(line string) bool { return line == want })
 }
 
-// WaitFor returns the first stdout line, not yet consumed by an earlier
-// wait, for which match is true; it fails the test if the process ends or
-// ctx expires first.
+// WaitFor returns the first stdout line, not consumed by an earlier wait,
+// for which match is true; it fails the test if the process ends or ctx
+// expires first.
 func (p *Process) WaitFor(ctx context.Context, what string, match func(line string) bool) string {
 	p.tb.Helper()
 	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				p.tb.Fatalf("k3-storage exited before printing %s\nstdout:\n%s\nstderr:\n%s", what, p.Stdout(), p.Stderr())
-			}
+		p.mu.Lock()
+		for p.cursor < len(p.stdout) {
+			line := p.stdout[p.cursor]
+			p.cursor++
 			if match(line) {
+				p.mu.Unlock()
 				return line
 			}
+		}
+		exited, changed := p.exited, p.changed
+		p.mu.Unlock()
+		if exited {
+			p.tb.Fatalf("k3-storage exited before printing %s\nstdout:\n%s\nstderr:\n%s", what, p.Stdout(), p.Stderr())
+		}
+		select {
+		case <-changed:
 		case <-ctx.Done():
 			p.tb.Fatalf("no line %s before %v\nstdout:\n%s\nstderr:\n%s", what, ctx.Err(), p.Stdout(), p.Stderr())
+		}
+	}
+}
+
+// WaitStderr returns once stderr contains text, and fails the test if the
+// process ends or ctx expires first.
+func (p *Process) WaitStderr(ctx context.Context, text string) {
+	p.tb.Helper()
+	for {
+		p.mu.Lock()
+		found, exited, changed := strings.Contains(p.stderr.String(), text), p.exited, p.changed
+		p.mu.Unlock()
+		switch {
+		case found:
+			return
+		case exited:
+			p.tb.Fatalf("k3-storage exited before printing %q on stderr\nstderr:\n%s", text, p.Stderr())
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			p.tb.Fatalf("no %q on stderr before %v\nstderr:\n%s", text, ctx.Err(), p.Stderr())
 		}
 	}
 }
