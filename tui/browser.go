@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -137,7 +138,10 @@ type watchState struct {
 	retryAt time.Time
 	backoff time.Duration
 	since   time.Time // when the current watch started
-	lastRev int64
+	// feedFrom is the first revision the change feed shows: events
+	// replayed from before the level was read are not news.
+	feedFrom int64
+	lastRev  int64
 }
 
 // healthyAfter is how long a watch must last for a later failure to start
@@ -188,6 +192,7 @@ type browser struct {
 	hex     bool
 
 	watch     watchState
+	watchFrom int64 // the next level's watch starts here if earlier than its read
 	feed      []change
 	status    status
 	animUntil time.Time
@@ -521,13 +526,19 @@ func (b *browser) setFilter(f string, now time.Time) tea.Cmd {
 // setLevel browses another level, selecting the child named locate (or
 // the first one), with a new watch.
 func (b *browser) setLevel(level, locate string) tea.Cmd {
+	old := b.level
 	b.level = level
 	b.filter = ""
 	b.filterInput.SetValue("")
 	b.mode = modeBrowse
-	// Counts outside the new level are not kept exact by its watch.
+	// Counts stay exact across the change only if both watches cover
+	// them and the new watch resumes where the old one stopped.
+	b.watchFrom = 0
+	if b.watch.live {
+		b.watchFrom = b.watch.lastRev + 1
+	}
 	for name := range b.counts {
-		if len(name) < len(level) || name[:len(level)] != level {
+		if b.watchFrom == 0 || !strings.HasPrefix(name, level) || !strings.HasPrefix(name, old) {
 			delete(b.counts, name)
 		}
 	}
@@ -572,11 +583,14 @@ func (b *browser) window() int { return max(2*b.rows, 64) }
 // refresh re-reads the window (keeping the cursor) and restarts the
 // watch from the new read. all also recounts directories.
 func (b *browser) refresh(now time.Time, all bool) tea.Cmd {
+	// The watch restarts from the new read: changes in between are not
+	// seen, so counts are read again.
+	for name, c := range b.counts {
+		c.stale = true
+		b.counts[name] = c
+	}
+	b.watchFrom = 0
 	if all {
-		for name, c := range b.counts {
-			c.stale = true
-			b.counts[name] = c
-		}
 		b.val.loaded = false
 		b.val.key = ""
 	}
@@ -620,17 +634,16 @@ func (b *browser) ensureLoaded() tea.Cmd {
 	}
 	var cmd tea.Cmd
 	switch {
+	case b.jumpEnd && l.more:
+		// Read on to the end; the window slides along.
+		cmd = b.fetch(fetchReq{from: l.tail, fromIdx: l.end()})
 	case b.offset < l.start:
 		t := max(b.offset-b.rows, 0)
 		a := l.anchorAtOrBefore(t)
 		want := min(b.offset+2*b.rows-a.idx, maxWindow)
 		cmd = b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true})
-	case l.more && (b.jumpEnd || b.offset+2*b.rows > l.end()):
-		want := b.window()
-		if b.jumpEnd {
-			want = 0
-		}
-		cmd = b.fetch(fetchReq{from: l.tail, fromIdx: l.end(), want: want})
+	case l.more && b.offset+2*b.rows > l.end():
+		cmd = b.fetch(fetchReq{from: l.tail, fromIdx: l.end(), want: b.window()})
 	}
 	return tea.Batch(cmd, b.ensureCounts(time.Time{}))
 }
@@ -659,7 +672,16 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 	l.merge(r, msg.req.replace, keepIdx, b.rows)
 	var cmds []tea.Cmd
 	if msg.req.watch {
-		cmds = append(cmds, b.startWatch(r.rev+1))
+		// Resume where the previous level's watch stopped when that is
+		// earlier: the listing skips what it already reflects, and the
+		// counts kept across the change miss nothing.
+		from := r.rev + 1
+		if b.watchFrom > 0 && b.watchFrom < from {
+			from = b.watchFrom
+		}
+		b.watchFrom = 0
+		b.watch.feedFrom = r.rev + 1
+		cmds = append(cmds, b.startWatch(from))
 	}
 	switch {
 	case msg.req.until != "" && r.found:

@@ -23,6 +23,8 @@ const (
 	// pageLimit caps one List call, so that one read of a level that is
 	// mostly leaves fetches a screenful at once.
 	pageLimit = 256
+	// firstPage is the limit of a fetch's first List call.
+	firstPage = 16
 	// scanBudget caps the children one fetch command reads (a filter
 	// that matches little, or a jump to the end, continues in the next
 	// command), so that every command returns quickly and can be
@@ -91,6 +93,7 @@ type fetchRes struct {
 	found    bool // until was reached
 	scanned  int
 	partial  bool // stopped by the budget before want/until/the end
+	dropped  bool // children read before items[0] were not kept
 }
 
 // enumerate reads the children r asks for. In tree mode each directory
@@ -104,9 +107,11 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 	}
 	cur := r.from
 	skip := "" // the directory whose keys are being passed over
-	limit := pageLimit
+	// Start small: the first page may well run into a large directory,
+	// whose keys would be read for nothing. Grow while pages hold leaves.
+	limit := firstPage
 	if r.want > 0 && r.q.sub == "" {
-		limit = min(r.want, pageLimit)
+		limit = min(r.want, firstPage)
 	}
 	afterFound := 0
 	for calls := 0; ; calls++ {
@@ -159,6 +164,7 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 				res.head = res.items[drop-1].pos()
 				res.items = append(res.items[:0], res.items[drop:]...)
 				res.firstIdx += drop
+				res.dropped = true
 			}
 			if r.until != "" && !res.found && name >= r.until {
 				res.found = true
@@ -180,12 +186,13 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 		// Another page. If it ended inside a directory, the next page
 		// would most likely hold more of that directory: read one key at
 		// a time until a leaf shows up again.
-		if inDir {
+		switch {
+		case inDir:
 			limit = 1
-		} else if r.want > 0 && r.q.sub == "" && r.until == "" {
-			limit = min(max(r.want-(res.nextIdx-r.fromIdx), 1), pageLimit)
-		} else {
-			limit = pageLimit
+		case r.want > 0 && r.q.sub == "" && r.until == "":
+			limit = min(max(r.want-(res.nextIdx-r.fromIdx), 1), 4*limit, pageLimit)
+		default:
+			limit = min(4*limit, pageLimit)
 		}
 	}
 }
@@ -261,7 +268,8 @@ func (l *listing) merge(r fetchRes, replace bool, cursorIdx, rows int) {
 	l.loaded = true
 	l.scanned += r.scanned
 	l.addAnchors(r.anchors)
-	if replace {
+	if replace || r.dropped {
+		// A result that does not join the window replaces it.
 		l.items = r.items
 		l.start = r.firstIdx
 		l.head = r.head

@@ -96,19 +96,28 @@ func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch boo
 				continue
 			}
 			b.watch.lastRev = rev
-			b.feed = append(b.feed, change{typ: ev.Type, key: key, rev: rev, at: now})
-			if len(b.feed) > feedLen {
-				b.feed = b.feed[len(b.feed)-feedLen:]
+			if rev >= b.watch.feedFrom {
+				b.feed = append(b.feed, change{typ: ev.Type, key: key, rev: rev, at: now})
+				if len(b.feed) > feedLen {
+					b.feed = b.feed[len(b.feed)-feedLen:]
+				}
 			}
 		}
 		b.applyCounts(ev)
 		if key == b.val.key {
+			// Replayed events (from before the level was read) are not
+			// news: the read in flight already reflects them.
+			news := !fromWatch || rev >= b.watch.feedFrom
+			newer := b.val.loaded && rev > b.val.kv.ModRevision || !b.val.loaded && news
 			switch {
-			case ev.Type == backends.Deleted && (!b.val.loaded || rev > b.val.kv.ModRevision):
+			case !newer:
+			case ev.Type == backends.Deleted:
 				b.val.deleted, b.val.delRev = true, rev
-			case ev.Type != backends.Deleted && (!b.val.loaded || rev > b.val.kv.ModRevision):
-				b.val.flash = now.Add(flashFor)
-				b.animate(b.val.flash)
+			default:
+				if b.val.loaded {
+					b.val.flash = now.Add(flashFor)
+					b.animate(b.val.flash)
+				}
 				cmds = append(cmds, b.renderCmd(ev.KV))
 			}
 		}
