@@ -16,7 +16,7 @@ import (
 
 // browserConfig is what the browser takes from the console.
 type browserConfig struct {
-	styles      styles
+	styles      *styles
 	keys        keyMap
 	readOnly    bool
 	callTimeout time.Duration
@@ -167,7 +167,7 @@ type browser struct {
 	store backends.Store
 	revs  backends.Revisioner // nil when the store cannot report revisions
 	cfg   browserConfig
-	st    styles
+	st    *styles
 	keys  keyMap
 
 	mode          mode
@@ -202,12 +202,12 @@ type browser struct {
 	pendingDel  *entry
 }
 
-func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) browser {
+func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *browser {
 	fi := textinput.New()
 	fi.Prompt = "/"
 	fi.Placeholder = txtFilterPlaceholder
 	fi.Cursor.SetMode(cursor.CursorStatic)
-	b := browser{
+	b := &browser{
 		ctx: ctx, store: store, cfg: cfg, st: cfg.styles, keys: cfg.keys,
 		counts: map[string]countInfo{}, filterInput: fi, width: 80, height: 24,
 	}
@@ -222,8 +222,12 @@ func (b *browser) init(now time.Time) tea.Cmd {
 	return b.setLevel("", "")
 }
 
-// close cancels the watch and any read in flight.
+// close cancels the watch and any read in flight. A nil browser (the
+// console never got ready) has nothing to close.
 func (b *browser) close() {
+	if b == nil {
+		return
+	}
 	if b.watch.cancel != nil {
 		b.watch.cancel()
 	}

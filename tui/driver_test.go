@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/engine"
 )
 
 // errNoWatch is what noWatch stores return from Watch.
@@ -50,24 +51,38 @@ func (c *countingStore) Revision(ctx context.Context) (int64, int64, error) {
 	return c.Store.(backends.Revisioner).Revision(ctx)
 }
 
-// driver runs a browser without a Bubble Tea program: it runs every
-// command at once, in order, and feeds the messages back, until nothing
-// is left to do. It is deterministic, for unit tests and benchmarks.
+// stubEngine stands in for the engine when a test drives the browser
+// without a program.
+type stubEngine struct{}
+
+func (stubEngine) Events() <-chan engine.Event                   { return nil }
+func (stubEngine) Start(context.Context) (backends.Store, error) { return nil, errors.New("stub") }
+func (stubEngine) Shutdown(context.Context) error                { return nil }
+func (stubEngine) Backend() string                               { return "memory" }
+func (stubEngine) Address() string                               { return "" }
+
+// driver runs the console's model in the ready state without a Bubble
+// Tea program: it runs every command at once, in order, and feeds the
+// messages back to Update, until nothing is left to do. It is
+// deterministic, for unit tests and benchmarks. (No tick runs, so nothing
+// time-driven happens.)
 type driver struct {
-	b   browser
+	m   model
 	now time.Time
 }
 
 func newDriver(tb testing.TB, store backends.Store, width, height int) *driver {
 	tb.Helper()
-	b := newBrowser(context.Background(), store, browserConfig{
-		styles: newStyles(true), keys: newKeyMap(false), callTimeout: time.Minute,
-	})
-	d := &driver{b: b, now: t0}
-	d.b.resize(width, height)
-	d.run(d.b.init(d.now))
+	m := newModel(context.Background(), stubEngine{}, Options{CallTimeout: time.Minute}, newStyles(true),
+		func() time.Time { return t0 })
+	d := &driver{m: m, now: t0}
+	d.run(func() tea.Msg { return tea.WindowSizeMsg{Width: width, Height: height} })
+	d.run(func() tea.Msg { return startedMsg{store: store} })
 	return d
 }
+
+// b is the browser.
+func (d *driver) b() *browser { return d.m.br }
 
 func (d *driver) run(cmd tea.Cmd) {
 	queue := []tea.Cmd{cmd}
@@ -82,15 +97,24 @@ func (d *driver) run(cmd tea.Cmd) {
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
 		default:
-			queue = append(queue, d.b.update(msg, d.now))
+			next, cmd := d.m.Update(msg)
+			d.m = next.(model)
+			queue = append(queue, cmd)
 		}
 	}
+}
+
+// update handles one message without running the commands it returns.
+func (d *driver) update(msg tea.Msg) tea.Cmd {
+	next, cmd := d.m.Update(msg)
+	d.m = next.(model)
+	return cmd
 }
 
 // press sends keys by name and settles.
 func (d *driver) press(keys ...string) {
 	for _, k := range keys {
-		d.run(d.b.update(keyMsg(k), d.now))
+		d.run(d.update(keyMsg(k)))
 	}
 }
 
@@ -122,7 +146,7 @@ func keyMsg(k string) tea.KeyMsg {
 
 // selected is the name under the cursor ("" if none is loaded).
 func (d *driver) selected() string {
-	if e, ok := d.b.selected(); ok {
+	if e, ok := d.b().selected(); ok {
 		return e.name
 	}
 	return ""

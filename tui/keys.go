@@ -13,13 +13,14 @@ type keyMap struct {
 	// Editor and prompts.
 	Save, Cancel, Next, Confirm key.Binding
 	readOnly                    bool
+	short                       []key.Binding // the footer, built once
 }
 
 func newKeyMap(readOnly bool) keyMap {
 	b := func(help string, desc string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
-	return keyMap{
+	k := keyMap{
 		Up:        b("↑/k", hlpUp, "up", "k"),
 		Down:      b("↓/j", hlpDown, "down", "j"),
 		PageUp:    b("pgup/b", hlpPageUp, "pgup", "b", "ctrl+b"),
@@ -46,6 +47,8 @@ func newKeyMap(readOnly bool) keyMap {
 		Confirm:   b("y", hlpConfirm, "y"),
 		readOnly:  readOnly,
 	}
+	k.short = k.shortHelp()
+	return k
 }
 
 // short relabels a binding for the footer, where space is tight.
@@ -55,7 +58,9 @@ func short(b key.Binding, keys string) key.Binding {
 }
 
 // ShortHelp is the footer of the browser: the main bindings.
-func (k keyMap) ShortHelp() []key.Binding {
+func (k keyMap) ShortHelp() []key.Binding { return k.short }
+
+func (k keyMap) shortHelp() []key.Binding {
 	out := []key.Binding{short(k.Open, "enter"), short(k.Back, "←"), k.Filter}
 	if k.readOnly {
 		out = append(out, k.Flat, k.Hex)

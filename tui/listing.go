@@ -291,7 +291,9 @@ func (l *listing) merge(r fetchRes, replace bool, cursorIdx, rows int) {
 		drop := min(over, keepFrom)
 		if drop > 0 {
 			l.head = l.items[drop-1].pos()
-			l.items = append(l.items[:0:0], l.items[drop:]...)
+			n := copy(l.items, l.items[drop:])
+			clear(l.items[n:])
+			l.items = l.items[:n]
 			l.start += drop
 			l.addAnchors([]anchor{{l.start, l.head}})
 		}

@@ -150,18 +150,18 @@ func TestVirtualWindow(t *testing.T) {
 	s := &countingStore{Store: mem}
 	d := newDriver(t, s, 80, 24)
 	d.press("enter", "enter") // "/" then "k/"
-	if d.b.level != "/k/" || d.selected() != key(0) {
-		t.Fatalf("level %q selected %q", d.b.level, d.selected())
+	if d.b().level != "/k/" || d.selected() != key(0) {
+		t.Fatalf("level %q selected %q", d.b().level, d.selected())
 	}
-	rows := d.b.rows
+	rows := d.b().rows
 	for i := 0; i < 200; i++ {
 		d.press("pgdown")
 	}
 	if want := key(200 * rows); d.selected() != want {
 		t.Fatalf("after 200 pages: %q, want %q", d.selected(), want)
 	}
-	if len(d.b.list.items) > maxWindow {
-		t.Fatalf("window holds %d children", len(d.b.list.items))
+	if len(d.b().list.items) > maxWindow {
+		t.Fatalf("window holds %d children", len(d.b().list.items))
 	}
 	for i := 0; i < 150; i++ {
 		d.press("pgup")
@@ -176,22 +176,22 @@ func TestVirtualWindow(t *testing.T) {
 		t.Fatalf("after up: %q, want %q", d.selected(), want)
 	}
 	d.press("end")
-	if want := key(n - 1); d.selected() != want || d.b.cursor != n-1 {
-		t.Fatalf("end: %q at %d, want %q", d.selected(), d.b.cursor, want)
+	if want := key(n - 1); d.selected() != want || d.b().cursor != n-1 {
+		t.Fatalf("end: %q at %d, want %q", d.selected(), d.b().cursor, want)
 	}
-	if d.b.position() != "10,000/10,000" {
-		t.Errorf("position %q", d.b.position())
+	if d.b().position() != "10,000/10,000" {
+		t.Errorf("position %q", d.b().position())
 	}
 	d.press("home")
-	if d.selected() != key(0) || d.b.cursor != 0 {
-		t.Fatalf("home: %q at %d", d.selected(), d.b.cursor)
+	if d.selected() != key(0) || d.b().cursor != 0 {
+		t.Fatalf("home: %q at %d", d.selected(), d.b().cursor)
 	}
-	if len(d.b.list.items) > maxWindow {
-		t.Fatalf("window holds %d children", len(d.b.list.items))
+	if len(d.b().list.items) > maxWindow {
+		t.Fatalf("window holds %d children", len(d.b().list.items))
 	}
 	// Every row on screen is the right key.
 	for r := 0; r < rows; r++ {
-		if e, ok := d.b.list.at(r); !ok || e.name != key(r) {
+		if e, ok := d.b().list.at(r); !ok || e.name != key(r) {
 			t.Fatalf("row %d: %+v", r, e)
 		}
 	}
@@ -210,27 +210,27 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 		d.press("pgdown")
 	}
 	before := d.selected()
-	idx := d.b.cursor
+	idx := d.b().cursor
 	ev := func(typ backends.EventType, k string, rev int64) backends.Event {
 		return backends.Event{Type: typ, KV: backends.KeyValue{Key: k, ModRevision: rev, CreateRevision: rev, Version: 1}}
 	}
 	// Above the window: indices move; in the window: rows appear and go.
-	d.b.applyEvents([]backends.Event{
+	d.b().applyEvents([]backends.Event{
 		ev(backends.Created, "/k/0001", 2000),
 		ev(backends.Created, "/k/0003", 2001),
 		ev(backends.Deleted, "/k/0000", 2002),
 	}, d.now, true)
-	if d.selected() != before || d.b.cursor != idx+1 {
-		t.Fatalf("selection %q at %d, was %q at %d", d.selected(), d.b.cursor, before, idx)
+	if d.selected() != before || d.b().cursor != idx+1 {
+		t.Fatalf("selection %q at %d, was %q at %d", d.selected(), d.b().cursor, before, idx)
 	}
-	mid := d.b.list.items[len(d.b.list.items)/2].name
+	mid := d.b().list.items[len(d.b().list.items)/2].name
 	inserted := mid + "5"
-	d.b.applyEvents([]backends.Event{ev(backends.Created, inserted, 2003)}, d.now, true)
-	if i, ok := d.b.list.find(inserted); !ok || d.b.list.items[i].flash != flashCreated {
+	d.b().applyEvents([]backends.Event{ev(backends.Created, inserted, 2003)}, d.now, true)
+	if i, ok := d.b().list.find(inserted); !ok || d.b().list.items[i].flash != flashCreated {
 		t.Fatalf("%q not inserted", inserted)
 	}
-	d.b.applyEvents([]backends.Event{ev(backends.Deleted, mid, 2004)}, d.now, true)
-	if _, ok := d.b.list.find(mid); ok {
+	d.b().applyEvents([]backends.Event{ev(backends.Deleted, mid, 2004)}, d.now, true)
+	if _, ok := d.b().list.find(mid); ok {
 		t.Fatalf("%q not removed", mid)
 	}
 	// The window agrees with a fresh read at the same indices.
@@ -241,13 +241,13 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 	names = append(names, "/k/0001", "/k/0003", inserted, "/k/d/")
 	sort.Strings(names)
 	names = remove(remove(names, "/k/0000"), mid)
-	for i, e := range d.b.list.items {
-		if want := names[d.b.list.start+i]; e.name != want {
-			t.Fatalf("row %d: %q, want %q", d.b.list.start+i, e.name, want)
+	for i, e := range d.b().list.items {
+		if want := names[d.b().list.start+i]; e.name != want {
+			t.Fatalf("row %d: %q, want %q", d.b().list.start+i, e.name, want)
 		}
 	}
 	// An anchor still finds its child.
-	for _, a := range d.b.list.anchors {
+	for _, a := range d.b().list.anchors {
 		if a.idx < len(names) && a.cur.before(names[a.idx]) == false {
 			t.Fatalf("anchor %d (%q) is past %q", a.idx, a.cur.key, names[a.idx])
 		}
@@ -273,21 +273,21 @@ func TestCountsFollowWatch(t *testing.T) {
 	fill(t, mem, 1, func(i int) string { return "/r/b/0" })
 	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
 	d.press("enter", "enter")
-	if c := d.b.counts["/r/a/"]; c.n != 3 || !c.exact || c.rev != 4 {
+	if c := d.b().counts["/r/a/"]; c.n != 3 || !c.exact || c.rev != 4 {
 		t.Fatalf("count %+v", c)
 	}
-	d.b.applyEvents([]backends.Event{
+	d.b().applyEvents([]backends.Event{
 		{Type: backends.Created, KV: backends.KeyValue{Key: "/r/a/9", ModRevision: 5}},
 		{Type: backends.Created, KV: backends.KeyValue{Key: "/r/a/3", ModRevision: 3}}, // already counted
 		{Type: backends.Deleted, KV: backends.KeyValue{Key: "/r/b/0", ModRevision: 6}},
 	}, d.now, true)
-	if c := d.b.counts["/r/a/"]; c.n != 4 {
+	if c := d.b().counts["/r/a/"]; c.n != 4 {
 		t.Fatalf("count %+v", c)
 	}
-	if _, ok := d.b.list.find("/r/b/"); ok {
+	if _, ok := d.b().list.find("/r/b/"); ok {
 		t.Fatal("the emptied directory is still listed")
 	}
-	if c := d.b.counts["/r/"]; c.n != 4 {
+	if c := d.b().counts["/r/"]; c.n != 4 {
 		t.Fatalf("level count %+v", c)
 	}
 }

@@ -19,7 +19,7 @@ type styles struct {
 	bar                                              progress.Model
 }
 
-func newStyles(dark bool) styles {
+func newStyles(dark bool) *styles {
 	accent := lipgloss.Color("#5A56E0")
 	accentHex := "#5A56E0"
 	dim := lipgloss.Color("#6B6B6B")
@@ -39,7 +39,7 @@ func newStyles(dark bool) styles {
 	h.ShortSeparator = lipgloss.NewStyle().Foreground(dim)
 	h.FullSeparator = lipgloss.NewStyle().Foreground(dim)
 	h.Ellipsis = lipgloss.NewStyle().Foreground(dim)
-	return styles{
+	return &styles{
 		title:    lipgloss.NewStyle().Bold(true).Foreground(accent),
 		header:   lipgloss.NewStyle().Foreground(dim),
 		dim:      lipgloss.NewStyle().Foreground(dim),
@@ -69,7 +69,7 @@ func newStyles(dark bool) styles {
 }
 
 // gauge draws a bar of width cells filled to fraction f.
-func (s styles) gauge(f float64, width int) string {
+func (s *styles) gauge(f float64, width int) string {
 	b := s.bar
 	b.Width = max(width, 1)
 	return b.ViewAs(min(max(f, 0), 1))

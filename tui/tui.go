@@ -110,7 +110,7 @@ type model struct {
 	ctx    context.Context
 	eng    Engine
 	opts   Options
-	styles styles
+	styles *styles
 	keys   keyMap
 	clock  func() time.Time
 
@@ -120,7 +120,7 @@ type model struct {
 	width   int
 	height  int
 	dash    dashboard
-	br      browser
+	br      *browser
 	showLog bool
 
 	err          string
@@ -131,7 +131,7 @@ type model struct {
 
 // newModel builds the console. clock is the time source of everything
 // the views show (tests fix it).
-func newModel(ctx context.Context, eng Engine, opts Options, st styles, clock func() time.Time) model {
+func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock func() time.Time) model {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 60 * time.Second
 	}

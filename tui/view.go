@@ -180,7 +180,7 @@ func (m model) checklist(keep func(stageRow) bool) []string {
 }
 
 // spinner is the running mark, its frame taken from the clock.
-func (s styles) spinner(now time.Time) string { return s.running.Render(spinnerFrame(now)) }
+func (s *styles) spinner(now time.Time) string { return s.running.Render(spinnerFrame(now)) }
 
 // pullView shows one line per layer and a total line. When the layers do
 // not fit, finished ones are folded into one line.
