@@ -541,9 +541,14 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	if b.watch.live {
 		b.watchFrom = b.watch.lastRev + 1
 	}
-	for name := range b.counts {
-		if b.watchFrom == 0 || !strings.HasPrefix(name, level) || !strings.HasPrefix(name, old) {
+	for name, c := range b.counts {
+		switch {
+		case !strings.HasPrefix(name, level):
 			delete(b.counts, name)
+		case b.watchFrom == 0 || !strings.HasPrefix(name, old):
+			// Shown as approximate (≈) until counted again.
+			c.exact, c.stale = false, true
+			b.counts[name] = c
 		}
 	}
 	b.countsBusy = 0

@@ -2,6 +2,10 @@ package tui
 
 import (
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/k3/k3-storage/engine"
 )
 
 const nginxPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx-7d9f","namespace":"default","labels":{"app":"nginx"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.27","ports":[{"containerPort":80}]}]},"status":{"phase":"Running","podIP":"10.244.0.12"}}`
@@ -124,4 +128,40 @@ func TestBrowserFilter(t *testing.T) {
 	if e, ok := fm.br.selected(); !ok || e.name != "/registry/pods/kube-system/coredns-5d78c9869d-9zq7m" {
 		t.Fatalf("selected %+v", e)
 	}
+}
+
+// TestHelpView lists every binding from the key map with ?.
+func TestHelpView(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.keys("?")
+	h.waitFor(txtHelpTitle, hlpRefresh)
+	h.golden()
+}
+
+// TestNarrowResize: the browser adapts when the terminal shrinks below
+// two panes; enter shows the value on its own and esc goes back.
+func TestNarrowResize(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.tm.Send(tea.WindowSizeMsg{Width: 50, Height: 14})
+	h.keys("down", "enter")
+	h.waitFor("文本 · 2 B")
+	h.golden()
+}
+
+// TestStartupLog shows the startup checklist again with L.
+func TestStartupLog(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "未找到容器运行时：已尝试 DOCKER_HOST (未设置)"})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键", "1 条警告")
+	h.keys("L")
+	h.waitFor(txtLogTitle, "内存存储已初始化")
+	h.golden()
 }

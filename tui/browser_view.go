@@ -342,14 +342,22 @@ func (b *browser) editorView() []string {
 	return append(out, notes...)
 }
 
-// helpView lists every binding.
+// helpView lists every binding, its groups side by side as far as the
+// width allows.
 func (b *browser) helpView() []string {
 	h := help.New()
 	h.Styles = b.st.help
 	h.Width = b.width
 	h.FullSeparator = "   "
 	out := []string{b.st.key.Render(txtHelpTitle), ""}
-	out = append(out, strings.Split(h.FullHelpView(b.keys.FullHelp()), "\n")...)
+	groups := b.keys.FullHelp()
+	perRow := min(max(b.width/28, 1), len(groups))
+	for i := 0; i < len(groups); i += perRow {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
+	}
 	out = append(out, "", b.st.dim.Render(txtHelpFilter))
 	if b.cfg.readOnly {
 		out = append(out, b.st.badge.Render(txtReadOnlyHelp))

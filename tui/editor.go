@@ -138,17 +138,18 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 	return nil
 }
 
-// editable reports values the text area can show as they are: valid UTF-8
-// without control characters (other than newline and tab) or bidi and
-// invisible format characters, which the text area would send to the
-// terminal raw or hide.
+// editable reports values the text area can show and give back as they
+// are: valid UTF-8 without control characters other than newline (the text
+// area drops them, and turns tabs into spaces, which would change the value
+// on save) or bidi and invisible format characters, which it would send to
+// the terminal raw.
 func editable(v []byte) bool {
 	if !utf8.Valid(v) {
 		return false
 	}
 	for _, r := range string(v) {
 		switch {
-		case r == '\n' || r == '\t':
+		case r == '\n':
 		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
 			return false
 		case isBidiControl(r) || isInvisibleFormat(r):
@@ -156,6 +157,19 @@ func editable(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// inertRunes drops bidi and invisible format characters from typed or
+// pasted text: the text fields would draw them raw. (They drop control
+// characters themselves.)
+func inertRunes(rs []rune) []rune {
+	out := rs[:0]
+	for _, r := range rs {
+		if !isBidiControl(r) && !isInvisibleFormat(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // startDelete asks for confirmation to delete the selected key.
@@ -222,6 +236,9 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			return b.writeCmd(opUpdate, ed.key, []byte(value), ed.rev)
 		}
 		return b.writeCmd(opCreate, ed.key, []byte(value), 0)
+	}
+	if msg.Type == tea.KeyRunes {
+		msg.Runes = inertRunes(msg.Runes)
 	}
 	var cmd tea.Cmd
 	if b.mode == modeNewKey {

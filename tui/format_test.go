@@ -141,7 +141,7 @@ func TestHexLine(t *testing.T) {
 
 func TestEditable(t *testing.T) {
 	for in, want := range map[string]bool{
-		"{\"a\":1}\n\tb": true, "中文": true, "\x1b[31m": false, "a\u202eb": false, "\xff": false, "a\u200bb": false, "\u009b": false,
+		"{\"a\":1}\nb": true, "a\tb": false, "中文": true, "\x1b[31m": false, "a\u202eb": false, "\xff": false, "a\u200bb": false, "\u009b": false,
 	} {
 		if got := editable([]byte(in)); got != want {
 			t.Errorf("editable(%q) = %v", in, got)
