@@ -393,19 +393,21 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 // valueKey scrolls the value pane; esc or ← goes back to the list.
 func (b *browser) valueKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	k := b.keys
+	// The pane shows rows-3 lines below the key, metadata and rule.
+	last := max(b.valueLineCount()-max(b.rows-3, 1), 0)
 	switch {
 	case key.Matches(msg, k.Up):
 		b.val.offset = max(b.val.offset-1, 0)
 	case key.Matches(msg, k.Down):
-		b.val.offset = min(b.val.offset+1, max(b.valueLineCount()-1, 0))
+		b.val.offset = min(b.val.offset+1, last)
 	case key.Matches(msg, k.PageUp):
 		b.val.offset = max(b.val.offset-b.rows, 0)
 	case key.Matches(msg, k.PageDown):
-		b.val.offset = min(b.val.offset+b.rows, max(b.valueLineCount()-1, 0))
+		b.val.offset = min(b.val.offset+b.rows, last)
 	case key.Matches(msg, k.Home):
 		b.val.offset = 0
 	case key.Matches(msg, k.End):
-		b.val.offset = max(b.valueLineCount()-b.rows+2, 0)
+		b.val.offset = last
 	case key.Matches(msg, k.Back, k.Clear):
 		b.mode = modeBrowse
 	case key.Matches(msg, k.Hex):

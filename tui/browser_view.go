@@ -115,8 +115,8 @@ func (b *browser) panes(now time.Time) []string {
 		}
 		return out
 	}
-	lw := max(b.width*2/5, 28)
-	vw := b.width - lw - 3
+	vw := b.valueWidth()
+	lw := b.width - vw - 3
 	left, right := b.listView(lw, now), b.valueView(vw, now)
 	sep := b.st.dim.Render(" │ ")
 	for i := range out {
@@ -289,10 +289,19 @@ func (b *browser) valueView(width int, now time.Time) []string {
 	return out
 }
 
+// valueWidth is the width of the value pane: all of a narrow screen, or
+// what the list (two fifths, at least 28 cells) leaves.
+func (b *browser) valueWidth() int {
+	if b.width < narrow {
+		return b.width
+	}
+	return b.width - max(b.width*2/5, 28) - 3
+}
+
 // valueLineCount is the number of lines the value pane can scroll.
 func (b *browser) valueLineCount() int {
 	if b.hex != (b.val.kind == kindBinary) {
-		return hexLines(len(b.val.kv.Value), hexWidth(b.width-max(b.width*2/5, 28)-3))
+		return hexLines(len(b.val.kv.Value), hexWidth(b.valueWidth()))
 	}
 	return len(b.val.lines)
 }

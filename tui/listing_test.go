@@ -291,3 +291,47 @@ func TestCountsFollowWatch(t *testing.T) {
 		t.Fatalf("level count %+v", c)
 	}
 }
+
+// TestValueScroll scrolls a long value in the value pane, within bounds,
+// in text and hex.
+func TestValueScroll(t *testing.T) {
+	mem := memory.New(memory.Options{})
+	defer mem.Close()
+	var items []string
+	for i := 0; i < 100; i++ {
+		items = append(items, fmt.Sprintf(`{"i":%d}`, i))
+	}
+	value := "[" + strings.Join(items, ",") + "]"
+	if _, err := mem.Create(context.Background(), "big", []byte(value)); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
+	d.press("enter") // focus the value
+	if d.b().mode != modeValue {
+		t.Fatalf("mode %v", d.b().mode)
+	}
+	d.press("pgdown", "pgdown")
+	if got := d.b().val.offset; got != 2*d.b().rows {
+		t.Fatalf("offset %d", got)
+	}
+	d.press("end")
+	total := len(d.b().val.lines) // 100 objects of 3 lines, plus the brackets
+	if total != 302 || d.b().val.offset != total-(d.b().rows-3) {
+		t.Fatalf("end: offset %d of %d lines", d.b().val.offset, total)
+	}
+	if view := d.m.View(); !strings.Contains(view, fmt.Sprintf("行 %d-%d/%d", total-(d.b().rows-3)+1, total, total)) {
+		t.Fatalf("no position in\n%s", view)
+	}
+	d.press("down")
+	if d.b().val.offset != total-(d.b().rows-3) {
+		t.Fatal("scrolled past the end")
+	}
+	d.press("x", "end")
+	if n := hexLines(len(value), hexWidth(d.b().valueWidth())); d.b().val.offset != n-(d.b().rows-3) {
+		t.Fatalf("hex end: offset %d of %d lines", d.b().val.offset, n)
+	}
+	d.press("esc")
+	if d.b().mode != modeBrowse {
+		t.Fatalf("esc: mode %v", d.b().mode)
+	}
+}
