@@ -442,6 +442,9 @@ func (b *browser) filterKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		defer func() { b.mode = modeFilter }()
 		return b.key(msg, now)
 	}
+	if msg.Type == tea.KeyRunes {
+		msg.Runes = inertRunes(msg.Runes)
+	}
 	var cmd tea.Cmd
 	b.filterInput, cmd = b.filterInput.Update(msg)
 	if v := b.filterInput.Value(); v != b.filter {

@@ -16,24 +16,28 @@ import (
 // clear, OSC 52 clipboard write, OSC 8 link), C0/C1 control characters,
 // invalid UTF-8 and bidi overrides. None of their bytes may reach the
 // terminal.
-var hostile = []string{
-	"/evil/\x1b[31mRED\x1b[0m", "\x1b]52;c;ZXZpbA==\x07 clipboard\n\x1b[2J cleared",
-	"/evil/bell\x07\x08back", `{"name":"` + "\u202e" + `txt.exe","note":"bidi in JSON","ctl":"\u001b[31m"}`,
-	"/evil/bad\xff\xfeutf8", "\xff\xfe\x00\x1b[31mbinary",
-	"/evil/\u202egnp.exe", "kind: \x1b]8;;http://evil.example\x07link\x1b]8;;\x07\nc1: \u009b31m",
-	"/evil/osc\x1b]52;c;aGk=\x07", "plain",
-	"/evil/zero\u200bwidth\u2066iso\u2069", "a\tb\r\n",
+func hostile() []string {
+	return []string{
+		"/evil/\x1b[31mRED\x1b[0m", "\x1b]52;c;ZXZpbA==\x07 clipboard\n\x1b[2J cleared",
+		"/evil/bell\x07\x08back", `{"name":"` + "\u202e" + `txt.exe","note":"bidi in JSON","ctl":"\u001b[31m"}`,
+		"/evil/bad\xff\xfeutf8", "\xff\xfe\x00\x1b[31mbinary",
+		"/evil/\u202egnp.exe", "kind: \x1b]8;;http://evil.example\x07link\x1b]8;;\x07\nc1: \u009b31m",
+		"/evil/osc\x1b]52;c;aGk=\x07", "plain",
+		"/evil/zero\u200bwidth\u2066iso\u2069", "a\tb\r\n",
+	}
 }
 
 // payloads are byte strings that must never appear in the output.
-var payloads = []string{
-	"\x1b[31mRED", "\x1b]52;", "\x07", "\x08", "\x1b[2J cleared", "\xff\xfe", "\u202e", "\x1b]8;;",
-	"\u009b", "\u200b", "\u2066", "\x00",
+func payloads() []string {
+	return []string{
+		"\x1b[31mRED", "\x1b]52;", "\x07", "\x08", "\x1b[2J cleared", "\xff\xfe", "\u202e", "\x1b]8;;",
+		"\u009b", "\u200b", "\u2066", "\x00",
+	}
 }
 
 func checkInert(t *testing.T, out []byte) {
 	t.Helper()
-	for _, p := range payloads {
+	for _, p := range payloads() {
 		if i := bytes.Index(out, []byte(p)); i >= 0 {
 			lo, hi := max(i-40, 0), min(i+40, len(out))
 			t.Errorf("raw %q reached the terminal: …%q…", p, out[lo:hi])
@@ -46,7 +50,7 @@ func checkInert(t *testing.T, out []byte) {
 // pane, the hex view, the change feed, the header and error messages.
 func TestHostileData(t *testing.T) {
 	clock := newTestClock()
-	store := newStore(t, hostile...)
+	store := newStore(t, hostile()...)
 	f := readyEngine(clock, store)
 	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "warn \x1b]52;c;ZXZpbA==\x07 \u202ewarn"})
 	h := startHarness(t, f, Options{ConfigFile: "conf\x1b[31m.yaml"}, 100, 30)

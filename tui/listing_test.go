@@ -335,3 +335,33 @@ func TestValueScroll(t *testing.T) {
 		t.Fatalf("esc: mode %v", d.b().mode)
 	}
 }
+
+// TestEscAndRefresh: esc clears a filter first, then goes up a level
+// with the directory we left selected; r re-reads and keeps the cursor.
+func TestEscAndRefresh(t *testing.T) {
+	mem := memory.New(memory.Options{})
+	defer mem.Close()
+	fill(t, mem, 300, func(i int) string { return fmt.Sprintf("/a/b/%03d", i) })
+	cs := &countingStore{Store: mem}
+	d := newDriver(t, cs, 80, 24)
+	d.press("enter", "enter", "enter") // "/", "a/", "b/"
+	d.press("/", "2", "5", "enter")
+	if d.b().filter != "25" || d.b().list.end() != 13 { // 025, 125, 225, 250…259
+		t.Fatalf("filter %q: %d rows", d.b().filter, d.b().list.end())
+	}
+	d.press("esc")
+	if d.b().filter != "" || d.b().level != "/a/b/" || d.b().list.end() < 64 {
+		t.Fatalf("esc: filter %q level %q rows %d", d.b().filter, d.b().level, d.b().list.end())
+	}
+	d.press("pgdown", "pgdown", "down")
+	at := d.selected()
+	lists := cs.lists.Load()
+	d.press("r")
+	if d.selected() != at || cs.lists.Load() == lists {
+		t.Fatalf("refresh: %q, was %q (%d reads)", d.selected(), at, cs.lists.Load()-lists)
+	}
+	d.press("esc")
+	if d.b().level != "/a/" || d.selected() != "/a/b/" {
+		t.Fatalf("esc: level %q selected %q", d.b().level, d.selected())
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +118,32 @@ func TestStartupFailed(t *testing.T) {
 	if !strings.Contains(fm.err, "Access denied") {
 		t.Fatalf("error %q", fm.err)
 	}
+}
+
+// TestStartupPullManyLayers: an image with more layers than the screen
+// holds folds the finished ones into one line.
+func TestStartupPullManyLayers(t *testing.T) {
+	clock := newTestClock()
+	f := newFakeEngine(clock, nil)
+	f.backend, f.address, f.release = "mysql", "localhost:3306", make(chan struct{})
+	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
+	provisioning(f)
+	f.stage(engine.StagePull, engine.Running, "", at(61*time.Millisecond))
+	for i := 0; i < 11; i++ {
+		id := fmt.Sprintf("%012x", 0xa1b2c3d4e5f0+i)
+		var ev engine.Event
+		switch {
+		case i < 6:
+			ev = pullEvent(time.Duration(i+1)*100*time.Millisecond, id, "Pull complete", 0, 0, int64(i+1)*mib, 30*mib, i+1)
+		case i < 9:
+			ev = pullEvent(time.Duration(i+1)*200*time.Millisecond, id, "Downloading", int64(i-5)*mib, 4*mib, int64(i)*2*mib, 30*mib, 6)
+		default:
+			ev = pullEvent(2*time.Second, id, "Waiting", 0, 0, 18*mib, 30*mib, 6)
+		}
+		ev.Pull.Layers = 11
+		f.emit(ev)
+	}
+	clock.Set(at(2 * time.Second))
+	h.waitFor("a1b2c3d4e5fa")
+	h.golden()
 }
