@@ -3,49 +3,206 @@ package tui
 import "github.com/k3/k3-storage/engine"
 
 // The console's user-facing text, in the original service's language.
+// Identifiers, key names and protocol words (JSON, YAML, rev) stay in
+// English.
 const (
-	txtTitle        = "k3-storage"
-	txtBackend      = "后端"
-	txtAddress      = "地址"
-	txtConfig       = "配置"
-	txtElapsed      = "用时"
-	txtStarting     = "正在启动存储服务…"
-	txtReady        = "存储服务已就绪"
-	txtFailed       = "启动失败"
-	txtStopping     = "正在关闭存储服务…"
-	txtStopped      = "存储服务已关闭"
-	txtQuitHint     = "q 退出"
-	txtForceHint    = "再按 ctrl+c 强制退出（不清理）"
-	txtFailedHint   = "q 退出"
-	txtForced       = "强制退出：清理未完成"
-	txtNotCleaned   = "未完成的步骤: "
-	txtAttempt      = "第 %d 次尝试 · %s / %s · %s 后重试"
-	txtAttemptLast  = "第 %d 次尝试 · %s / %s"
-	txtSignal       = "收到停止信号"
-	txtStageUnknown = "步骤"
+	txtTitle             = "k3-storage"
+	txtBackend           = "后端"
+	txtAddress           = "地址"
+	txtConfig            = "配置"
+	txtElapsed           = "用时"
+	txtFailed            = "启动失败"
+	txtStopping          = "正在关闭存储服务…"
+	txtStartHint         = "q 退出（会清理已创建的资源）"
+	txtFailedHint        = "q 退出"
+	txtForceHint         = "再按 ctrl+c 强制退出（不清理）"
+	txtForced            = "强制退出：清理未完成"
+	txtNotCleaned        = "未完成的步骤: "
+	txtNotCleanedUnknown = "关闭流程尚未报告任何步骤，可能有资源未清理"
+	txtTooSmall          = "终端太小：至少需要 %d×%d"
+	txtStageUnknown      = "步骤"
+	txtStepsHidden       = "… 另有 %d 个步骤"
+
+	// Image pull.
+	txtPullImage        = "镜像"
+	txtPullTotal        = "总计"
+	txtPullBytes        = "%s / %s"
+	txtPullBytesUnknown = "已下载 %s"
+	txtETA              = "剩余 %s"
+	txtLayers           = "%d/%d 层"
+	txtLayersUnknown    = "%d 层大小未知"
+	txtLayersFolded     = "  ✓ %d 层已完成"
+	txtSizeUnknown      = "(大小未知)"
+	txtLayerWaiting     = "等待中"
+	txtLayerDownloading = "下载中"
+	txtLayerVerifying   = "校验中"
+	txtLayerDownloaded  = "已下载"
+	txtLayerExtracting  = "解压中"
+	txtLayerComplete    = "完成"
+	txtLayerExists      = "已存在"
+
+	// Connect attempts.
+	txtAttemptTitle = "第 %d 次连接 %s 失败"
+	txtLastError    = "上次错误"
+	txtNextAttempt  = "%s 后重试"
+	txtRetrying     = "正在重试…"
+	txtLastAttempt  = "不再重试"
+
+	// Startup log view.
+	txtLogTitle      = "启动日志"
+	txtLogHint       = "L 或 esc 返回浏览器 · q 退出"
+	txtWarningsBadge = "⚠ %d 条警告 (L)"
+	txtReadOnlyBadge = "只读"
+
+	// Browser.
+	txtBrowserReady      = "存储已就绪：enter 打开，? 查看全部按键"
+	txtRoot              = "(根)"
+	txtModeTree          = "树"
+	txtModeFlat          = "平铺"
+	txtTotalKeys         = "共 %s 个键"
+	txtFilter            = "过滤"
+	txtFilterPlaceholder = "子串；^前缀 按范围读取"
+	txtReading           = "读取中…"
+	txtCounting          = "计数中…"
+	txtEmptyLevel        = "（此层没有键，n 新建）"
+	txtNoMatch           = "（没有匹配的键）"
+	txtEmptyName         = "(空名称)"
+	txtFiltering         = "过滤中… 已扫描 %s 项"
+	txtLocating          = "定位中…"
+	txtSeekingEnd        = "读取到末尾… 已读 %s 项"
+	txtReadFailed        = "读取失败"
+	txtRefreshing        = "刷新中…"
+	txtFlatOn            = "平铺模式：显示此层下的全部键"
+	txtFlatOff           = "树模式：按 / 分层"
+	txtDirKeys           = "%s 个键"
+	txtDirHint           = "enter 进入此目录"
+	txtHex               = "十六进制"
+	txtVersion           = "版本 %d"
+	txtRevs              = "rev 创建 %d 修改 %d"
+	txtLines             = "行 %d-%d/%d"
+	txtValueDeleted      = "已删除 (rev %d)"
+	txtValueUpdated      = "已更新"
+	txtEmptyValue        = "（空值）"
+	txtKindText          = "文本"
+	txtKindBinary        = "二进制"
+	txtKindEmpty         = "空"
+
+	// Live updates.
+	txtLive         = "实时"
+	txtLiveStarting = "正在开始监听"
+	txtLiveBroken   = "实时中断"
+	txtRetryIn      = "%s 后重试"
+	txtRetryingNow  = "正在重试…"
+	txtFeed         = "最近变更"
+	txtFeedEmpty    = "无"
+	txtCreated      = "新建"
+	txtUpdated      = "更新"
+	txtDeleted      = "删除"
+
+	// Editing.
+	txtNewTitle          = "新建键"
+	txtEditTitle         = "编辑 %s（基于 rev %d）"
+	txtEditBasis         = "保存时若该键已被其他写入修改，将报告冲突而不会覆盖。"
+	txtKeyPrompt         = "键: "
+	txtKeyPlaceholder    = "/registry/…"
+	txtKeyHint           = "输入完整的键，enter 继续，esc 取消"
+	txtValueHint         = "值（ctrl+s 保存，esc 取消）:"
+	txtValuePlaceholder  = "值…"
+	txtSaving            = "保存中…"
+	txtEditChanged       = "该键已被其他写入修改（现为 rev %d）：保存将报告冲突"
+	txtEditDeleted       = "该键已被其他写入删除（rev %d）"
+	txtReadOnlyRefused   = "只读模式（--readonly）：新建、编辑和删除已禁用"
+	txtReadOnlyHelp      = "只读模式（--readonly）：n / e / d 已禁用"
+	txtEditNeedsKey      = "请选择一个键（不是目录）再编辑"
+	txtDeleteNeedsKey    = "请选择一个键（不是目录）再删除"
+	txtValueLoading      = "值还在读取，请稍候"
+	txtEditGone          = "该键已被删除，无法编辑"
+	txtEditTooLarge      = "值超过 %s，无法在控制台中编辑"
+	txtEditUnsafe        = "值包含控制字符、不可见字符或非 UTF-8 字节，无法安全编辑（x 查看十六进制）"
+	txtConfirmDelete     = "删除 %s（rev %d）？按 y 确认，其他键取消"
+	txtDeleteCancelled   = "已取消删除"
+	txtDeleting          = "删除中…"
+	txtEditCancelled     = "已取消编辑"
+	txtUnchanged         = "值未修改，未写入"
+	txtInvalidKey        = "无效的键"
+	txtCreatedOK         = "已创建 %s（rev %d）"
+	txtSavedOK           = "已保存 %s（rev %d）"
+	txtDeletedOK         = "已删除 %s（rev %d）"
+	txtErrKeyExists      = "键已存在：未写入（按 esc 取消，或修改键名后重试）"
+	txtErrConflict       = "冲突：该键在打开编辑器后已被其他写入修改，未覆盖。esc 放弃修改后重新打开"
+	txtErrDeleteConflict = "冲突：该键已被其他写入修改，未删除"
+	txtErrNotFound       = "该键已不存在"
+	txtErrTooLarge       = "值过大"
+	txtErrClosed         = "存储已关闭"
+	txtErrWrite          = "写入失败"
+
+	// Help.
+	txtHelpTitle  = "按键"
+	txtHelpFilter = "过滤: 输入子串在当前层查找（全小写时不区分大小写）；以 ^ 开头按前缀范围读取"
 )
 
-// stageLabels name the lifecycle stages in the checklist.
-var stageLabels = map[engine.Stage]string{
-	engine.StageConfig:          "加载配置",
-	engine.StageStart:           "启动存储服务",
-	engine.StageRuntime:         "检测容器运行时",
-	engine.StageContainer:       "查找已有容器",
-	engine.StageImage:           "检查镜像",
-	engine.StagePull:            "拉取镜像",
-	engine.StageCreate:          "创建容器",
-	engine.StageContainerStart:  "启动容器",
-	engine.StageConnect:         "连接存储后端",
-	engine.StageReady:           "就绪",
-	engine.StageStopping:        "关闭存储服务",
-	engine.StageCloseStore:      "关闭存储连接",
-	engine.StageRemoveContainer: "清理本进程拉起的容器",
-	engine.StageStopped:         "已关闭",
-}
+// Help texts of the key bindings.
+const (
+	hlpUp          = "上移"
+	hlpDown        = "下移"
+	hlpPageUp      = "上一页"
+	hlpPageDown    = "下一页"
+	hlpHome        = "开头"
+	hlpEnd         = "末尾"
+	hlpOpen        = "打开"
+	hlpBack        = "上一层"
+	hlpClear       = "清除过滤/返回"
+	hlpFilter      = "过滤"
+	hlpFlat        = "树/平铺"
+	hlpHex         = "十六进制"
+	hlpRefresh     = "刷新"
+	hlpLog         = "启动日志"
+	hlpNew         = "新建"
+	hlpEdit        = "编辑"
+	hlpDelete      = "删除"
+	hlpHelp        = "帮助"
+	hlpQuit        = "退出"
+	hlpForceQuit   = "退出；关闭中再按强制退出"
+	hlpSave        = "保存"
+	hlpCancel      = "取消"
+	hlpNext        = "下一步"
+	hlpConfirm     = "确认删除"
+	hlpFilterDone  = "完成"
+	hlpFilterClear = "清除"
+	hlpAnyKey      = "其他键"
+)
 
+// stageLabel names a lifecycle stage in the checklist.
 func stageLabel(s engine.Stage) string {
-	if l, ok := stageLabels[s]; ok {
-		return l
+	switch s {
+	case engine.StageConfig:
+		return "加载配置"
+	case engine.StageStart:
+		return "启动存储服务"
+	case engine.StageRuntime:
+		return "检测容器运行时"
+	case engine.StageContainer:
+		return "查找已有容器"
+	case engine.StageImage:
+		return "检查镜像"
+	case engine.StagePull:
+		return "拉取镜像"
+	case engine.StageCreate:
+		return "创建容器"
+	case engine.StageContainerStart:
+		return "启动容器"
+	case engine.StageConnect:
+		return "连接存储后端"
+	case engine.StageReady:
+		return "就绪"
+	case engine.StageStopping:
+		return "关闭存储服务"
+	case engine.StageCloseStore:
+		return "关闭存储连接"
+	case engine.StageRemoveContainer:
+		return "清理本进程拉起的容器"
+	case engine.StageStopped:
+		return "已关闭"
 	}
 	return txtStageUnknown + " " + s.String()
 }

@@ -1,7 +1,11 @@
-// Package tui is k3-storage's console: a live startup dashboard, then the
-// ready view, then a shutdown view that shows cleanup as it happens. It
+// Package tui is k3-storage's console: a live startup dashboard, then a
+// key browser, then a shutdown view that shows cleanup as it happens. It
 // turns engine events into view state and runs engine and store calls only
-// inside tea.Cmds; it decides nothing about the lifecycle itself.
+// inside tea.Cmds that return typed messages; it decides nothing about the
+// lifecycle itself.
+//
+// Everything untrusted — keys, values, error texts, paths — passes through
+// Escape before it is drawn.
 package tui
 
 import (
@@ -13,9 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/engine"
@@ -24,6 +28,7 @@ import (
 // Engine is what the console needs from the lifecycle; *engine.Engine
 // implements it.
 type Engine interface {
+	// Events is closed by the engine after its final event.
 	Events() <-chan engine.Event
 	Start(ctx context.Context) (backends.Store, error)
 	Shutdown(ctx context.Context) error
@@ -39,16 +44,23 @@ type Options struct {
 	ConfigFile string
 	// ReadOnly disables creating, editing and deleting keys.
 	ReadOnly bool
-	// ShutdownTimeout bounds the clean shutdown. Default 60s.
+	// ShutdownTimeout bounds the clean shutdown. Zero means 60s.
 	ShutdownTimeout time.Duration
+	// CallTimeout bounds each store call the browser makes. Zero means 10s.
+	CallTimeout time.Duration
 }
 
 // Run shows the console until the user quits (q, ctrl+c) or ctx ends (a
 // signal), shutting the engine down visibly either way. It returns the exit
 // code: 0 after a clean stop, 1 after a failure or a forced exit.
 func Run(ctx context.Context, eng Engine, opts Options) int {
+	if os.Getenv("NO_COLOR") != "" {
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+	// Ask the terminal for its background now, before Bubble Tea reads
+	// the keyboard, so that the reply cannot arrive as keystrokes.
 	styles := newStyles(lipgloss.HasDarkBackground())
-	m := newModel(ctx, eng, opts, styles)
+	m := newModel(ctx, eng, opts, styles, time.Now)
 	force, cancelForce := context.WithCancel(context.Background())
 	defer cancelForce()
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(force), tea.WithoutSignalHandler())
@@ -65,21 +77,23 @@ func Run(ctx context.Context, eng Engine, opts Options) int {
 		fmt.Fprintln(os.Stderr, "k3-storage:", err)
 		return 1
 	}
+	fm.close()
 	fm.printSummary(os.Stdout)
 	return fm.exitCode()
 }
 
+// state is where the console stands.
 type state int
 
 const (
-	stateStarting state = iota
-	stateReady
-	stateFailed
-	stateStopping
-	stateDone
+	stateStarting state = iota // the dashboard, while the engine starts
+	stateReady                 // the key browser
+	stateFailed                // the start failed; the error stays until q
+	stateStopping              // the shutdown view, while the engine cleans up
+	stateDone                  // the program is ending
 )
 
-// Messages.
+// Messages of the lifecycle.
 type (
 	eventMsg        struct{ ev engine.Event }
 	eventsClosedMsg struct{}
@@ -89,52 +103,64 @@ type (
 	}
 	shutdownMsg struct{ err error }
 	signalMsg   struct{}
+	tickMsg     struct{}
 )
-
-// stageRow is one line of the checklist.
-type stageRow struct {
-	stage    engine.Stage
-	status   engine.Status
-	text     string
-	began    time.Time
-	duration time.Duration
-	err      string
-}
 
 type model struct {
 	ctx    context.Context
 	eng    Engine
 	opts   Options
-	styles styles
+	styles *styles
+	keys   keyMap
+	clock  func() time.Time
 
-	state        state
-	began        time.Time
-	now          time.Time
-	width        int
-	height       int
-	spinner      spinner.Model
-	rows         []stageRow
-	attempt      *engine.Attempt
-	attemptErr   string
-	lastDetail   string
-	store        backends.Store
+	state   state
+	began   time.Time
+	now     time.Time
+	width   int
+	height  int
+	dash    dashboard
+	br      *browser
+	showLog bool
+
 	err          string
 	eventsClosed bool
 	shutdownDone bool
 	forced       bool
 }
 
-func newModel(ctx context.Context, eng Engine, opts Options, st styles) model {
+// newModel builds the console. clock is the time source of everything
+// the views show (tests fix it).
+func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock func() time.Time) model {
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 60 * time.Second
 	}
-	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.spinner))
-	now := time.Now()
-	return model{ctx: ctx, eng: eng, opts: opts, styles: st, began: now, now: now, spinner: sp, width: 80, height: 24}
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = 10 * time.Second
+	}
+	now := clock()
+	return model{
+		ctx: ctx, eng: eng, opts: opts, styles: st, keys: newKeyMap(opts.ReadOnly), clock: clock,
+		began: now, now: now, width: 80, height: 24,
+	}
 }
 
 func (m model) Init() tea.Cmd {
-	return tea.Batch(m.spinner.Tick, waitEvent(m.eng.Events()), startCmd(m.ctx, m.eng))
+	return tea.Batch(tick(m.tickEvery()), waitEvent(m.eng.Events()), startCmd(m.ctx, m.eng))
+}
+
+// tick drives the clock-dependent parts of the view (spinners, elapsed
+// times, countdowns, flashes). There is one tick loop; Update re-arms it.
+func tick(d time.Duration) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// tickEvery is fast while something animates, slow otherwise.
+func (m model) tickEvery() time.Duration {
+	if m.state == stateReady && !m.showLog && !m.br.animating(m.now) {
+		return time.Second
+	}
+	return 100 * time.Millisecond
 }
 
 // waitEvent reads one engine event; Update re-arms it.
@@ -157,6 +183,8 @@ func startCmd(ctx context.Context, eng Engine) tea.Cmd {
 
 func shutdownCmd(eng Engine, timeout time.Duration) tea.Cmd {
 	return func() tea.Msg {
+		// Not the root context: that one has ended when a signal asked
+		// for this shutdown, and cleanup must still run.
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		return shutdownMsg{eng.Shutdown(ctx)}
@@ -164,39 +192,33 @@ func shutdownCmd(eng Engine, timeout time.Duration) tea.Cmd {
 }
 
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.now = m.clock()
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-	case spinner.TickMsg:
-		m.now = time.Now()
+		if m.state == stateReady {
+			return m, m.br.resize(m.width, m.height)
+		}
+	case tickMsg:
 		var cmd tea.Cmd
-		m.spinner, cmd = m.spinner.Update(msg)
-		return m, cmd
+		if m.state == stateReady {
+			cmd = m.br.tick(m.now)
+		}
+		if m.state == stateDone {
+			return m, nil
+		}
+		return m, tea.Batch(cmd, tick(m.tickEvery()))
 	case eventMsg:
-		m.apply(msg.ev)
+		m.dash.apply(msg.ev)
+		if msg.ev.Final() && msg.ev.Err != nil && m.err == "" && m.state != stateStarting {
+			m.err = msg.ev.Err.Error()
+		}
 		return m, waitEvent(m.eng.Events())
 	case eventsClosedMsg:
 		m.eventsClosed = true
 		return m.maybeQuit()
 	case startedMsg:
-		switch {
-		case msg.err == nil:
-			m.store = msg.store
-			if m.state == stateStarting {
-				m.state = stateReady
-			}
-		case errors.Is(msg.err, engine.ErrStopped):
-			// A stop requested during startup (signal): not a failure.
-			m.state = stateStopping
-			m.shutdownDone = true
-		case m.state != stateStopping:
-			m.state = stateFailed
-			m.err = msg.err.Error()
-			m.shutdownDone = true
-		default:
-			m.shutdownDone = true
-		}
-		return m.maybeQuit()
+		return m.started(msg)
 	case shutdownMsg:
 		m.shutdownDone = true
 		if msg.err != nil {
@@ -206,14 +228,92 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case signalMsg:
 		return m.quit()
 	case tea.KeyMsg:
-		switch msg.String() {
-		case "ctrl+c":
-			if m.state == stateStopping {
-				m.forced = true
-				return m, tea.Quit
+		return m.key(msg)
+	default:
+		if m.state == stateReady {
+			return m, m.br.update(msg, m.now)
+		}
+	}
+	return m, nil
+}
+
+func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case msg.err == nil:
+		if m.state != stateStarting {
+			// Quit while the store came up: the engine closes it.
+			return m, nil
+		}
+		m.state = stateReady
+		m.br = newBrowser(m.ctx, msg.store, browserConfig{
+			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout,
+		})
+		m.br.resize(m.width, m.height)
+		return m, m.br.init(m.now)
+	case errors.Is(msg.err, engine.ErrStopped):
+		// A stop requested during startup (q or a signal): not a failure.
+		m.state = stateStopping
+		m.shutdownDone = true
+	case m.state != stateStopping:
+		m.state = stateFailed
+		m.err = msg.err.Error()
+		m.shutdownDone = true
+	default:
+		m.shutdownDone = true
+	}
+	return m.maybeQuit()
+}
+
+func (m model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	// Keys typed faster than the program reads arrive as one message with
+	// several runes; outside text fields each is a command of its own.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !(m.state == stateReady && m.br.capturesKeys()) {
+		var cmds []tea.Cmd
+		var next tea.Model = m
+		for i, r := range msg.Runes {
+			var cmd tea.Cmd
+			next, cmd = next.(model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+			cmds = append(cmds, cmd)
+			if nm := next.(model); nm.state == stateReady && nm.br.capturesKeys() && i+1 < len(msg.Runes) {
+				// The rest is text for the field that just opened.
+				rest := tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[i+1:]}
+				next, cmd = nm.key(rest)
+				return next, tea.Batch(append(cmds, cmd)...)
 			}
-			return m.quit()
-		case "q":
+		}
+		return next, tea.Batch(cmds...)
+	}
+	if msg.String() == "ctrl+c" {
+		if m.state == stateStopping {
+			m.forced = true
+			m.state = stateDone
+			return m, tea.Quit
+		}
+		return m.quit()
+	}
+	switch m.state {
+	case stateReady:
+		if m.showLog {
+			switch msg.String() {
+			case "q":
+				return m.quit()
+			case "L", "esc":
+				m.showLog = false
+			}
+			return m, nil
+		}
+		if !m.br.capturesKeys() {
+			switch msg.String() {
+			case "q":
+				return m.quit()
+			case "L":
+				m.showLog = true
+				return m, nil
+			}
+		}
+		return m, m.br.update(msg, m.now)
+	case stateStarting, stateFailed:
+		if msg.String() == "q" {
 			return m.quit()
 		}
 	}
@@ -224,12 +324,15 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // shut down.
 func (m model) quit() (tea.Model, tea.Cmd) {
 	switch m.state {
-	case stateFailed, stateDone:
-		m.state = stateDone
+	case stateFailed:
+		// Leave the error on the screen being torn down.
+		return m, tea.Quit
+	case stateDone:
 		return m, tea.Quit
 	case stateStopping:
 		return m, nil
 	}
+	m.br.close()
 	m.state = stateStopping
 	return m, shutdownCmd(m.eng, m.opts.ShutdownTimeout)
 }
@@ -243,50 +346,8 @@ func (m model) maybeQuit() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// apply folds one engine event into the view state.
-func (m *model) apply(ev engine.Event) {
-	switch ev.Kind {
-	case engine.KindStage:
-		m.applyStage(ev)
-	case engine.KindAttempt:
-		m.attempt = ev.Attempt
-		if ev.Err != nil {
-			m.attemptErr = ev.Err.Error()
-		}
-	case engine.KindLog:
-		m.lastDetail = ev.Detail
-	}
-}
-
-func (m *model) applyStage(ev engine.Event) {
-	text := ev.Text
-	if text == "" {
-		text = ev.Detail
-	}
-	for i := range m.rows {
-		r := &m.rows[i]
-		if r.stage != ev.Stage || r.status != engine.Running {
-			continue
-		}
-		r.status = ev.Status
-		r.duration = ev.Time.Sub(r.began)
-		if text != "" {
-			r.text = text
-		}
-		if ev.Err != nil {
-			r.err = ev.Err.Error()
-		}
-		return
-	}
-	row := stageRow{stage: ev.Stage, status: ev.Status, text: text, began: ev.Time}
-	if ev.Err != nil {
-		row.err = ev.Err.Error()
-	}
-	m.rows = append(m.rows, row)
-	if ev.Final() && ev.Err != nil && m.err == "" {
-		m.err = ev.Err.Error()
-	}
-}
+// close ends the browser's watch and reads.
+func (m model) close() { m.br.close() }
 
 func (m model) exitCode() int {
 	if m.forced || m.err != "" {
@@ -299,21 +360,17 @@ func (m model) exitCode() int {
 // after the console closes, so it stays in the terminal's scrollback.
 func (m model) printSummary(w io.Writer) {
 	if m.forced {
-		var pending []string
-		for _, r := range m.rows {
-			if r.status == engine.Running && r.stage != engine.StageStart {
-				pending = append(pending, stageLabel(r.stage))
-			}
-		}
 		fmt.Fprintln(w, txtForced)
-		if len(pending) > 0 {
+		if pending := m.dash.pending(); len(pending) > 0 {
 			fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
+		} else {
+			fmt.Fprintln(w, txtNotCleanedUnknown)
 		}
 		return
 	}
-	for _, r := range m.rows {
-		if r.stage >= engine.StageStopping && r.text != "" {
-			fmt.Fprintln(w, Escape(r.text))
+	for _, l := range m.dash.log {
+		if l.stage >= engine.StageStopping {
+			fmt.Fprintln(w, Escape(l.text))
 		}
 	}
 	if m.err != "" {

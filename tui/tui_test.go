@@ -23,10 +23,10 @@ func newMemoryEngine(t *testing.T) *engine.Engine {
 
 func TestStartupReadyQuit(t *testing.T) {
 	eng := newMemoryEngine(t)
-	m := newModel(t.Context(), eng, Options{ConfigFile: "configs/config-example.yaml"}, newStyles(true))
+	m := newModel(t.Context(), eng, Options{ConfigFile: "configs/config-example.yaml"}, newStyles(true), time.Now)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return bytes.Contains(b, []byte(txtReady)) && bytes.Contains(b, []byte("memory")) &&
+		return bytes.Contains(b, []byte(txtLive)) && bytes.Contains(b, []byte("memory")) &&
 			bytes.Contains(b, []byte("configs/config-example.yaml"))
 	}, teatest.WithDuration(10*time.Second))
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
@@ -36,7 +36,7 @@ func TestStartupReadyQuit(t *testing.T) {
 		t.Fatalf("final state %v, exit code %d, err %q", fm.state, fm.exitCode(), fm.err)
 	}
 	var done []string
-	for _, r := range fm.rows {
+	for _, r := range fm.dash.rows {
 		if r.status == engine.Done {
 			done = append(done, r.stage.String())
 		}
@@ -53,9 +53,9 @@ func TestStartupReadyQuit(t *testing.T) {
 
 func TestSignalShutsDownVisibly(t *testing.T) {
 	eng := newMemoryEngine(t)
-	m := newModel(t.Context(), eng, Options{}, newStyles(false))
+	m := newModel(t.Context(), eng, Options{}, newStyles(false), time.Now)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(txtReady)) },
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(txtLive)) },
 		teatest.WithDuration(10*time.Second))
 	tm.Send(signalMsg{})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))

@@ -5,119 +5,351 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-
 	"github.com/k3/k3-storage/engine"
 )
 
+// minWidth and minHeight are the smallest screen the console draws on.
+const (
+	minWidth  = 40
+	minHeight = 10
+)
+
 func (m model) View() string {
-	var b strings.Builder
-	b.WriteString(m.header())
-	b.WriteString("\n\n")
-	b.WriteString(m.checklist())
-	switch m.state {
-	case stateStarting:
-		if a := m.attempt; a != nil {
-			b.WriteString("\n" + m.attemptLine(a))
-		}
-	case stateReady:
-		b.WriteString("\n" + m.styles.ok.Render("● "+txtReady) + "  " + txtBackend + ": " + m.styles.key.Render(m.eng.Backend()))
-		if addr := m.eng.Address(); addr != "" {
-			b.WriteString("  " + txtAddress + ": " + Escape(addr))
-		}
-		b.WriteString("\n")
-	case stateFailed:
-		b.WriteString("\n" + m.styles.fail.Render("✗ "+txtFailed) + "\n")
-		b.WriteString(wrap(EscapeMultiline(m.err), m.width) + "\n")
-	case stateStopping:
-		b.WriteString("\n" + m.styles.running.Render(txtStopping) + "\n")
+	w, h := m.width, m.height
+	if w < minWidth || h < minHeight {
+		return clip(fmt.Sprintf(txtTooSmall, minWidth, minHeight), max(w, 1))
 	}
-	b.WriteString("\n" + m.footer())
-	return b.String()
+	var lines []string
+	switch {
+	case m.state == stateReady && m.showLog:
+		lines = append([]string{m.header()}, m.logView(h-1)...)
+	case m.state == stateReady:
+		lines = append([]string{m.browserHeader()}, m.br.view(m.now)...)
+	case m.state == stateStopping || m.state == stateDone:
+		lines = m.shutdownView()
+	default:
+		lines = m.dashboardView()
+	}
+	return frame(lines, w, h)
 }
 
+// frame cuts lines to the screen: at most h lines, each at most w cells.
+func frame(lines []string, w, h int) string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = clip(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// header is the dashboard's first line: backend, address, config file and
+// elapsed time.
 func (m model) header() string {
 	s := m.styles
-	elapsed := m.now.Sub(m.began).Round(time.Second)
 	parts := []string{
 		s.title.Render(txtTitle),
-		txtBackend + " " + s.key.Render(m.eng.Backend()),
+		txtBackend + " " + s.key.Render(Escape(m.eng.Backend())),
 	}
+	if addr := m.eng.Address(); addr != "" {
+		parts = append(parts, txtAddress+" "+Escape(addr))
+	}
+	if m.opts.ConfigFile != "" {
+		parts = append(parts, txtConfig+" "+Escape(m.opts.ConfigFile))
+	}
+	parts = append(parts, txtElapsed+" "+formatSeconds(m.now.Sub(m.began)))
+	return strings.Join(parts, s.dim.Render(" · "))
+}
+
+// browserHeader adds the live state and read-only mode to the header.
+func (m model) browserHeader() string {
+	s := m.styles
+	parts := []string{s.title.Render(txtTitle), s.key.Render(Escape(m.eng.Backend()))}
 	if addr := m.eng.Address(); addr != "" {
 		parts = append(parts, Escape(addr))
 	}
-	parts = append(parts, txtConfig+" "+Escape(m.opts.ConfigFile), txtElapsed+" "+elapsed.String())
-	return lipgloss.NewStyle().MaxWidth(max(m.width, 20)).Render(strings.Join(parts, s.dim.Render(" · ")))
+	parts = append(parts, m.br.liveStatus(m.now))
+	if m.opts.ReadOnly {
+		parts = append(parts, s.badge.Render(txtReadOnlyBadge))
+	}
+	if n := len(m.dash.warnings); n > 0 {
+		parts = append(parts, s.warn.Render(fmt.Sprintf(txtWarningsBadge, n)))
+	}
+	if m.opts.ConfigFile != "" {
+		parts = append(parts, s.dim.Render(txtConfig+" "+Escape(m.opts.ConfigFile)))
+	}
+	return strings.Join(parts, s.dim.Render(" · "))
 }
 
-// checklist renders one line per stage: a mark, the label, its time and
-// its text.
-func (m model) checklist() string {
-	var b strings.Builder
+// dashboardView is the startup screen: checklist, pull, connect attempts,
+// warnings and, after a failure, the error.
+func (m model) dashboardView() []string {
 	s := m.styles
-	for _, r := range m.rows {
+	w, h := m.width, m.height
+	lines := []string{m.header(), ""}
+	var body []string
+	checklist := m.checklist(func(r stageRow) bool { return r.stage < engine.StageStopping })
+	if p := m.dash.pull; p != nil && m.dash.running(engine.StagePull) {
+		body = append(body, m.pullView(p, h)...)
+	}
+	if a := m.dash.attempt; a != nil && m.state == stateStarting {
+		body = append(body, "")
+		body = append(body, m.attemptView(a)...)
+	}
+	if len(m.dash.warnings) > 0 {
+		body = append(body, "")
+		for _, wline := range m.dash.warnings {
+			for i, l := range wrapPlain(Escape(wline), w-4, 3) {
+				mark := "  "
+				if i == 0 {
+					mark = "⚠ "
+				}
+				body = append(body, s.warn.Render(mark+l))
+			}
+		}
+	}
+	if m.dash.info != "" && m.state == stateStarting {
+		body = append(body, s.dim.Render(clip(Escape(m.dash.info), w)))
+	}
+	if m.state == stateFailed {
+		body = append(body, "", s.fail.Render("✗ "+txtFailed))
+		for _, l := range wrapPlain(Escape(m.err), w, 8) {
+			body = append(body, s.errText.Render(l))
+		}
+	}
+	footer := []string{"", s.dim.Render(txtStartHint)}
+	if m.state == stateFailed {
+		footer = []string{"", s.dim.Render(txtFailedHint)}
+	}
+	// Keep the newest checklist rows when everything does not fit.
+	room := h - len(lines) - len(body) - len(footer)
+	if room < len(checklist) {
+		cut := len(checklist) - max(room-1, 1)
+		if cut > 0 && cut < len(checklist) {
+			checklist = append([]string{s.dim.Render(fmt.Sprintf(txtStepsHidden, cut))}, checklist[cut:]...)
+		}
+	}
+	lines = append(lines, checklist...)
+	lines = append(lines, body...)
+	if pad := h - len(lines) - len(footer); pad > 0 {
+		lines = append(lines, make([]string, pad)...)
+	}
+	return append(lines, footer...)
+}
+
+// checklist renders the stage rows that keep selects: a mark, the label,
+// its time and its text; a failed row's error below it.
+func (m model) checklist(keep func(stageRow) bool) []string {
+	var out []string
+	s := m.styles
+	for _, r := range m.dash.rows {
+		if !keep(r) {
+			continue
+		}
 		var mark string
 		switch r.status {
 		case engine.Running:
-			mark = m.spinner.View()
+			mark = s.spinner(m.now)
 		case engine.Done:
 			mark = s.ok.Render("✓")
 		case engine.Failed:
 			mark = s.fail.Render("✗")
-		case engine.Skipped:
+		default:
 			mark = s.dim.Render("–")
 		}
 		line := mark + " " + stageLabel(r.stage)
 		switch {
 		case r.status == engine.Running:
-			line += s.dim.Render(" " + m.now.Sub(r.began).Round(100*time.Millisecond).String())
+			line += s.dim.Render(" " + formatDuration(m.now.Sub(r.began)))
 		case r.duration > 0:
-			line += s.dim.Render(" " + r.duration.Round(time.Millisecond).String())
+			line += s.dim.Render(" " + formatDuration(r.duration))
 		}
 		if r.text != "" {
 			line += "  " + s.dim.Render(Escape(r.text))
 		}
-		b.WriteString(truncate(line, m.width) + "\n")
+		out = append(out, line)
+		// A failed stage's error, unless the final error already says it.
+		if r.status == engine.Failed && r.err != "" && !strings.Contains(m.err, r.err) {
+			for _, l := range wrapPlain(Escape(r.err), m.width-4, 2) {
+				out = append(out, "  "+s.errText.Render(l))
+			}
+		}
 	}
-	return b.String()
+	return out
 }
 
-func (m model) attemptLine(a *engine.Attempt) string {
-	var line string
-	if a.NextDelay > 0 {
-		line = fmt.Sprintf(txtAttempt, a.N, a.Elapsed.Round(100*time.Millisecond), a.Budget, a.NextDelay)
+// spinner is the running mark, its frame taken from the clock.
+func (s *styles) spinner(now time.Time) string { return s.running.Render(spinnerFrame(now)) }
+
+// pullView shows one line per layer and a total line. When the layers do
+// not fit, finished ones are folded into one line.
+func (m model) pullView(p *pullState, height int) []string {
+	s := m.styles
+	w := m.width
+	out := []string{"  " + s.key.Render(txtPullImage+" "+Escape(p.image))}
+	var active []string
+	folded := 0
+	for _, l := range p.layers {
+		if layerDone(l.status) && len(p.layers) > max(height-16, 3) {
+			folded++
+			continue
+		}
+		active = append(active, m.layerLine(l, w))
+	}
+	if room := max(height-18, 2); len(active) > room {
+		folded += len(active) - room
+		active = active[len(active)-room:]
+	}
+	if folded > 0 {
+		out = append(out, s.ok.Render(fmt.Sprintf(txtLayersFolded, folded)))
+	}
+	out = append(out, active...)
+	return append(out, m.pullTotal(p))
+}
+
+// layerLine renders one layer: its ID, what it is doing and a bar, or a
+// spinner and the bytes so far when its size is unknown.
+func (m model) layerLine(l layerState, width int) string {
+	s := m.styles
+	id := l.id
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	head := "  " + Escape(id) + "  "
+	label := layerLabel(l.status)
+	const labelW = 8
+	switch {
+	case layerDone(l.status):
+		return head + s.ok.Render("✓ "+label)
+	case (l.status == layerDownloading || l.status == layerExtracting) && l.total > 0:
+		// Bars of one width, numbers right-aligned, so layers line up.
+		const numsW = 23 // "1023.9 MiB / 1023.9 MiB"
+		nums := formatBytes(l.current) + " / " + formatBytes(l.total)
+		barW := min(max(width-16-labelW-1-numsW-2, 8), 40)
+		return head + fit(label, labelW) + " " + s.gauge(float64(l.current)/float64(l.total), barW) + "  " +
+			strings.Repeat(" ", max(numsW-len(nums), 0)) + nums
+	case l.status == layerDownloading:
+		return head + fit(label, labelW) + " " + s.spinner(m.now) + " " + formatBytes(l.current) + "  " + s.dim.Render(txtSizeUnknown)
+	case l.status == layerVerifying || l.status == layerDownloaded:
+		return head + s.ok.Render(label)
+	}
+	return head + s.dim.Render(label)
+}
+
+// layerLabel names a layer status; unknown statuses are shown escaped.
+func layerLabel(status string) string {
+	switch status {
+	case layerPulling, layerWaiting:
+		return txtLayerWaiting
+	case layerDownloading:
+		return txtLayerDownloading
+	case layerVerifying:
+		return txtLayerVerifying
+	case layerDownloaded:
+		return txtLayerDownloaded
+	case layerExtracting:
+		return txtLayerExtracting
+	case layerComplete:
+		return txtLayerComplete
+	case layerExists:
+		return txtLayerExists
+	}
+	return Escape(status)
+}
+
+// pullTotal is the aggregate line: bytes, rate, time left and layers.
+func (m model) pullTotal(p *pullState) string {
+	s := m.styles
+	var parts []string
+	if p.size > 0 {
+		parts = append(parts, fmt.Sprintf(txtPullBytes, formatBytes(p.done), formatBytes(p.size)))
 	} else {
-		line = fmt.Sprintf(txtAttemptLast, a.N, a.Elapsed.Round(100*time.Millisecond), a.Budget)
+		parts = append(parts, fmt.Sprintf(txtPullBytesUnknown, formatBytes(p.done)))
 	}
-	out := m.styles.warn.Render(line)
-	if m.attemptErr != "" {
-		out += "\n" + truncate(m.styles.dim.Render(Escape(m.attemptErr)), m.width)
+	rate := p.rate()
+	if r := formatRate(rate); r != "" {
+		parts = append(parts, r)
 	}
-	return out + "\n"
+	if d, ok := eta(p.size-p.done, rate); ok && p.size > 0 && p.unknownLayers() == 0 {
+		parts = append(parts, fmt.Sprintf(txtETA, formatSeconds(d+time.Second-1)))
+	}
+	if n := p.unknownLayers(); n > 0 {
+		parts = append(parts, fmt.Sprintf(txtLayersUnknown, n))
+	}
+	parts = append(parts, fmt.Sprintf(txtLayers, p.layersDone, p.layerCount))
+	text := txtPullTotal + " " + strings.Join(parts, " · ")
+	if gw := min(m.width-4-ansiWidth(text), 20); p.size > 0 && gw >= 8 {
+		return "  " + s.gauge(float64(p.done)/float64(p.size), gw) + " " + text
+	}
+	return "  " + text
 }
 
-func (m model) footer() string {
-	switch m.state {
-	case stateStopping:
-		return m.styles.dim.Render(txtForceHint)
-	case stateFailed:
-		return m.styles.dim.Render(txtFailedHint)
+// attemptView shows the connect retries: attempt number and address,
+// elapsed time against the budget as a bar, the last error in one line and
+// the countdown to the next attempt.
+func (m model) attemptView(a *engine.Attempt) []string {
+	s := m.styles
+	since := max(m.now.Sub(m.dash.attemptAt), 0)
+	elapsed := a.Elapsed + since
+	if a.Budget > 0 {
+		elapsed = min(elapsed, a.Budget)
 	}
-	return m.styles.dim.Render(txtQuitHint)
+	out := []string{s.warn.Render(fmt.Sprintf(txtAttemptTitle, a.N, Escape(a.Address)))}
+	if a.Budget > 0 {
+		out = append(out, "  "+s.gauge(float64(elapsed)/float64(a.Budget), min(max(m.width-30, 10), 40))+
+			"  "+formatDuration(elapsed)+" / "+formatDuration(a.Budget))
+	}
+	if m.dash.attemptErr != "" {
+		out = append(out, "  "+s.errText.Render(clip(txtLastError+": "+Escape(oneLine(m.dash.attemptErr)), m.width-2)))
+	}
+	switch left := a.NextDelay - since; {
+	case a.NextDelay == 0:
+		out = append(out, "  "+s.dim.Render(txtLastAttempt))
+	case left > 0:
+		out = append(out, "  "+s.dim.Render(fmt.Sprintf(txtNextAttempt, formatDuration(left))))
+	default:
+		out = append(out, "  "+s.dim.Render(txtRetrying))
+	}
+	return out
 }
 
-// truncate cuts a rendered line to the terminal width.
-func truncate(s string, width int) string {
-	if width <= 0 {
-		return s
-	}
-	return lipgloss.NewStyle().MaxWidth(width).Render(s)
+// oneLine joins a multi-line error into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
-// wrap breaks text to the terminal width.
-func wrap(s string, width int) string {
-	if width <= 0 {
-		return s
+// shutdownView shows each cleanup step as the engine reports it.
+func (m model) shutdownView() []string {
+	s := m.styles
+	lines := []string{m.header(), "", s.running.Render(txtStopping), ""}
+	lines = append(lines, m.checklist(func(r stageRow) bool { return r.stage >= engine.StageStopping })...)
+	if m.err != "" {
+		lines = append(lines, "")
+		for _, l := range wrapPlain(Escape(m.err), m.width, 4) {
+			lines = append(lines, s.errText.Render(l))
+		}
 	}
-	return lipgloss.NewStyle().Width(width).Render(s)
+	if pad := m.height - len(lines) - 2; pad > 0 {
+		lines = append(lines, make([]string, pad)...)
+	}
+	return append(lines, "", s.dim.Render(txtForceHint))
+}
+
+// logView is the startup checklist and warnings, on demand (L) after the
+// browser opened.
+func (m model) logView(h int) []string {
+	s := m.styles
+	lines := []string{"", s.key.Render(txtLogTitle)}
+	lines = append(lines, m.checklist(func(r stageRow) bool { return true })...)
+	for _, wline := range m.dash.warnings {
+		lines = append(lines, s.warn.Render("⚠ "+Escape(oneLine(wline))))
+	}
+	if len(lines) > h-2 {
+		lines = lines[len(lines)-(h-2):]
+	}
+	if pad := h - len(lines) - 2; pad > 0 {
+		lines = append(lines, make([]string, pad)...)
+	}
+	return append(lines, "", s.dim.Render(txtLogHint))
 }

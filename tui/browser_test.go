@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/k3/k3-storage/engine"
+)
+
+const nginxPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx-7d9f","namespace":"default","labels":{"app":"nginx"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.27","ports":[{"containerPort":80}]}]},"status":{"phase":"Running","podIP":"10.244.0.12"}}`
+
+// clusterStore is a small cluster's worth of keys, including keys that do
+// not start with "/".
+func clusterStore(t *testing.T) []string {
+	return []string{
+		"/registry/pods/default/nginx-7d9f", nginxPod,
+		"/registry/pods/default/redis-0", `{"kind":"Pod","metadata":{"name":"redis-0"}}`,
+		"/registry/pods/kube-system/coredns-5d78c9869d-4xk2p", `{"kind":"Pod"}`,
+		"/registry/pods/kube-system/coredns-5d78c9869d-9zq7m", `{"kind":"Pod"}`,
+		"/registry/pods/kube-system/etcd-node-1", `{"kind":"Pod"}`,
+		"/registry/services/default/kubernetes", `{"kind":"Service"}`,
+		"/registry/configmaps/default/app-config", "# app settings\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: production # tuned\n  replicas: 3\n  hosts:\n    - a.example\n    - b.example\n",
+		"/registry/minions/node-1", "node-1 Ready",
+		"compact_rev_key", "12",
+		"config/feature-flags", "enabled: true\n",
+	}
+}
+
+// open moves down and presses enter, then waits for the level's path
+// line and anything else the new level shows.
+func (h *harness) open(down int, wantPath string, want ...string) {
+	h.t.Helper()
+	for i := 0; i < down; i++ {
+		h.keys("down")
+	}
+	h.keys("enter")
+	h.waitFor(append(want, wantPath+" · ")...)
+}
+
+// TestBrowserTree walks the tree from the root to a pod and shows its
+// value pretty-printed, with the key counts of each directory.
+func TestBrowserTree(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key", "共 10 个键")
+	h.open(0, "/", "registry/")
+	h.open(0, "/registry/", "configmaps/", "pods/")
+	h.open(2, "/registry/pods/", "kube-system/")
+	h.open(0, "/registry/pods/default/", `"app": "nginx"`, "共 2 个键")
+	fm := h.golden()
+	if fm.br.level != "/registry/pods/default/" || fm.br.val.kind != kindJSON {
+		t.Fatalf("level %q kind %v", fm.br.level, fm.br.val.kind)
+	}
+}
+
+// TestBrowserRoot shows the root level: the "/" tree, a directory that
+// does not start with "/" and a plain key, with counts.
+func TestBrowserRoot(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key", "共 10 个键")
+	h.keys("down")
+	h.waitFor("12")
+	h.golden()
+}
+
+// TestBrowserYAML shows a YAML value highlighted, at a wider size.
+func TestBrowserYAML(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 100, 30)
+	h.waitFor("compact_rev_key")
+	h.open(0, "/")
+	h.open(0, "/registry/", "configmaps/")
+	h.open(0, "/registry/configmaps/", "default/")
+	h.open(0, "/registry/configmaps/default/", "replicas")
+	h.golden()
+}
+
+// TestBrowserHex toggles the hex view of a value with x.
+func TestBrowserHex(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.keys("down")
+	h.waitFor("文本 · 2 B")
+	h.keys("x")
+	h.waitFor("00000000  31 32")
+	h.golden()
+}
+
+// TestBrowserFlat lists every key below the level with t.
+func TestBrowserFlat(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.keys("t")
+	h.waitFor(txtModeFlat+" · 1/10", "etcd-node-1")
+	h.golden()
+}
+
+// TestBrowserFilter narrows a level to children containing a substring,
+// and an anchored filter reads only a range.
+func TestBrowserFilter(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.open(0, "/")
+	h.open(0, "/registry/", "pods/")
+	h.open(2, "/registry/pods/", "kube-system/")
+	h.open(1, "/registry/pods/kube-system/", "etcd-node-1")
+	h.keys("/")
+	h.typeText("DNS-5d78c9869d-9")
+	h.waitFor(txtNoMatch) // upper case: case-sensitive
+	for range "DNS-5d78c9869d-9" {
+		h.keys("backspace")
+	}
+	h.typeText("dns-5d78c9869d-9")
+	h.keys("enter")
+	h.waitFor("过滤 dns-5d78c9869d-9", "1/1")
+	fm := h.golden()
+	if e, ok := fm.br.selected(); !ok || e.name != "/registry/pods/kube-system/coredns-5d78c9869d-9zq7m" {
+		t.Fatalf("selected %+v", e)
+	}
+}
+
+// TestHelpView lists every binding from the key map with ?.
+func TestHelpView(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.keys("?")
+	h.waitFor(txtHelpTitle, hlpRefresh)
+	h.golden()
+}
+
+// TestNarrowResize: the browser adapts when the terminal shrinks below
+// two panes; enter shows the value on its own and esc goes back.
+func TestNarrowResize(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, clusterStore(t)...))
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("compact_rev_key")
+	h.tm.Send(tea.WindowSizeMsg{Width: 50, Height: 14})
+	h.keys("down", "enter")
+	h.waitFor("文本 · 2 B")
+	h.golden()
+}
+
+// TestStartupLog shows the startup checklist again with L.
+func TestStartupLog(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "未找到容器运行时：已尝试 DOCKER_HOST (未设置)"})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键", "1 条警告")
+	h.keys("L")
+	h.waitFor(txtLogTitle, "内存存储已初始化")
+	h.golden()
+}

@@ -1,0 +1,459 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// narrow is the width below which the browser shows one pane at a time.
+const narrow = 60
+
+// view renders everything below the header: the path line, the panes (or
+// the editor or the help), the change feed, the status line and the
+// footer — exactly b.height-1 lines.
+func (b *browser) view(now time.Time) []string {
+	lines := make([]string, 0, b.height)
+	lines = append(lines, b.pathLine(now))
+	switch {
+	case b.mode == modeHelp:
+		lines = append(lines, b.helpView()...)
+	case b.editing():
+		lines = append(lines, b.editorView()...)
+	default:
+		lines = append(lines, b.panes(now)...)
+	}
+	lines = append(lines, b.feedLine(), b.statusLine(now), b.footer())
+	return lines
+}
+
+// liveStatus says whether the view follows changes, for the header.
+func (b *browser) liveStatus(now time.Time) string {
+	s := b.st
+	switch {
+	case b.watch.live:
+		return s.ok.Render("● " + txtLive)
+	case b.watch.err != "":
+		text := "✗ " + txtLiveBroken + ": " + Escape(oneLine(b.watch.err))
+		if left := b.watch.retryAt.Sub(now); left > 0 {
+			text += " · " + fmt.Sprintf(txtRetryIn, formatDuration(left))
+		} else {
+			text += " · " + txtRetryingNow
+		}
+		return s.fail.Render(text)
+	}
+	return s.dim.Render("○ " + txtLiveStarting)
+}
+
+// pathLine shows the level, the mode, the position and the filter.
+func (b *browser) pathLine(now time.Time) string {
+	s := b.st
+	level := txtRoot
+	if b.level != "" {
+		level = Escape(b.level)
+	}
+	mode := txtModeTree
+	if b.flat {
+		mode = txtModeFlat
+	}
+	parts := []string{s.key.Render(level), mode}
+	if pos := b.position(); pos != "" {
+		parts = append(parts, pos)
+	}
+	if c, ok := b.counts[b.level]; ok && c.known {
+		parts = append(parts, fmt.Sprintf(txtTotalKeys, countText(c)))
+	}
+	switch {
+	case b.mode == modeFilter:
+		parts = append(parts, b.filterInput.View())
+	case b.filter != "":
+		parts = append(parts, s.badge.Render(txtFilter+" "+Escape(b.filter)))
+	}
+	return clip(strings.Join(parts, s.dim.Render(" · ")), b.width)
+}
+
+// position is "12/340" (or "12/≥340" while the end is not known yet).
+func (b *browser) position() string {
+	l := &b.list
+	if !l.loaded {
+		return ""
+	}
+	if l.end() == 0 && !l.more {
+		return "0"
+	}
+	if l.more {
+		return fmt.Sprintf("%s/≥%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
+	}
+	return fmt.Sprintf("%s/%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
+}
+
+// countText is a directory's count as shown: exact, or marked ≈.
+func countText(c countInfo) string {
+	if !c.exact || c.stale {
+		return "≈" + formatCount(c.n)
+	}
+	return formatCount(c.n)
+}
+
+// panes draws the list and the value side by side (one of them when the
+// screen is narrow).
+func (b *browser) panes(now time.Time) []string {
+	out := make([]string, b.rows)
+	if b.width < narrow {
+		var col []string
+		if b.mode == modeValue {
+			col = b.valueView(b.width, now)
+		} else {
+			col = b.listView(b.width, now)
+		}
+		for i := range out {
+			out[i] = col[i]
+		}
+		return out
+	}
+	vw := b.valueWidth()
+	lw := b.width - vw - 3
+	left, right := b.listView(lw, now), b.valueView(vw, now)
+	sep := b.st.dim.Render(" │ ")
+	for i := range out {
+		out[i] = fit(left[i], lw) + sep + right[i]
+	}
+	return out
+}
+
+// listView draws the visible rows of the listing.
+func (b *browser) listView(width int, now time.Time) []string {
+	s := b.st
+	out := make([]string, b.rows)
+	l := &b.list
+	switch {
+	case !l.loaded:
+		out[0] = s.spinner(now) + " " + txtReading
+		return out
+	case l.end() == 0 && !l.more:
+		text := txtEmptyLevel
+		if b.filter != "" {
+			text = txtNoMatch
+		}
+		out[0] = s.dim.Render(text)
+		if l.err != nil {
+			out[1] = s.errText.Render(clip(Escape(oneLine(l.err.Error())), width))
+		}
+		return out
+	}
+	for r := range out {
+		i := b.offset + r
+		if e, ok := l.at(i); ok {
+			out[r] = b.row(e, i == b.cursor, width, now)
+			continue
+		}
+		switch {
+		case i == l.end() && l.busy && l.q.sub != "":
+			out[r] = s.dim.Render("  " + s.spinner(now) + " " + fmt.Sprintf(txtFiltering, formatCount(int64(l.scanned))))
+		case i < l.start || l.more && i >= l.end():
+			out[r] = s.dim.Render("  …")
+		}
+	}
+	return out
+}
+
+// row draws one child: cursor and change marks, name, and the key count
+// (directories) or size (keys).
+func (b *browser) row(e *entry, selected bool, width int, now time.Time) string {
+	s := b.st
+	mark := "  "
+	if selected {
+		mark = "▸ "
+		if b.mode == modeValue {
+			mark = "▹ "
+		}
+	}
+	flash := " "
+	if now.Before(e.flashUntil) {
+		switch e.flash {
+		case flashCreated:
+			flash = "+"
+		case flashUpdated:
+			flash = "~"
+		}
+	}
+	name := displayName(b.level, e.name)
+	if name == "" {
+		name = txtEmptyName
+	} else {
+		name = Escape(name)
+	}
+	var meta string
+	if e.dir {
+		c, ok := b.counts[e.name]
+		switch {
+		case ok && c.known:
+			meta = countText(c)
+		default:
+			meta = "…"
+		}
+	} else {
+		meta = formatBytes(int64(e.size))
+	}
+	nameW := max(width-3-ansi.StringWidth(meta)-1, 1)
+	name = clipMiddle(name, nameW)
+	plain := mark + flash + fit(name, nameW) + " " + meta
+	switch {
+	case selected:
+		return s.selected.Render(plain)
+	case flash != " ":
+		return mark + s.flash.Render(flash+fit(name, nameW)) + " " + s.dim.Render(meta)
+	case e.dir:
+		return mark + flash + s.dir.Render(fit(name, nameW)) + " " + s.dim.Render(meta)
+	}
+	return mark + flash + fit(name, nameW) + " " + s.dim.Render(meta)
+}
+
+// valueView draws the value pane: the key, its metadata and its value.
+func (b *browser) valueView(width int, now time.Time) []string {
+	s := b.st
+	out := make([]string, b.rows)
+	e, ok := b.selected()
+	switch {
+	case !ok:
+		return out
+	case e.dir:
+		out[0] = s.dir.Render(clipMiddle(Escape(e.name), width))
+		c, ok := b.counts[e.name]
+		if ok && c.known {
+			out[1] = fmt.Sprintf(txtDirKeys, countText(c))
+		} else {
+			out[1] = s.spinner(now) + " " + txtCounting
+		}
+		out[2] = s.dim.Render(txtDirHint)
+		return out
+	}
+	v := &b.val
+	var badge string
+	switch {
+	case v.deleted:
+		badge = s.fail.Render(fmt.Sprintf(txtValueDeleted, v.delRev))
+	case now.Before(v.flash):
+		badge = s.flash.Render(txtValueUpdated)
+	}
+	if badge != "" {
+		out[0] = s.key.Render(clipMiddle(Escape(e.name), max(width-ansiWidth(badge)-1, 4))) + " " + badge
+	} else {
+		out[0] = s.key.Render(clipMiddle(Escape(e.name), width))
+	}
+	switch {
+	case v.err != "" && !v.loaded:
+		out[1] = s.errText.Render(clip(Escape(oneLine(v.err)), width))
+		return out
+	case !v.loaded:
+		out[1] = s.spinner(now) + " " + txtReading
+		return out
+	}
+	showHex := b.hex != (v.kind == kindBinary)
+	n := hexWidth(width)
+	total := len(v.lines)
+	if showHex {
+		total = hexLines(len(v.kv.Value), n)
+	}
+	body := max(b.rows-3, 1)
+	meta := []string{kindLabel(v.kind)}
+	if showHex {
+		meta[0] += " (" + txtHex + ")"
+	}
+	meta = append(meta, formatBytes(int64(len(v.kv.Value))),
+		fmt.Sprintf(txtVersion, v.kv.Version),
+		fmt.Sprintf(txtRevs, v.kv.CreateRevision, v.kv.ModRevision))
+	out[1] = s.dim.Render(strings.Join(meta, " · "))
+	rule := strings.Repeat("─", max(width, 1))
+	if total > body {
+		pos := " " + fmt.Sprintf(txtLines, v.offset+1, min(v.offset+body, total), total) + " ─"
+		rule = strings.Repeat("─", max(width-ansiWidth(pos), 1)) + pos
+	}
+	out[2] = s.dim.Render(rule)
+	for r := 0; r < body && v.offset+r < total; r++ {
+		i := v.offset + r
+		if showHex {
+			out[3+r] = hexLine(v.kv.Value, i*n, n)
+		} else {
+			out[3+r] = v.lines[i]
+		}
+		out[3+r] = clip(out[3+r], width)
+	}
+	if v.kind == kindEmpty && !showHex {
+		out[3] = s.dim.Render(txtEmptyValue)
+	}
+	return out
+}
+
+// valueWidth is the width of the value pane: all of a narrow screen, or
+// what the list (two fifths, at least 28 cells) leaves.
+func (b *browser) valueWidth() int {
+	if b.width < narrow {
+		return b.width
+	}
+	return b.width - max(b.width*2/5, 28) - 3
+}
+
+// valueLineCount is the number of lines the value pane can scroll.
+func (b *browser) valueLineCount() int {
+	if b.hex != (b.val.kind == kindBinary) {
+		return hexLines(len(b.val.kv.Value), hexWidth(b.valueWidth()))
+	}
+	return len(b.val.lines)
+}
+
+// editorView draws the new-key or edit form.
+func (b *browser) editorView() []string {
+	s := b.st
+	ed := &b.ed
+	out := make([]string, 0, b.rows)
+	switch b.mode {
+	case modeEdit:
+		out = append(out, s.title.Render(fmt.Sprintf(txtEditTitle, Escape(ed.key), ed.rev)))
+		out = append(out, s.dim.Render(txtEditBasis))
+	default:
+		out = append(out, s.title.Render(txtNewTitle))
+		if b.mode == modeNewKey {
+			out = append(out, ed.keyInput.View())
+		} else {
+			out = append(out, txtKeyPrompt+Escape(ed.key))
+		}
+	}
+	if b.mode == modeNewKey {
+		out = append(out, s.dim.Render(txtKeyHint))
+	} else {
+		out = append(out, s.dim.Render(txtValueHint))
+	}
+	if b.mode != modeNewKey {
+		out = append(out, strings.Split(ed.area.View(), "\n")...)
+	}
+	notes := []string{}
+	if ed.warn != "" {
+		notes = append(notes, s.warn.Render("⚠ "+ed.warn))
+	}
+	if ed.err != "" {
+		notes = append(notes, s.errText.Render("✗ "+ed.err))
+	}
+	if ed.saving {
+		notes = append(notes, s.dim.Render(txtSaving))
+	}
+	room := b.rows - len(notes)
+	if len(out) > room {
+		out = out[:max(room, 0)]
+	}
+	for len(out) < room {
+		out = append(out, "")
+	}
+	return append(out, notes...)
+}
+
+// helpView lists every binding, its groups side by side as far as the
+// width allows.
+func (b *browser) helpView() []string {
+	h := help.New()
+	h.Styles = b.st.help
+	h.Width = b.width
+	h.FullSeparator = "   "
+	out := []string{b.st.key.Render(txtHelpTitle), ""}
+	groups := b.keys.FullHelp()
+	perRow := min(max(b.width/28, 1), len(groups))
+	for i := 0; i < len(groups); i += perRow {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
+	}
+	out = append(out, "", b.st.dim.Render(txtHelpFilter))
+	if b.cfg.readOnly {
+		out = append(out, b.st.badge.Render(txtReadOnlyHelp))
+	}
+	for len(out) < b.rows {
+		out = append(out, "")
+	}
+	return out[:b.rows]
+}
+
+// feedLine shows the latest changes the watch reported, newest first,
+// with keys relative to the level (the watch covers only the level).
+func (b *browser) feedLine() string {
+	s := b.st
+	if len(b.feed) == 0 {
+		return s.dim.Render(txtFeed + " " + txtFeedEmpty)
+	}
+	share := max((b.width-ansiWidth(txtFeed)-10)/len(b.feed)-8, 8)
+	parts := []string{s.dim.Render(txtFeed + " " + b.feed[len(b.feed)-1].at.Format("15:04:05"))}
+	for i := len(b.feed) - 1; i >= 0; i-- {
+		c := b.feed[i]
+		name := c.key
+		if len(name) > len(b.level) && name[:len(b.level)] == b.level {
+			name = name[len(b.level):]
+		}
+		parts = append(parts, feedLabel(c.typ)+" "+clipMiddle(Escape(name), share))
+	}
+	return parts[0] + " " + strings.Join(parts[1:], s.dim.Render(" · "))
+}
+
+// statusLine shows the last message, or what the current mode expects.
+func (b *browser) statusLine(now time.Time) string {
+	s := b.st
+	st := b.status
+	if st.text != "" && (st.until.IsZero() || now.Before(st.until)) {
+		switch st.kind {
+		case statusOK:
+			return s.notice.Render("✓ " + st.text)
+		case statusErr:
+			return s.errText.Render("✗ " + st.text)
+		case statusPrompt:
+			return s.badge.Render("? " + st.text)
+		}
+		return st.text
+	}
+	switch {
+	case b.list.busy && b.list.locate != "":
+		return s.dim.Render(s.spinner(now) + " " + txtLocating)
+	case b.jumpEnd:
+		return s.dim.Render(s.spinner(now) + " " + fmt.Sprintf(txtSeekingEnd, formatCount(int64(b.list.end()))))
+	case b.list.busy && b.list.q.sub != "":
+		return s.dim.Render(s.spinner(now) + " " + fmt.Sprintf(txtFiltering, formatCount(int64(b.list.scanned))))
+	case b.list.err != nil:
+		return s.errText.Render("✗ " + txtReadFailed + ": " + Escape(oneLine(b.list.err.Error())))
+	}
+	return ""
+}
+
+// footer shows the main bindings of the current mode.
+func (b *browser) footer() string {
+	h := help.New()
+	h.Styles = b.st.help
+	h.Width = b.width
+	k := b.keys
+	var bs []key.Binding
+	switch b.mode {
+	case modeFilter:
+		bs = []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpFilterDone)),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", hlpFilterClear)),
+		}
+	case modeNewKey:
+		bs = k.editorHelp(true)
+	case modeNewValue, modeEdit:
+		bs = k.editorHelp(false)
+	case modeConfirmDelete:
+		bs = []key.Binding{k.Confirm, key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel))}
+	case modeValue:
+		bs = []key.Binding{k.Up, k.Down, k.Hex, k.Back}
+		if !b.cfg.readOnly {
+			bs = append(bs, k.Edit, k.Delete)
+		}
+		bs = append(bs, k.Help, k.Quit)
+	case modeHelp:
+		bs = []key.Binding{k.Help, k.Quit}
+	default:
+		bs = k.ShortHelp()
+	}
+	return h.ShortHelpView(bs)
+}

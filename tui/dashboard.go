@@ -1,0 +1,236 @@
+package tui
+
+import (
+	"time"
+
+	"github.com/k3/k3-storage/engine"
+)
+
+// dashboard is the startup and shutdown view state, folded from engine
+// events. It decides nothing: it only remembers what the engine said.
+type dashboard struct {
+	rows []stageRow
+	pull *pullState
+	// The last connect attempt, when it was reported, and its error.
+	attempt    *engine.Attempt
+	attemptAt  time.Time
+	attemptErr string
+	warnings   []string
+	info       string // the last informational line
+	// log is the original service's log lines (Event.Text) in order,
+	// printed after the console closes.
+	log []logLine
+}
+
+type logLine struct {
+	stage engine.Stage
+	text  string
+}
+
+// stageRow is one line of the checklist.
+type stageRow struct {
+	stage    engine.Stage
+	status   engine.Status
+	text     string
+	began    time.Time
+	duration time.Duration
+	err      string
+}
+
+// maxWarnings bounds the warnings kept; a runaway engine must not grow the
+// view without bound.
+const maxWarnings = 20
+
+// apply folds one engine event into the view state.
+func (d *dashboard) apply(ev engine.Event) {
+	if ev.Text != "" {
+		d.log = append(d.log, logLine{ev.Stage, ev.Text})
+	}
+	switch ev.Kind {
+	case engine.KindStage:
+		d.applyStage(ev)
+	case engine.KindPull:
+		if ev.Pull != nil {
+			if d.pull == nil {
+				d.pull = newPullState()
+			}
+			d.pull.apply(ev.Time, *ev.Pull)
+		}
+	case engine.KindAttempt:
+		if ev.Attempt != nil {
+			a := *ev.Attempt
+			d.attempt, d.attemptAt = &a, ev.Time
+		}
+		d.attemptErr = ""
+		if ev.Err != nil {
+			d.attemptErr = ev.Err.Error()
+		}
+	case engine.KindLog:
+		line := ev.Detail
+		if line == "" {
+			line = ev.Text
+		}
+		if line == "" && ev.Err != nil {
+			line = ev.Err.Error()
+		}
+		if ev.Level == engine.Warn {
+			if len(d.warnings) < maxWarnings {
+				d.warnings = append(d.warnings, line)
+			}
+		} else {
+			d.info = line
+		}
+	}
+}
+
+func (d *dashboard) applyStage(ev engine.Event) {
+	text := ev.Text
+	if text == "" {
+		text = ev.Detail
+	}
+	if ev.Stage == engine.StageConnect && ev.Status != engine.Running {
+		d.attempt = nil
+	}
+	for i := range d.rows {
+		r := &d.rows[i]
+		if r.stage != ev.Stage || r.status != engine.Running {
+			continue
+		}
+		r.status = ev.Status
+		r.duration = ev.Time.Sub(r.began)
+		if text != "" {
+			r.text = text
+		}
+		if ev.Err != nil {
+			r.err = ev.Err.Error()
+		}
+		return
+	}
+	row := stageRow{stage: ev.Stage, status: ev.Status, text: text, began: ev.Time}
+	if ev.Err != nil {
+		row.err = ev.Err.Error()
+	}
+	d.rows = append(d.rows, row)
+}
+
+// running reports whether a stage is in progress.
+func (d *dashboard) running(s engine.Stage) bool {
+	for _, r := range d.rows {
+		if r.stage == s && r.status == engine.Running {
+			return true
+		}
+	}
+	return false
+}
+
+// pending lists the cleanup steps that had begun but not finished, for the
+// warning after a forced exit.
+func (d *dashboard) pending() []string {
+	var out []string
+	for _, r := range d.rows {
+		if r.status == engine.Running && r.stage >= engine.StageStopping && r.stage != engine.StageStopped {
+			out = append(out, stageLabel(r.stage))
+		}
+	}
+	return out
+}
+
+// pullState tracks an image pull layer by layer, plus samples of the
+// aggregate for the rate.
+type pullState struct {
+	image      string
+	layers     []layerState
+	index      map[string]int
+	done, size int64
+	layersDone int
+	layerCount int
+	samples    []pullSample
+}
+
+// layerState is one layer's last reported progress.
+type layerState struct {
+	id      string
+	status  string
+	current int64
+	total   int64 // of the current phase; <= 0 unknown
+	size    int64 // download size, once known
+}
+
+type pullSample struct {
+	t    time.Time
+	done int64
+}
+
+// rateWindow is how far back the pull rate looks.
+const rateWindow = 5 * time.Second
+
+func newPullState() *pullState { return &pullState{index: map[string]int{}} }
+
+func (p *pullState) apply(t time.Time, pl engine.Pull) {
+	if pl.Image != "" {
+		p.image = pl.Image
+	}
+	p.done, p.size, p.layersDone, p.layerCount = pl.Done, pl.Size, pl.LayersDone, pl.Layers
+	if pl.Layer != "" {
+		i, ok := p.index[pl.Layer]
+		if !ok {
+			i = len(p.layers)
+			p.index[pl.Layer] = i
+			p.layers = append(p.layers, layerState{id: pl.Layer})
+		}
+		l := &p.layers[i]
+		l.status, l.current, l.total = pl.Status, pl.Current, pl.Total
+		if pl.Status == layerDownloading && pl.Total > 0 {
+			l.size = pl.Total
+		}
+	}
+	p.samples = append(p.samples, pullSample{t, pl.Done})
+	// Keep one sample older than the window, so the rate spans it.
+	cut := 0
+	for cut+1 < len(p.samples) && t.Sub(p.samples[cut+1].t) > rateWindow {
+		cut++
+	}
+	if cut > 0 {
+		p.samples = append(p.samples[:0], p.samples[cut:]...)
+	}
+}
+
+// rate returns the download rate in bytes per second over the recent
+// samples; 0 when unknown.
+func (p *pullState) rate() float64 {
+	if len(p.samples) < 2 {
+		return 0
+	}
+	first, last := p.samples[0], p.samples[len(p.samples)-1]
+	dt := last.t.Sub(first.t)
+	if dt < 200*time.Millisecond || last.done <= first.done {
+		return 0
+	}
+	return float64(last.done-first.done) / dt.Seconds()
+}
+
+// unknownLayers counts layers downloading without a known size.
+func (p *pullState) unknownLayers() int {
+	n := 0
+	for _, l := range p.layers {
+		if l.status == layerDownloading && l.total <= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Layer statuses of the Docker pull protocol, as the engine passes them on.
+const (
+	layerPulling     = "Pulling fs layer"
+	layerWaiting     = "Waiting"
+	layerDownloading = "Downloading"
+	layerVerifying   = "Verifying Checksum"
+	layerDownloaded  = "Download complete"
+	layerExtracting  = "Extracting"
+	layerComplete    = "Pull complete"
+	layerExists      = "Already exists"
+)
+
+// layerDone reports a layer that needs nothing more.
+func layerDone(status string) bool { return status == layerComplete || status == layerExists }

@@ -1,0 +1,194 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// descend opens each level in turn, each being the only child of the one
+// before.
+func (h *harness) descend(levels ...string) {
+	h.t.Helper()
+	for _, l := range levels {
+		h.open(0, l)
+	}
+}
+
+func get(t *testing.T, s backends.Store, key string) backends.KeyValue {
+	t.Helper()
+	kv, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatalf("get %q: %v", key, err)
+	}
+	return kv
+}
+
+// TestCreateFlow creates a key with n, enter and ctrl+s and then shows it
+// where it lives.
+func TestCreateFlow(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor(txtEmptyLevel)
+	h.keys("n")
+	h.waitFor(txtNewTitle)
+	h.typeText("/registry/pods/default/bar")
+	h.keys("enter")
+	h.waitFor(txtValueHint)
+	h.typeText(`{"kind":"Pod"}`)
+	h.keys("ctrl+s")
+	h.waitFor("已创建 /registry/pods/default/bar", `"kind": "Pod"`)
+	fm := h.golden()
+	if kv := get(t, store, "/registry/pods/default/bar"); string(kv.Value) != `{"kind":"Pod"}` || kv.Version != 1 {
+		t.Fatalf("stored %+v", kv)
+	}
+	if e, ok := fm.br.selected(); !ok || e.name != "/registry/pods/default/bar" {
+		t.Fatalf("selected %+v", e)
+	}
+}
+
+// TestCreateExisting reports ErrKeyExists and keeps the form open.
+func TestCreateExisting(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "/registry/pods/default/bar", `{"kind":"Pod"}`)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.keys("n")
+	h.waitFor(txtNewTitle)
+	h.typeText("/registry/pods/default/bar")
+	h.keys("enter")
+	h.waitFor(txtValueHint)
+	h.typeText(`{"kind":"Pod","new":true}`)
+	h.keys("ctrl+s")
+	h.waitFor("键已存在")
+	fm := h.golden()
+	if fm.br.mode != modeNewValue {
+		t.Fatalf("mode %v after a failed create", fm.br.mode)
+	}
+	if kv := get(t, store, "/registry/pods/default/bar"); string(kv.Value) != `{"kind":"Pod"}` {
+		t.Fatalf("overwritten: %q", kv.Value)
+	}
+}
+
+// TestEditFlow edits a value and saves it with Update at the revision
+// shown.
+func TestEditFlow(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "/registry/pods/default/bar", `{"kind":"Pod"}`)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.descend("/", "/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
+	h.keys("e")
+	h.waitFor("编辑 /registry/pods/default/bar（基于 rev 1）")
+	h.keys("end", "backspace")
+	h.typeText(`,"spec":{"nodeName":"node-1"}}`)
+	h.keys("ctrl+s")
+	h.waitFor("已保存", `"nodeName": "node-1"`)
+	h.golden()
+	kv := get(t, store, "/registry/pods/default/bar")
+	if string(kv.Value) != `{"kind":"Pod","spec":{"nodeName":"node-1"}}` || kv.Version != 2 {
+		t.Fatalf("stored %q version %d", kv.Value, kv.Version)
+	}
+}
+
+// TestEditConflict: another writer updates the key between opening the
+// editor and saving. The editor warns as soon as the watch reports it,
+// and the save is refused as a conflict instead of overwriting.
+func TestEditConflict(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "/registry/pods/default/bar", `{"kind":"Pod"}`)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.descend("/", "/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
+	h.keys("e")
+	h.waitFor("编辑 /registry/pods/default/bar")
+	other := `{"kind":"Pod","status":{"phase":"Running"}}`
+	if _, err := store.Put(context.Background(), "/registry/pods/default/bar", []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("现为 rev 2")
+	h.keys("end", "backspace")
+	h.typeText(`,"mine":true}`)
+	h.keys("ctrl+s")
+	h.waitFor("冲突")
+	fm := h.golden()
+	if fm.br.mode != modeEdit {
+		t.Fatalf("mode %v: the editor should stay open with the user's text", fm.br.mode)
+	}
+	if got := fm.br.ed.area.Value(); got != `{"kind":"Pod","mine":true}` {
+		t.Fatalf("editor text %q", got)
+	}
+	if kv := get(t, store, "/registry/pods/default/bar"); string(kv.Value) != other {
+		t.Fatalf("the other writer's value was overwritten: %q", kv.Value)
+	}
+}
+
+// TestDeleteFlow deletes a key after confirming with y; any other key
+// cancels.
+func TestDeleteFlow(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t,
+		"/registry/pods/default/a", `{"kind":"Pod"}`,
+		"/registry/pods/default/b", `{"kind":"Pod"}`)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 2 个键")
+	h.descend("/", "/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
+	h.keys("d")
+	h.waitFor("删除 /registry/pods/default/a（rev 1）？")
+	h.keys("n")
+	h.waitFor(txtDeleteCancelled)
+	h.keys("d")
+	h.waitFor("按 y 确认")
+	h.keys("y")
+	h.waitFor("已删除 /registry/pods/default/a")
+	fm := h.golden()
+	if _, err := store.Get(context.Background(), "/registry/pods/default/a"); !errors.Is(err, backends.ErrNotFound) {
+		t.Fatalf("a still there: %v", err)
+	}
+	if fm.br.list.end() != 1 {
+		t.Fatalf("%d rows after the delete", fm.br.list.end())
+	}
+	get(t, store, "/registry/pods/default/b")
+}
+
+// TestDeleteConflict refuses to delete a key changed since it was shown.
+func TestDeleteConflict(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "k", "v1")
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 1 个键", "v1")
+	h.keys("d")
+	h.waitFor("按 y 确认")
+	// Update the key without the console seeing it first: its watch is
+	// fast, so make the change and confirm in one go.
+	if _, err := store.Put(context.Background(), "k", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	h.keys("y")
+	h.waitFor(txtErrDeleteConflict)
+	get(t, store, "k")
+}
+
+// TestReadOnly refuses n, e and d and says so.
+func TestReadOnly(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "k", "v1")
+	h := startHarness(t, readyEngine(clock, store), Options{ReadOnly: true}, 80, 24)
+	h.waitFor("共 1 个键", "v1", txtReadOnlyBadge)
+	h.keys("n")
+	h.waitFor(txtReadOnlyRefused)
+	h.keys("e", "d")
+	fm := h.golden()
+	if fm.br.mode != modeBrowse {
+		t.Fatalf("mode %v in read-only mode", fm.br.mode)
+	}
+	if kv := get(t, store, "k"); kv.Version != 1 {
+		t.Fatalf("written in read-only mode: %+v", kv)
+	}
+}

@@ -1,0 +1,353 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// editOp is what a save does.
+type editOp int
+
+const (
+	opCreate editOp = iota + 1
+	opUpdate
+	opDelete
+)
+
+// maxEditSize bounds the values the editor opens: the text area redraws
+// its whole content on each key, which is slow far below the store's
+// 1.5 MiB limit.
+const maxEditSize = 256 * 1024
+
+// editor is the new-key and edit-value form.
+type editor struct {
+	op       editOp
+	key      string
+	rev      int64 // the revision the edit is based on (opUpdate)
+	orig     string
+	keyInput textinput.Model
+	area     textarea.Model
+	err      string
+	warn     string // a concurrent change the watch reported
+	saving   bool
+	width    int
+	height   int
+}
+
+func newEditor(op editOp, width, height int) editor {
+	ki := textinput.New()
+	ki.Prompt = txtKeyPrompt
+	ki.Placeholder = txtKeyPlaceholder
+	ki.CharLimit = backends.MaxKeySize
+	ki.Cursor.SetMode(cursor.CursorStatic)
+	ta := textarea.New()
+	ta.CharLimit = 0
+	ta.MaxHeight = 0
+	ta.Placeholder = txtValuePlaceholder
+	ta.Cursor.SetMode(cursor.CursorStatic)
+	ed := editor{op: op, keyInput: ki, area: ta}
+	ed.resize(width, height)
+	return ed
+}
+
+// resize fits the form into the body of the screen.
+func (ed *editor) resize(width, height int) {
+	ed.width, ed.height = width, height
+	ed.keyInput.Width = max(width-ansi.StringWidth(txtKeyPrompt)-2, 10)
+	ed.area.SetWidth(max(width, 10))
+	// title, key line, value label, error and warning lines.
+	ed.area.SetHeight(max(height-5, 1))
+}
+
+// changed records a concurrent change to the key being edited.
+func (ed *editor) changed(t backends.EventType, rev int64) {
+	if t == backends.Deleted {
+		ed.warn = fmt.Sprintf(txtEditDeleted, rev)
+		return
+	}
+	ed.warn = fmt.Sprintf(txtEditChanged, rev)
+}
+
+// editing reports an open editor.
+func (b *browser) editing() bool {
+	return b.mode == modeNewKey || b.mode == modeNewValue || b.mode == modeEdit
+}
+
+func (b *browser) readOnlyRefusal(now time.Time) tea.Cmd {
+	b.setStatus(statusErr, txtReadOnlyRefused, now, 4*time.Second)
+	return nil
+}
+
+// startCreate opens the form for a new key, prefilled with the level.
+func (b *browser) startCreate(now time.Time) tea.Cmd {
+	if b.cfg.readOnly {
+		return b.readOnlyRefusal(now)
+	}
+	b.ed = newEditor(opCreate, b.width, b.rows)
+	b.ed.keyInput.SetValue(b.level)
+	b.ed.keyInput.CursorEnd()
+	b.ed.keyInput.Focus()
+	b.mode = modeNewKey
+	return nil
+}
+
+// startEdit opens the selected key's value, as last read, for editing.
+func (b *browser) startEdit(now time.Time) tea.Cmd {
+	if b.cfg.readOnly {
+		return b.readOnlyRefusal(now)
+	}
+	e, ok := b.selected()
+	switch {
+	case !ok || e.dir:
+		b.setStatus(statusErr, txtEditNeedsKey, now, 4*time.Second)
+		return nil
+	case b.val.key != e.name || !b.val.loaded:
+		b.setStatus(statusInfo, txtValueLoading, now, 2*time.Second)
+		return nil
+	case b.val.deleted:
+		b.setStatus(statusErr, txtEditGone, now, 4*time.Second)
+		return nil
+	}
+	v := b.val.kv.Value
+	if len(v) > maxEditSize {
+		b.setStatus(statusErr, fmt.Sprintf(txtEditTooLarge, formatBytes(maxEditSize)), now, 5*time.Second)
+		return nil
+	}
+	if !editable(v) {
+		b.setStatus(statusErr, txtEditUnsafe, now, 5*time.Second)
+		return nil
+	}
+	b.ed = newEditor(opUpdate, b.width, b.rows)
+	b.ed.key, b.ed.rev, b.ed.orig = e.name, b.val.kv.ModRevision, string(v)
+	b.ed.area.SetValue(string(v))
+	b.ed.area.Focus()
+	b.mode = modeEdit
+	return nil
+}
+
+// editable reports values the text area can show and give back as they
+// are: valid UTF-8 without control characters other than newline (the text
+// area drops them, and turns tabs into spaces, which would change the value
+// on save) or bidi and invisible format characters, which it would send to
+// the terminal raw.
+func editable(v []byte) bool {
+	if !utf8.Valid(v) {
+		return false
+	}
+	for _, r := range string(v) {
+		switch {
+		case r == '\n':
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			return false
+		case isBidiControl(r) || isInvisibleFormat(r):
+			return false
+		}
+	}
+	return true
+}
+
+// inertRunes drops bidi and invisible format characters from typed or
+// pasted text: the text fields would draw them raw. (They drop control
+// characters themselves.)
+func inertRunes(rs []rune) []rune {
+	out := rs[:0]
+	for _, r := range rs {
+		if !isBidiControl(r) && !isInvisibleFormat(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// startDelete asks for confirmation to delete the selected key.
+func (b *browser) startDelete(now time.Time) tea.Cmd {
+	if b.cfg.readOnly {
+		return b.readOnlyRefusal(now)
+	}
+	e, ok := b.selected()
+	if !ok || e.dir {
+		b.setStatus(statusErr, txtDeleteNeedsKey, now, 4*time.Second)
+		return nil
+	}
+	d := *e
+	b.pendingDel = &d
+	b.mode = modeConfirmDelete
+	b.setStatus(statusPrompt, fmt.Sprintf(txtConfirmDelete, Escape(d.name), d.modRev), now, 0)
+	return nil
+}
+
+func (b *browser) confirmKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
+	b.mode = modeBrowse
+	d := b.pendingDel
+	b.pendingDel = nil
+	if d == nil || !key.Matches(msg, b.keys.Confirm) {
+		b.setStatus(statusInfo, txtDeleteCancelled, now, 3*time.Second)
+		return nil
+	}
+	b.setStatus(statusInfo, txtDeleting, now, 0)
+	return b.writeCmd(opDelete, d.name, nil, d.modRev)
+}
+
+// editorKey handles keys in the form: enter moves from the key to the
+// value, ctrl+s saves, esc cancels.
+func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
+	ed := &b.ed
+	switch {
+	case key.Matches(msg, b.keys.Cancel):
+		b.mode = modeBrowse
+		b.setStatus(statusInfo, txtEditCancelled, now, 3*time.Second)
+		return nil
+	case b.mode == modeNewKey && msg.Type == tea.KeyEnter:
+		k := ed.keyInput.Value()
+		if err := backends.CheckKey(k); err != nil {
+			ed.err = txtInvalidKey + ": " + err.Error()
+			return nil
+		}
+		ed.key, ed.err = k, ""
+		ed.keyInput.Blur()
+		ed.area.Focus()
+		b.mode = modeNewValue
+		return nil
+	case key.Matches(msg, b.keys.Save) && b.mode != modeNewKey:
+		if ed.saving {
+			return nil
+		}
+		value := ed.area.Value()
+		if b.mode == modeEdit && value == ed.orig {
+			b.mode = modeBrowse
+			b.setStatus(statusInfo, txtUnchanged, now, 3*time.Second)
+			return nil
+		}
+		ed.saving, ed.err = true, ""
+		if b.mode == modeEdit {
+			return b.writeCmd(opUpdate, ed.key, []byte(value), ed.rev)
+		}
+		return b.writeCmd(opCreate, ed.key, []byte(value), 0)
+	}
+	if msg.Type == tea.KeyRunes {
+		msg.Runes = inertRunes(msg.Runes)
+	}
+	var cmd tea.Cmd
+	if b.mode == modeNewKey {
+		ed.keyInput, cmd = ed.keyInput.Update(msg)
+		ed.err = ""
+	} else {
+		ed.area, cmd = ed.area.Update(msg)
+	}
+	return cmd
+}
+
+// writeCmd runs a write: Create, Update at the revision the user saw, or
+// Delete at that revision. A concurrent change fails with ErrConflict
+// instead of being overwritten.
+func (b *browser) writeCmd(op editOp, k string, value []byte, rev int64) tea.Cmd {
+	ctx, store, timeout := b.ctx, b.store, b.cfg.callTimeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		msg := savedMsg{op: op, key: k, value: value}
+		switch op {
+		case opCreate:
+			msg.rev, msg.err = store.Create(ctx, k, value)
+		case opUpdate:
+			msg.prev.ModRevision = rev
+			msg.rev, msg.err = store.Update(ctx, k, value, rev)
+		case opDelete:
+			msg.prev.ModRevision = rev
+			msg.rev, msg.err = store.Delete(ctx, k, rev)
+		}
+		return msg
+	}
+}
+
+// saved reports a write's outcome. On success the change is applied to the
+// view at once (the watch's report of it is then skipped); on failure the
+// form stays open with the user's text and the reason.
+func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
+	b.ed.saving = false
+	name := Escape(msg.key)
+	if msg.err != nil {
+		text := writeError(msg.op, msg.err)
+		if msg.op == opDelete {
+			b.setStatus(statusErr, text, now, 8*time.Second)
+			return nil
+		}
+		if b.editing() {
+			b.ed.err = text // shown in the form, next to the text it is about
+			return nil
+		}
+		b.setStatus(statusErr, text, now, 8*time.Second)
+		return nil
+	}
+	var cmds []tea.Cmd
+	switch msg.op {
+	case opCreate:
+		if b.mode == modeNewValue {
+			b.mode = modeBrowse
+		}
+		b.setStatus(statusOK, fmt.Sprintf(txtCreatedOK, name, msg.rev), now, 5*time.Second)
+		// Show the new key where it lives.
+		target := levelOf(msg.key)
+		if b.flat && strings.HasPrefix(msg.key, b.level) {
+			target = b.level
+		}
+		if target != b.level || b.filter != "" {
+			return b.setLevel(target, msg.key)
+		}
+		kv := backends.KeyValue{Key: msg.key, Value: msg.value, CreateRevision: msg.rev, ModRevision: msg.rev, Version: 1}
+		cmds = b.applyEvents([]backends.Event{{Type: backends.Created, KV: kv}}, now, false)
+		if i, ok := b.list.find(msg.key); ok {
+			b.cursor = b.list.start + i
+			b.scroll()
+		}
+	case opUpdate:
+		if b.mode == modeEdit {
+			b.mode = modeBrowse
+		}
+		b.setStatus(statusOK, fmt.Sprintf(txtSavedOK, name, msg.rev), now, 5*time.Second)
+		kv := backends.KeyValue{Key: msg.key, Value: msg.value, ModRevision: msg.rev}
+		if b.val.key == msg.key && b.val.loaded {
+			kv.CreateRevision, kv.Version = b.val.kv.CreateRevision, b.val.kv.Version+1
+		}
+		cmds = b.applyEvents([]backends.Event{{Type: backends.Updated, KV: kv}}, now, false)
+	case opDelete:
+		b.setStatus(statusOK, fmt.Sprintf(txtDeletedOK, name, msg.rev), now, 5*time.Second)
+		cmds = b.applyEvents([]backends.Event{{Type: backends.Deleted, KV: backends.KeyValue{Key: msg.key, ModRevision: msg.rev}}}, now, false)
+	}
+	cmds = append(cmds, b.ensureLoaded(), b.syncValue())
+	return tea.Batch(cmds...)
+}
+
+// writeError explains a failed write in one line.
+func writeError(op editOp, err error) string {
+	switch {
+	case errors.Is(err, backends.ErrKeyExists):
+		return txtErrKeyExists
+	case errors.Is(err, backends.ErrConflict) && op == opDelete:
+		return txtErrDeleteConflict
+	case errors.Is(err, backends.ErrConflict):
+		return txtErrConflict
+	case errors.Is(err, backends.ErrNotFound):
+		return txtErrNotFound
+	case errors.Is(err, backends.ErrValueTooLarge):
+		return txtErrTooLarge + ": " + Escape(err.Error())
+	case errors.Is(err, backends.ErrInvalidKey):
+		return txtInvalidKey + ": " + Escape(err.Error())
+	case errors.Is(err, backends.ErrClosed):
+		return txtErrClosed
+	}
+	return txtErrWrite + ": " + Escape(err.Error())
+}

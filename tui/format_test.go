@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k3/k3-storage/engine"
+)
+
+func TestFormatBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 40 << 20: "40.0 MiB", 3 << 30: "3.0 GiB", -5: "0 B",
+	} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestFormatCount(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1000000: "1,000,000", -12345: "-12,345"} {
+		if got := formatCount(n); got != want {
+			t.Errorf("formatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0ms", 250 * time.Millisecond: "250ms", 1500 * time.Millisecond: "1.5s", 45 * time.Second: "45.0s",
+		125 * time.Second: "2m05s", 2*time.Hour + 3*time.Minute: "2h03m",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestETA(t *testing.T) {
+	if d, ok := eta(10<<20, 2<<20); !ok || d != 5*time.Second {
+		t.Errorf("eta = %v, %v", d, ok)
+	}
+	if _, ok := eta(10, 0); ok {
+		t.Error("eta without a rate")
+	}
+}
+
+func TestPullRate(t *testing.T) {
+	p := newPullState()
+	for i := 0; i <= 10; i++ {
+		p.apply(at(time.Duration(i)*time.Second), pullAt(int64(i)<<20))
+	}
+	// Only the last five seconds count (plus one sample before them).
+	if got := p.rate(); got != float64(1<<20) {
+		t.Errorf("rate %v", got)
+	}
+	if len(p.samples) > 7 {
+		t.Errorf("%d samples kept", len(p.samples))
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name, in string
+		width    int
+		fn       func(string, int) string
+		want     string
+	}{
+		{"fits", "abc", 5, clip, "abc"},
+		{"cut", "abcdef", 4, clip, "abc…"},
+		{"wide", "中文键名", 5, clip, "中文…"},
+		{"left", "/registry/pods/default/a", 10, clipLeft, "…default/a"},
+		{"middle", "/registry/pods/default/nginx", 16, clipMiddle, "/regi…ault/nginx"},
+		{"fit pads", "ab", 4, fit, "ab  "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.fn(tt.in, tt.width); got != tt.want {
+				t.Fatalf("%q → %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWrapPlain(t *testing.T) {
+	got := wrapPlain("abcdefghij\nxy", 4, 0)
+	if strings.Join(got, "|") != "abcd|efgh|ij|xy" {
+		t.Fatalf("%q", got)
+	}
+	if got := wrapPlain("abcdefghij", 4, 2); len(got) != 2 || !strings.HasSuffix(got[1], "…") {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestRenderValue(t *testing.T) {
+	st := newStyles(true).value
+	tests := []struct {
+		name  string
+		in    string
+		kind  valueKind
+		lines string
+	}{
+		{"empty", "", kindEmpty, ""},
+		{"json object", `{"a":1,"b":[true,null]}`, kindJSON, "{|  \"a\": 1,|  \"b\": [|    true,|    null|  ]|}"},
+		{"json scalar is text", `42`, kindText, "42"},
+		{"yaml", "a: 1\nb:\n  - x\n", kindYAML, "a: 1|b:|  - x"},
+		{"prose is text", "hello world", kindText, "hello world"},
+		{"broken json is text", `{"a":`, kindText, `{"a":`},
+		{"binary", "\x00\x01\x02", kindBinary, `\x00\x01\x02`},
+		{"invalid utf8", "ok\xff", kindBinary, "ok\uFFFD"},
+		{"escapes in json strings", "{\"k\u202e\":\"\x1b\"}", kindText, "{\"k\\u{202e}\":\"\\x1b\"}"},
+		{"bidi in valid json", "{\"k\u202e\":1}", kindJSON, "{|  \"k\\u{202e}\": 1|}"},
+		{"escaped control in json", `{"k":"\u001b[31m"}`, kindJSON, `{|  "k": "\u001b[31m"|}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, lines := renderValue([]byte(tt.in), st)
+			if kind != tt.kind || strings.Join(lines, "|") != tt.lines {
+				t.Fatalf("kind %v lines %q; want %v %q", kind, strings.Join(lines, "|"), tt.kind, tt.lines)
+			}
+		})
+	}
+}
+
+func TestHexLine(t *testing.T) {
+	v := []byte("{\"kind\":\"Pod\"}\n\x1b")
+	if got := hexLine(v, 0, 16); got != `00000000  7b 22 6b 69 6e 64 22 3a  22 50 6f 64 22 7d 0a 1b  |{"kind":"Pod"}..|` {
+		t.Errorf("%q", got)
+	}
+	if got := hexLine(v, 8, 8); got != `00000008  22 50 6f 64 22 7d 0a 1b  |"Pod"}..|` {
+		t.Errorf("%q", got)
+	}
+	if got := hexLine(v, 16, 4); got != `00000010               ||` {
+		t.Errorf("%q", got)
+	}
+	if hexLines(0, 16) != 1 || hexLines(17, 16) != 2 {
+		t.Error("hexLines")
+	}
+}
+
+func TestEditable(t *testing.T) {
+	for in, want := range map[string]bool{
+		"{\"a\":1}\nb": true, "a\tb": false, "中文": true, "\x1b[31m": false, "a\u202eb": false, "\xff": false, "a\u200bb": false, "\u009b": false,
+	} {
+		if got := editable([]byte(in)); got != want {
+			t.Errorf("editable(%q) = %v", in, got)
+		}
+	}
+}
+
+func pullAt(done int64) engine.Pull {
+	return engine.Pull{Image: "mysql:8.0", Done: done, Size: 100 << 20, Layers: 1}
+}

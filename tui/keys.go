@@ -1,0 +1,94 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds every binding of the console. The footer and the full
+// help (?) are generated from it, so what is shown is what works.
+type keyMap struct {
+	Up, Down, PageUp, PageDown, Home, End key.Binding
+	Open, Back, Clear                     key.Binding
+	Filter, Flat, Hex, Refresh, Log       key.Binding
+	New, Edit, Delete                     key.Binding
+	Help, Quit, ForceQuit                 key.Binding
+	// Editor and prompts.
+	Save, Cancel, Next, Confirm key.Binding
+	readOnly                    bool
+	short                       []key.Binding // the footer, built once
+}
+
+func newKeyMap(readOnly bool) keyMap {
+	b := func(help string, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	k := keyMap{
+		Up:        b("↑/k", hlpUp, "up", "k"),
+		Down:      b("↓/j", hlpDown, "down", "j"),
+		PageUp:    b("pgup/b", hlpPageUp, "pgup", "b", "ctrl+b"),
+		PageDown:  b("pgdn/space", hlpPageDown, "pgdown", " ", "ctrl+f"),
+		Home:      b("g/home", hlpHome, "g", "home"),
+		End:       b("G/end", hlpEnd, "G", "end"),
+		Open:      b("enter/→", hlpOpen, "enter", "right", "l"),
+		Back:      b("←/h", hlpBack, "left", "h", "backspace"),
+		Clear:     b("esc", hlpClear, "esc"),
+		Filter:    b("/", hlpFilter, "/"),
+		Flat:      b("t", hlpFlat, "t"),
+		Hex:       b("x", hlpHex, "x"),
+		Refresh:   b("r", hlpRefresh, "r"),
+		Log:       b("L", hlpLog, "L"),
+		New:       b("n", hlpNew, "n"),
+		Edit:      b("e", hlpEdit, "e"),
+		Delete:    b("d", hlpDelete, "d"),
+		Help:      b("?", hlpHelp, "?"),
+		Quit:      b("q", hlpQuit, "q"),
+		ForceQuit: b("ctrl+c", hlpForceQuit, "ctrl+c"),
+		Save:      b("ctrl+s", hlpSave, "ctrl+s"),
+		Cancel:    b("esc", hlpCancel, "esc"),
+		Next:      b("enter", hlpNext, "enter"),
+		Confirm:   b("y", hlpConfirm, "y"),
+		readOnly:  readOnly,
+	}
+	k.short = k.shortHelp()
+	return k
+}
+
+// short relabels a binding for the footer, where space is tight.
+func short(b key.Binding, keys string) key.Binding {
+	b.SetHelp(keys, b.Help().Desc)
+	return b
+}
+
+// ShortHelp is the footer of the browser: the main bindings.
+func (k keyMap) ShortHelp() []key.Binding { return k.short }
+
+func (k keyMap) shortHelp() []key.Binding {
+	out := []key.Binding{short(k.Open, "enter"), short(k.Back, "←"), k.Filter}
+	if k.readOnly {
+		out = append(out, k.Flat, k.Hex)
+	}
+	if !k.readOnly {
+		out = append(out, k.New, k.Edit, k.Delete)
+	}
+	return append(out, k.Help, k.Quit)
+}
+
+// FullHelp is every binding, grouped in columns.
+func (k keyMap) FullHelp() [][]key.Binding {
+	edit := []key.Binding{k.New, k.Edit, k.Delete, k.Save, k.Confirm}
+	if k.readOnly {
+		edit = nil
+	}
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex},
+		append(edit, k.Refresh),
+		{k.Log, k.Help, k.Quit, k.ForceQuit},
+	}
+}
+
+// editorHelp is the footer while editing.
+func (k keyMap) editorHelp(keyStep bool) []key.Binding {
+	if keyStep {
+		return []key.Binding{k.Next, k.Cancel, k.ForceQuit}
+	}
+	return []key.Binding{k.Save, k.Cancel, k.ForceQuit}
+}

@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/backends/memory"
+)
+
+// TestLiveChanges: another process writes in the browsed level; created
+// keys appear (+), updated ones flash (~), deleted ones disappear, and the
+// change feed lists the latest.
+func TestLiveChanges(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t,
+		"/registry/pods/default/a", `{"kind":"Pod","metadata":{"name":"a"}}`,
+		"/registry/pods/default/b", `{"kind":"Pod","metadata":{"name":"b"}}`,
+		"/registry/pods/default/c", `{"kind":"Pod","metadata":{"name":"c"}}`)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 3 个键")
+	h.descend("/", "/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"name": "a"`)
+	ctx := context.Background()
+	if _, err := store.Create(ctx, "/registry/pods/default/d", []byte(`{"kind":"Pod"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, "/registry/pods/default/a", []byte(`{"kind":"Pod","metadata":{"name":"a","resourceVersion":"5"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Delete(ctx, "/registry/pods/default/c", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(txtDeleted+" ", `"resourceVersion": "5"`)
+	fm := h.golden()
+	var names []string
+	for _, e := range fm.br.list.items {
+		names = append(names, e.name[len("/registry/pods/default/"):]+string(" +~"[e.flash]))
+	}
+	if got := strings.Join(names, ","); got != "a~,b ,d+" {
+		t.Fatalf("rows %s", got)
+	}
+	if c := fm.br.counts["/registry/pods/default/"]; c.n != 3 || !c.exact {
+		t.Fatalf("count %+v", c)
+	}
+}
+
+// failingWatch wraps a store so that its first watches fail with
+// ErrCompacted, as the only event, as the contract allows.
+type failingWatch struct {
+	backends.Store
+	fail atomic.Int32
+}
+
+func (f *failingWatch) Watch(ctx context.Context, prefix string, rev int64) (<-chan backends.Event, error) {
+	if f.fail.Add(-1) >= 0 {
+		ch := make(chan backends.Event, 1)
+		ch <- backends.Event{Err: backends.ErrCompacted}
+		close(ch)
+		return ch, nil
+	}
+	return f.Store.Watch(ctx, prefix, rev)
+}
+
+// TestWatchRecovers: a watch that fails is reported in the header, and
+// after the backoff the browser re-lists and re-watches.
+func TestWatchRecovers(t *testing.T) {
+	clock := newTestClock()
+	mem := newStore(t, "/a/1", "one")
+	store := &failingWatch{Store: mem}
+	store.fail.Store(2)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor(txtLiveBroken, "revision compacted", "500ms")
+	clock.Set(at(600 * time.Millisecond)) // the first retry fails again
+	h.waitFor(txtLiveBroken, "1.0s")
+	clock.Set(at(2 * time.Second))
+	h.waitFor("● " + txtLive)
+	if _, err := mem.Create(context.Background(), "/b", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("新建 /b")
+	fm := h.finish()
+	if !fm.br.watch.live || len(fm.br.feed) != 1 || fm.br.feed[0].key != "/b" {
+		t.Fatalf("live %v feed %+v", fm.br.watch.live, fm.br.feed)
+	}
+}
+
+// watchGoroutines counts the watch goroutines of one memory store (the
+// store is the first argument in the stack trace).
+func watchGoroutines(s *memory.Store) int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	return bytes.Count(buf[:n], []byte(fmt.Sprintf("memory.(*Store).watch(%p", s)))
+}
+
+// TestWatchFollowsLevel: leaving a level cancels its watch, so there is
+// one watch however far one browses, and none after quitting.
+func TestWatchFollowsLevel(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t, "/registry/pods/default/a", "1", "/registry/pods/default/b", "2")
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor("共 2 个键")
+	h.descend("/", "/registry/", "/registry/pods/", "/registry/pods/default/")
+	h.keys("left")
+	h.waitFor("/registry/pods/ · ")
+	h.keys("left")
+	h.waitFor("/registry/ · ")
+	waitUntil(t, func() bool { return watchGoroutines(store) == 1 })
+	h.keys("q")
+	fm := h.final()
+	if fm.exitCode() != 0 {
+		t.Fatalf("exit code %d", fm.exitCode())
+	}
+	waitUntil(t, func() bool { return watchGoroutines(store) == 0 })
+}
+
+// waitUntil polls cond for a few seconds.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

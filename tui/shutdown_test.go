@@ -1,0 +1,70 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestShutdownView shows each cleanup step as it happens: here the store
+// is closed and our container is being removed.
+func TestShutdownView(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.backend, f.address = "mysql", "localhost:3306"
+	f.stopGate = make(chan struct{})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	clock.Set(at(90 * time.Second))
+	h.keys("q")
+	h.waitFor("清理本进程拉起的容器", "存储连接已关闭")
+	fm := h.golden()
+	if fm.state != stateStopping {
+		t.Fatalf("state %v", fm.state)
+	}
+}
+
+// TestQuitCleanly: q shuts down, the console ends by itself with exit
+// code 0 and prints the shutdown lines.
+func TestQuitCleanly(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.stopGate = make(chan struct{})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.keys("q")
+	h.waitFor("清理本进程拉起的容器")
+	close(f.stopGate)
+	fm := h.final()
+	if fm.exitCode() != 0 || fm.state != stateDone {
+		t.Fatalf("exit %d state %v err %q", fm.exitCode(), fm.state, fm.err)
+	}
+	var out strings.Builder
+	fm.printSummary(&out)
+	want := "正在关闭存储服务...\n存储连接已关闭\n清理由本进程拉起的存储后端容器 ...\n存储后端容器已清理\n存储服务已关闭\n"
+	if out.String() != want {
+		t.Fatalf("summary %q, want %q", out.String(), want)
+	}
+}
+
+// TestForceQuit: a second ctrl+c during cleanup leaves at once with exit
+// code 1 and says what was not cleaned up.
+func TestForceQuit(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.stopGate = make(chan struct{})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.keys("ctrl+c")
+	h.waitFor("清理本进程拉起的容器", txtForceHint)
+	h.keys("ctrl+c")
+	fm := h.final()
+	if fm.exitCode() != 1 || !fm.forced {
+		t.Fatalf("exit %d forced %v", fm.exitCode(), fm.forced)
+	}
+	var out strings.Builder
+	fm.printSummary(&out)
+	if want := txtForced + "\n" + txtNotCleaned + "关闭存储服务, 清理本进程拉起的容器\n"; out.String() != want {
+		t.Fatalf("summary %q, want %q", out.String(), want)
+	}
+}

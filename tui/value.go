@@ -1,0 +1,349 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"gopkg.in/yaml.v3"
+)
+
+// valueKind is how a value is shown.
+type valueKind int
+
+const (
+	kindEmpty valueKind = iota
+	kindJSON
+	kindYAML
+	kindText
+	kindBinary
+)
+
+// kindLabel names a value kind in the pane's metadata line.
+func kindLabel(k valueKind) string {
+	switch k {
+	case kindJSON:
+		return "JSON"
+	case kindYAML:
+		return "YAML"
+	case kindText:
+		return txtKindText
+	case kindBinary:
+		return txtKindBinary
+	}
+	return txtKindEmpty
+}
+
+// valueStyles are the highlight colours of the value pane.
+type valueStyles struct {
+	key, str, num, lit, punct, comment lipgloss.Style
+}
+
+// renderValue classifies a value and renders it for the value pane, one
+// string per line: JSON objects and arrays and YAML documents
+// pretty-printed and highlighted when they parse, text otherwise. Every
+// piece of the value goes through Escape, so nothing in it reaches the
+// terminal raw. Lines are not cut to a width.
+func renderValue(v []byte, st valueStyles) (valueKind, []string) {
+	switch {
+	case len(v) == 0:
+		return kindEmpty, nil
+	case isJSONContainer(v):
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, v, "", "  "); err == nil {
+			return kindJSON, highlightJSON(buf.Bytes(), st)
+		}
+	}
+	if looksBinary(v) {
+		return kindBinary, textLines(v)
+	}
+	if pretty, ok := prettyYAML(v); ok {
+		return kindYAML, highlightYAML(pretty, st)
+	}
+	return kindText, textLines(v)
+}
+
+// isJSONContainer reports a valid JSON object or array.
+func isJSONContainer(v []byte) bool {
+	t := bytes.TrimSpace(v)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t)
+}
+
+// looksBinary reports values that are not text: invalid UTF-8 or NUL
+// bytes, or mostly control characters.
+func looksBinary(v []byte) bool {
+	if !utf8.Valid(v) || bytes.IndexByte(v, 0) >= 0 {
+		return true
+	}
+	ctl := 0
+	for _, c := range v {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			ctl++
+		}
+	}
+	return ctl > len(v)/8
+}
+
+// textLines splits text into escaped lines.
+func textLines(v []byte) []string {
+	s := strings.TrimSuffix(string(v), "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Escape(l)
+	}
+	return lines
+}
+
+// prettyYAML re-encodes YAML documents with two-space indentation. Only
+// mappings and sequences count as YAML: any line of text is a valid YAML
+// scalar, and showing prose as YAML would be wrong.
+func prettyYAML(v []byte) (string, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(v))
+	var docs []*yaml.Node
+	structured := false
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return "", false
+		}
+		if len(n.Content) > 0 {
+			switch n.Content[0].Kind {
+			case yaml.MappingNode, yaml.SequenceNode:
+				structured = true
+			}
+		}
+		docs = append(docs, &n)
+	}
+	if !structured {
+		return "", false
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	for _, d := range docs {
+		if err := enc.Encode(d); err != nil {
+			return "", false
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return "", false
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), true
+}
+
+// highlightJSON colours indented JSON token by token. Strings are escaped
+// as a whole, quotes included; a string followed by ':' is a key.
+func highlightJSON(src []byte, st valueStyles) []string {
+	lines := bytes.Split(src, []byte("\n"))
+	out := make([]string, 0, len(lines))
+	var b strings.Builder
+	for _, line := range lines {
+		b.Reset()
+		for i := 0; i < len(line); {
+			c := line[i]
+			switch {
+			case c == ' ':
+				j := i
+				for j < len(line) && line[j] == ' ' {
+					j++
+				}
+				b.Write(line[i:j])
+				i = j
+			case c == '"':
+				j := i + 1
+				for j < len(line) && line[j] != '"' {
+					if line[j] == '\\' {
+						j++
+					}
+					j++
+				}
+				j = min(j+1, len(line))
+				tok := Escape(string(line[i:j]))
+				k := j
+				for k < len(line) && line[k] == ' ' {
+					k++
+				}
+				if k < len(line) && line[k] == ':' {
+					b.WriteString(st.key.Render(tok))
+				} else {
+					b.WriteString(st.str.Render(tok))
+				}
+				i = j
+			case c == '-' || c >= '0' && c <= '9':
+				j := i
+				for j < len(line) && strings.IndexByte("+-.eE0123456789", line[j]) >= 0 {
+					j++
+				}
+				b.WriteString(st.num.Render(string(line[i:j])))
+				i = j
+			case c >= 'a' && c <= 'z':
+				j := i
+				for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
+					j++
+				}
+				b.WriteString(st.lit.Render(Escape(string(line[i:j]))))
+				i = j
+			default:
+				// Structural characters; anything else cannot occur in
+				// valid JSON but is escaped all the same.
+				_, size := utf8.DecodeRune(line[i:])
+				b.WriteString(st.punct.Render(Escape(string(line[i : i+size]))))
+				i += size
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// highlightYAML colours YAML line by line: comments, keys of mappings,
+// sequence dashes and plain scalars.
+func highlightYAML(src string, st valueStyles) []string {
+	lines := strings.Split(src, "\n")
+	out := make([]string, 0, len(lines))
+	for _, line := range lines {
+		out = append(out, highlightYAMLLine(line, st))
+	}
+	return out
+}
+
+func highlightYAMLLine(line string, st valueStyles) string {
+	rest := strings.TrimLeft(line, " ")
+	indent := line[:len(line)-len(rest)]
+	var b strings.Builder
+	b.WriteString(indent)
+	if rest == "---" || rest == "..." {
+		b.WriteString(st.punct.Render(rest))
+		return b.String()
+	}
+	if strings.HasPrefix(rest, "#") {
+		b.WriteString(st.comment.Render(Escape(rest)))
+		return b.String()
+	}
+	for strings.HasPrefix(rest, "- ") || rest == "-" {
+		b.WriteString(st.punct.Render("-"))
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "-"), " ")
+		if rest != "" || strings.HasSuffix(line, "- ") {
+			b.WriteByte(' ')
+		}
+	}
+	if k, v, ok := yamlKey(rest); ok {
+		b.WriteString(st.key.Render(Escape(k)))
+		b.WriteString(st.punct.Render(":"))
+		if v != "" {
+			b.WriteByte(' ')
+			b.WriteString(yamlScalar(v, st))
+		}
+		return b.String()
+	}
+	b.WriteString(yamlScalar(rest, st))
+	return b.String()
+}
+
+// yamlKey splits "key: value" (or "key:") outside quotes.
+func yamlKey(s string) (key, value string, ok bool) {
+	if s == "" || s[0] == '"' && !strings.Contains(s[1:], `":`) || s[0] == '\'' && !strings.Contains(s[1:], `':`) {
+		return "", "", false
+	}
+	quote := byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			if i == 0 {
+				quote = c
+			}
+		case c == ':' && (i == len(s)-1 || s[i+1] == ' '):
+			return s[:i], strings.TrimPrefix(s[i+1:], " "), true
+		case c == ' ' && i+1 < len(s) && s[i+1] == '#':
+			return "", "", false
+		}
+	}
+	return "", "", false
+}
+
+// yamlScalar colours a scalar value (with a trailing comment, if any).
+func yamlScalar(v string, st valueStyles) string {
+	val, comment := v, ""
+	if i := strings.Index(v, " #"); i >= 0 && v[0] != '"' && v[0] != '\'' {
+		val, comment = v[:i], v[i:]
+	}
+	var out string
+	switch {
+	case val == "true" || val == "false" || val == "null" || val == "~":
+		out = st.lit.Render(val)
+	case isNumber(val):
+		out = st.num.Render(val)
+	case val == "|" || val == ">" || val == "|-" || val == ">-" || val == "{}" || val == "[]":
+		out = st.punct.Render(val)
+	default:
+		out = st.str.Render(Escape(val))
+	}
+	if comment != "" {
+		out += st.comment.Render(Escape(comment))
+	}
+	return out
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && strings.Trim(s, "+-.eE0123456789_xXoO") == ""
+}
+
+// hexWidth is how many bytes a hex dump line holds in a pane of width
+// cells: 16, 8 or 4.
+func hexWidth(width int) int {
+	switch {
+	case width >= 10+16*3+1+18:
+		return 16
+	case width >= 10+8*3+10:
+		return 8
+	}
+	return 4
+}
+
+// hexLine renders the n bytes of v from off as one hex dump line: offset,
+// bytes, and the printable ASCII ones (others shown as '.').
+func hexLine(v []byte, off, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%08x  ", off)
+	end := min(off+n, len(v))
+	for i := off; i < off+n; i++ {
+		if i > off && (i-off)%8 == 0 {
+			b.WriteByte(' ')
+		}
+		if i < end {
+			fmt.Fprintf(&b, "%02x ", v[i])
+		} else {
+			b.WriteString("   ")
+		}
+	}
+	b.WriteString(" |")
+	for i := off; i < end; i++ {
+		if c := v[i]; c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('.')
+		}
+	}
+	b.WriteByte('|')
+	return b.String()
+}
+
+// hexLines is the number of hex dump lines of a value.
+func hexLines(size, n int) int {
+	return max((size+n-1)/n, 1)
+}
