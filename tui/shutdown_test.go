@@ -68,3 +68,19 @@ func TestForceQuit(t *testing.T) {
 		t.Fatalf("summary %q, want %q", out.String(), want)
 	}
 }
+
+// TestSecondSignalForces: a signal starts the visible shutdown like q; a
+// second signal during it forces the exit like a second ctrl+c.
+func TestSecondSignalForces(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.stopGate = make(chan struct{})
+	h := startHarness(t, f, Options{}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.tm.Send(signalMsg{})
+	h.waitFor("清理本进程拉起的容器", txtForceHint)
+	h.tm.Send(signalMsg{})
+	if fm := h.final(); fm.exitCode() != 1 || !fm.forced {
+		t.Fatalf("exit %d forced %v", fm.exitCode(), fm.forced)
+	}
+}

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -65,8 +67,19 @@ func Run(ctx context.Context, eng Engine, opts Options) int {
 	defer cancelForce()
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(force), tea.WithoutSignalHandler())
 	go func() {
+		// The first signal starts the visible shutdown; a second one
+		// during it forces the exit, as a second ctrl+c does.
 		select {
 		case <-ctx.Done():
+		case <-force.Done():
+			return
+		}
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+		defer signal.Stop(again)
+		p.Send(signalMsg{})
+		select {
+		case <-again:
 			p.Send(signalMsg{})
 		case <-force.Done():
 		}
@@ -226,6 +239,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.maybeQuit()
 	case signalMsg:
+		if m.state == stateStopping {
+			return m.forceQuit()
+		}
 		return m.quit()
 	case tea.KeyMsg:
 		return m.key(msg)
@@ -264,6 +280,14 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 	return m.maybeQuit()
 }
 
+// forceQuit leaves at once during a shutdown; Run then warns about the
+// steps that did not finish.
+func (m model) forceQuit() (tea.Model, tea.Cmd) {
+	m.forced = true
+	m.state = stateDone
+	return m, tea.Quit
+}
+
 func (m model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	// Keys typed faster than the program reads arrive as one message with
 	// several runes; outside text fields each is a command of its own.
@@ -285,9 +309,7 @@ func (m model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if msg.String() == "ctrl+c" {
 		if m.state == stateStopping {
-			m.forced = true
-			m.state = stateDone
-			return m, tea.Quit
+			return m.forceQuit()
 		}
 		return m.quit()
 	}
