@@ -412,3 +412,21 @@ func TestContainerStopDuringStartup(t *testing.T) {
 	}
 	containertest.ContainerGone(t, l.name)
 }
+
+// TestExistingDatabaseUsed: a database already answering on the local
+// port (one the user runs) is used as it is; no container is created.
+func TestExistingDatabaseUsed(t *testing.T) {
+	opts := mysqltest.NewDatabase(t)
+	name := containertest.UniqueName(t, "unused")
+	_, cfg := writeConfig(t, mysqlConfig(opts.Host, opts.Port, opts.User, opts.Password, opts.Database,
+		fmt.Sprintf("    container: {name: %s}\n", name)))
+	p := startReady(t, "--config", cfg)
+	if !strings.Contains(p.Stderr(), "上已有数据库在运行，直接使用，不创建容器") {
+		t.Fatalf("stderr does not say the running database is used:\n%s", p.Stderr())
+	}
+	containertest.ContainerGone(t, name)
+	stop(t, p, syscall.SIGTERM)
+	if strings.Contains(p.Stdout(), "清理由本进程拉起的存储后端容器") {
+		t.Fatal("cleaned up a container it never created")
+	}
+}

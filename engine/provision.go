@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +107,7 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if !st.Exists() {
+	if !st.Exists() && listening(ctx, spec) {
 		// A database the user runs on the port needs no container.
 		store, err := e.probe(ctx)
 		if err == nil {
@@ -125,8 +127,28 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e.handle = h
-	p.done(h)
+	// Close the container stage when Ensure reused or adopted without a
+	// report that did so.
+	e.end(StageContainer, Done, "", "", nil)
 	return nil, nil
+}
+
+// listening reports whether anything accepts TCP connections on the
+// spec's published host port. A refusal shows at once that no database
+// runs there, without waiting for a driver's connect timeout; acceptance
+// proves nothing yet (see probe).
+func listening(ctx context.Context, spec containers.Spec) bool {
+	if len(spec.Ports) == 0 {
+		return false
+	}
+	p := spec.Ports[0]
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort)))
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // probe makes one quick connect attempt.
@@ -221,12 +243,6 @@ func (p *progressMapper) report(pr containers.Progress) {
 	case containers.StepCleanup:
 		e.log(Info, fmt.Sprintf(detailCleanup, pr.Container)+suffix(pr.Message))
 	}
-}
-
-// done closes the container stage when Ensure reused or adopted without
-// a report that did so.
-func (p *progressMapper) done(h containers.Handle) {
-	p.e.end(StageContainer, Done, "", "", nil)
 }
 
 func suffix(msg string) string {
