@@ -151,3 +151,21 @@ func BenchmarkWatchLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 }
+
+// BenchmarkCount counts a prefix holding a tenth of the keys; the time must
+// grow with log² of the key count, not with the count.
+func BenchmarkCount(b *testing.B) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			s, _ := filled(b, n)
+			ctx := b.Context()
+			b.ResetTimer()
+			for b.Loop() {
+				c, err := s.Count(ctx, "/registry/pods/ns-0")
+				if err != nil || c != int64(n/10) {
+					b.Fatalf("count %d, %v; want %d", c, err, n/10)
+				}
+			}
+		})
+	}
+}

@@ -1,7 +1,8 @@
 // Package memory is the in-process Store: the current keys in a hash map
-// (for Get) and an ordered B-tree (for List and Count) sharing one entry per
-// key, plus a bounded log of recent events for Watch replay, all under one
-// RWMutex. Data lives as long as the Store; nothing is persisted.
+// (for Get) and a counted B-tree (for List, and Count in O(log² n)) sharing
+// one entry per key, plus a bounded log of recent events for Watch replay,
+// all under one RWMutex. Data lives as long as the Store; nothing is
+// persisted.
 package memory
 
 import (
@@ -11,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/google/btree"
+	"github.com/tidwall/btree"
 
 	"github.com/k3/k3-storage/backends"
 )
@@ -93,7 +94,7 @@ func New(opts Options) *Store {
 	return &Store{
 		history: h,
 		keys:    make(map[string]*entry),
-		tree:    btree.NewG(32, lessEntry),
+		tree:    btree.NewBTreeGOptions(lessEntry, btree.Options{NoLocks: true}),
 		minRev:  1,
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -145,24 +146,36 @@ func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptio
 // ascend calls fn for each key with the prefix that is greater than after,
 // in order, until fn returns false. The caller holds s.mu.
 func (s *Store) ascend(prefix, after string, fn func(*entry) bool) {
-	iter := func(e *entry) bool {
-		if e.key == after {
-			return true
-		}
-		return fn(e)
-	}
 	start := prefix
 	if after > start {
 		start = after
 	}
-	if end := backends.PrefixEnd(prefix); end != "" {
-		if start >= end {
-			return
+	end := backends.PrefixEnd(prefix)
+	s.tree.Ascend(&entry{key: start}, func(e *entry) bool {
+		if e.key == after {
+			return true
 		}
-		s.tree.AscendRange(&entry{key: start}, &entry{key: end}, iter)
-		return
+		if end != "" && e.key >= end {
+			return false
+		}
+		return fn(e)
+	})
+}
+
+// rank returns how many keys are less than key, in O(log² n): a binary
+// search over positions, each found in O(log n) in the counted tree. The
+// caller holds s.mu.
+func (s *Store) rank(key string) int {
+	lo, hi := 0, s.tree.Len()
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if e, _ := s.tree.GetAt(mid); e.key < key {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	s.tree.AscendGreaterOrEqual(&entry{key: start}, iter)
+	return lo
 }
 
 // Count implements backends.Store.
@@ -175,12 +188,11 @@ func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
 	if s.closed {
 		return 0, backends.ErrClosed
 	}
-	if prefix == "" {
-		return int64(s.tree.Len()), nil
+	end := s.tree.Len()
+	if e := backends.PrefixEnd(prefix); e != "" {
+		end = s.rank(e)
 	}
-	var n int64
-	s.ascend(prefix, "", func(*entry) bool { n++; return true })
-	return n, nil
+	return int64(end - s.rank(prefix)), nil
 }
 
 // Create implements backends.Store.
@@ -243,7 +255,7 @@ func (s *Store) write(key string, value []byte, check func(old *entry) error) (i
 	} else {
 		e = &entry{key: key, value: value, createRevision: s.rev, modRevision: s.rev, version: 1}
 		s.keys[key] = e
-		s.tree.ReplaceOrInsert(e)
+		s.tree.Set(e)
 	}
 	ev.KV = e.shared()
 	s.appendEvent(ev)
@@ -448,7 +460,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.tree.Clear(false)
+	s.tree.Clear()
 	s.keys, s.log = nil, nil
 	close(s.done)
 	return nil

@@ -3,6 +3,8 @@ package memory_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -61,4 +63,46 @@ func TestHistoryBound(t *testing.T) {
 		last++
 	}
 	t.Fatal("slow watcher's channel closed without ErrCompacted")
+}
+
+// TestCountMatchesList checks the rank-based Count against a listing for
+// many prefixes over keys with shared and 0xFF-heavy prefixes.
+func TestCountMatchesList(t *testing.T) {
+	ctx := t.Context()
+	s := memory.New(memory.Options{})
+	defer s.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "b", "/", "\xff", "\x00", "ab", "a/"}
+	randKey := func() string {
+		var b strings.Builder
+		for range 1 + r.IntN(6) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	for range 3000 {
+		if _, err := s.Put(ctx, randKey(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 300 {
+		if _, err := s.Delete(ctx, randKey(), 0); err != nil && !errors.Is(err, backends.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	prefixes := []string{"", "\xff", "\xff\xff", "a", "a/", "\x00"}
+	for range 300 {
+		k := randKey()
+		prefixes = append(prefixes, k[:min(len(k), 1+r.IntN(3))])
+	}
+	for _, p := range prefixes {
+		page, err := s.List(ctx, p, backends.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Count(ctx, p)
+		if err != nil || n != int64(len(page.Items)) {
+			t.Fatalf("Count(%q) = %d, %v; List has %d", p, n, err, len(page.Items))
+		}
+	}
 }
