@@ -103,13 +103,6 @@ func TestContainerMySQLLifecycle(t *testing.T) {
 	cfg := l.config(t)
 
 	p := startReady(t, "--config", cfg)
-	stderr := p.Stderr()
-	for _, want := range []string{"本地没有镜像 " + l.image, "正在拉取镜像 " + l.image + ": ", "镜像 " + l.image + " 拉取完成",
-		"已创建容器 " + l.name, "容器 " + l.name + " 已启动"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
-		}
-	}
 	insp := inspect(t, l.name)
 	if !insp.State.Running || insp.Config.Labels[containers.LabelManagedBy] != containers.ManagedBy {
 		t.Fatalf("container running=%v labels=%v", insp.State.Running, insp.Config.Labels)
@@ -133,6 +126,13 @@ func TestContainerMySQLLifecycle(t *testing.T) {
 	}
 
 	stop(t, p, syscall.SIGTERM)
+	stderr := p.Stderr() // complete now that the process has exited
+	for _, want := range []string{"本地没有镜像 " + l.image, "正在拉取镜像 " + l.image + ": ", "镜像 " + l.image + " 拉取完成",
+		"已创建容器 " + l.name, "容器 " + l.name + " 已启动"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
 	want := []string{
 		"配置文件: " + cfg,
 		"正在启动存储服务 (类型: mysql)...",
@@ -157,15 +157,15 @@ func TestContainerMySQLLifecycle(t *testing.T) {
 
 	// The next run finds the image present and the data in the volume.
 	p = startReady(t, "--config", cfg)
-	if strings.Contains(p.Stderr(), "正在拉取镜像") || !strings.Contains(p.Stderr(), "镜像 "+l.image+" 已在本地") {
-		t.Fatalf("second run pulled again:\n%s", p.Stderr())
-	}
 	kv, err := l.openStore(t).Get(t.Context(), "/registry/persist")
 	if err != nil || string(kv.Value) != "survives" {
 		t.Fatalf("data after a restart: %q, %v", kv.Value, err)
 	}
 	// Without --purge-volume the volume stays again; with it, it goes.
 	stop(t, p, syscall.SIGINT)
+	if strings.Contains(p.Stderr(), "正在拉取镜像") || !strings.Contains(p.Stderr(), "镜像 "+l.image+" 已在本地") {
+		t.Fatalf("second run pulled again:\n%s", p.Stderr())
+	}
 	containertest.ContainerGone(t, l.name)
 	if !containertest.VolumeExists(t, l.name+"-data") {
 		t.Fatal("the volume was removed without --purge-volume")
@@ -190,9 +190,7 @@ func TestContainerNotOursIsReused(t *testing.T) {
 	containertest.WaitMySQL(ctx, t, fmt.Sprintf("127.0.0.1:%d", l.port), "root", l.password, "")
 
 	p := startReady(t, "--config", l.config(t))
-	if !strings.Contains(p.Stderr(), "复用正在运行的容器 "+l.name) {
-		t.Fatalf("stderr does not report reuse:\n%s", p.Stderr())
-	}
+	p.WaitStderr(ctx, "复用正在运行的容器 "+l.name)
 	stop(t, p, syscall.SIGTERM)
 	if strings.Contains(p.Stdout(), "清理由本进程拉起的存储后端容器") {
 		t.Fatalf("tried to clean up a container it did not create:\n%s", p.Stdout())
@@ -256,9 +254,9 @@ func TestContainerKilledThenAdopted(t *testing.T) {
 		t.Fatal("the container did not survive SIGKILL of its owner")
 	}
 	p = startReady(t, "--config", cfg)
-	if !strings.Contains(p.Stderr(), "接管遗留容器 "+l.name) {
-		t.Fatalf("stderr does not report the adoption:\n%s", p.Stderr())
-	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	p.WaitStderr(ctx, "接管遗留容器 "+l.name)
 	stop(t, p, syscall.SIGTERM)
 	if !strings.Contains(p.Stdout(), "存储后端容器已清理") {
 		t.Fatalf("the adopted container was not cleaned up:\n%s", p.Stdout())
@@ -287,6 +285,11 @@ func TestContainerConcurrentStarts(t *testing.T) {
 		p.WaitLine(ctx, "存储服务启动完成")
 	}
 	created := func(p *enginetest.Process) bool { return strings.Contains(p.Stderr(), "已创建容器 "+l.name) }
+	for _, p := range procs {
+		p.WaitStderrFunc(ctx, "how the container was obtained", func(s string) bool {
+			return strings.Contains(s, "已创建容器 "+l.name) || strings.Contains(s, "复用正在运行的容器 "+l.name)
+		})
+	}
 	if created(procs[0]) == created(procs[1]) {
 		t.Fatalf("want exactly one creator:\n--- first:\n%s\n--- second:\n%s", procs[0].Stderr(), procs[1].Stderr())
 	}
@@ -411,6 +414,11 @@ func TestContainerStopDuringStartup(t *testing.T) {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	containertest.ContainerGone(t, l.name)
+	// The volume this start created holds at most a half-initialised
+	// database, which the image would not initialise again: it goes too.
+	if containertest.VolumeExists(t, l.name+"-data") {
+		t.Fatal("an interrupted first start kept its new volume")
+	}
 }
 
 // TestExistingDatabaseUsed: a database already answering on the local
@@ -421,12 +429,99 @@ func TestExistingDatabaseUsed(t *testing.T) {
 	_, cfg := writeConfig(t, mysqlConfig(opts.Host, opts.Port, opts.User, opts.Password, opts.Database,
 		fmt.Sprintf("    container: {name: %s}\n", name)))
 	p := startReady(t, "--config", cfg)
-	if !strings.Contains(p.Stderr(), "上已有数据库在运行，直接使用，不创建容器") {
-		t.Fatalf("stderr does not say the running database is used:\n%s", p.Stderr())
-	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	p.WaitStderr(ctx, "上已有数据库在运行，直接使用，不创建容器")
 	containertest.ContainerGone(t, name)
 	stop(t, p, syscall.SIGTERM)
 	if strings.Contains(p.Stdout(), "清理由本进程拉起的存储后端容器") {
 		t.Fatal("cleaned up a container it never created")
 	}
+}
+
+// checkPaired fails unless every stage that ends was begun, and none is
+// left running at the final event (config, ready, close-store and
+// stopped are single events by design).
+func checkPaired(t *testing.T, evs []engine.Event) {
+	t.Helper()
+	instant := []engine.Stage{engine.StageConfig, engine.StageReady, engine.StageCloseStore, engine.StageStopped}
+	running := map[engine.Stage]bool{}
+	for _, ev := range evs {
+		if ev.Kind != engine.KindStage || slices.Contains(instant, ev.Stage) {
+			continue
+		}
+		if ev.Status == engine.Running {
+			if running[ev.Stage] {
+				t.Fatalf("stage %v begun twice", ev.Stage)
+			}
+			running[ev.Stage] = true
+			continue
+		}
+		if !running[ev.Stage] {
+			t.Fatalf("stage %v ended (%v) without having begun", ev.Stage, ev.Status)
+		}
+		delete(running, ev.Stage)
+	}
+	if len(running) > 0 {
+		t.Fatalf("stages still running at the end: %v", running)
+	}
+}
+
+// TestConcurrentEnginesPairStages starts two engines at once on one local
+// MySQL spec: one creates the container, the other reuses it, and both
+// report every stage they begin as finished.
+func TestConcurrentEnginesPairStages(t *testing.T) {
+	l := newLocalMySQL(t, containertest.MariaDBImage(t))
+	opts := engine.Options{Backend: engine.MySQL, ContainerEnv: containers.EnvFromOS(), MySQL: engine.MySQLOptions{
+		Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3", ConnectTimeout: 2 * time.Minute,
+		Container: engine.Container{Auto: true, Image: l.image, Name: l.name, StopTimeout: 5 * time.Second},
+	}}
+	engines := make([]*engine.Engine, 2)
+	events := make([]<-chan []engine.Event, 2)
+	for i := range engines {
+		eng, err := engine.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[i], events[i] = eng, collect(eng)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, eng := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = eng.Start(t.Context())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("engine %d: %v", i, err)
+		}
+	}
+	created := make([]bool, 2)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := engines[0].Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := engines[1].Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	creators := 0
+	for i := range engines {
+		evs := <-events[i]
+		checkPaired(t, evs)
+		for _, ev := range evs {
+			if ev.Stage == engine.StageCreate && ev.Status == engine.Done {
+				creators++
+				created[i] = true
+			}
+		}
+	}
+	if creators != 1 {
+		t.Fatalf("%d engines created the container, want 1", creators)
+	}
+	containertest.ContainerGone(t, l.name)
 }

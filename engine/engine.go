@@ -18,8 +18,10 @@ import (
 )
 
 // ErrStopped is returned by Start when Shutdown or the end of Start's
-// context stopped the engine before the store was ready. It is a requested
-// stop, not a failure: the final event carries no error.
+// context stopped the engine before the store was ready and everything
+// startup created was cleaned up. It is a requested stop, not a failure:
+// the final event carries no error. (When that cleanup fails, Start returns
+// the cleanup's error instead.)
 var ErrStopped = errors.New("engine: stopped before ready")
 
 // ErrStarted is returned by a second call to Start.
@@ -130,12 +132,14 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		store, err = e.connect(ctx)
 	}
 	if err == nil {
-		// Decide under the lock, against a concurrent Shutdown, and send
-		// the ready events before Shutdown can send stopping ones.
+		// The ready events go out while the state is still "starting", so
+		// a concurrent Shutdown waits for Start instead of sending
+		// stopping events first; then, under the lock, the store is handed
+		// out unless a stop was requested meanwhile.
+		e.end(StageStart, Done, "", "", nil)
+		e.end(StageReady, Done, msgReady, "", nil)
 		e.mu.Lock()
 		if ctx.Err() == nil {
-			e.end(StageStart, Done, "", "", nil)
-			e.end(StageReady, Done, msgReady, "", nil)
 			e.store, e.state = store, stateReady
 			e.mu.Unlock()
 			return store, nil
@@ -148,17 +152,22 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	e.mu.Lock()
 	e.state = stateStopped
 	e.mu.Unlock()
+	cleanup := context.WithoutCancel(ctx)
 	if ctx.Err() != nil {
-		// A requested stop: not a failure, so the final event is clean.
+		// A requested stop: not a failure, so the final event is clean
+		// unless the cleanup fails.
 		e.closeOpen(Skipped, nil)
 		e.begin(StageStopping, msgStopping, "")
-		rerr := e.releaseContainer(false)
+		rerr := e.releaseContainer(cleanup, true)
 		e.end(StageStopping, statusOf(rerr), "", "", rerr)
 		e.complete(rerr, msgStopped, nil)
+		if rerr != nil {
+			return nil, e.redact(rerr)
+		}
 		return nil, fmt.Errorf("%w: %s", ErrStopped, errStopped)
 	}
 	e.closeOpen(Failed, err)
-	if rerr := e.releaseContainer(true); rerr != nil {
+	if rerr := e.releaseContainer(cleanup, true); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	e.complete(err, "", nil)
@@ -221,7 +230,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 			e.state = stateStopping
 			store := e.store
 			e.mu.Unlock()
-			go e.stop(store)
+			go e.stop(context.WithoutCancel(ctx), store)
 		default:
 			e.mu.Unlock()
 		}
@@ -241,8 +250,10 @@ func (e *Engine) wait(ctx context.Context) error {
 	}
 }
 
-// stop runs the shutdown steps of a ready engine.
-func (e *Engine) stop(store backends.Store) {
+// stop runs the shutdown steps of a ready engine. ctx carries the
+// caller's values but no deadline: the steps run to completion even when
+// Shutdown stops waiting.
+func (e *Engine) stop(ctx context.Context, store backends.Store) {
 	e.begin(StageStopping, msgStopping, "")
 	var errs []error
 	if err := store.Close(); err != nil {
@@ -252,7 +263,7 @@ func (e *Engine) stop(store backends.Store) {
 	} else {
 		e.end(StageCloseStore, Done, msgStoreClosed, "", nil)
 	}
-	if err := e.releaseContainer(false); err != nil {
+	if err := e.releaseContainer(ctx, false); err != nil {
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)

@@ -81,6 +81,7 @@ func TestMemoryLifecycle(t *testing.T) {
 		t.Fatalf("store still open after Shutdown: %v", err)
 	}
 	evs := <-events
+	checkPaired(t, evs)
 	want := []step{
 		{engine.StageConfig, engine.Done, "配置文件: configs/config-example.yaml"},
 		{engine.StageStart, engine.Running, "正在启动存储服务 (类型: memory)..."},

@@ -159,11 +159,13 @@ func (e *Engine) probe(ctx context.Context) (backends.Store, error) {
 }
 
 // releaseContainer stops and removes the container if this process owns
-// it, reporting the original log lines, and closes the runtime client. It
-// runs to completion even after the caller's context ended. After a failed
-// start, a volume this start created is removed too: it holds no data
-// worth keeping, and a failed start leaves nothing behind.
-func (e *Engine) releaseContainer(failedStart bool) error {
+// it, reporting the original log lines, and closes the runtime client; ctx
+// should carry no deadline of its own (removal is bounded here). When the
+// store never became ready, a volume this start created is removed too:
+// it holds at most a half-initialised database (the image would not
+// initialise it again on the next start), and a failed start leaves
+// nothing behind.
+func (e *Engine) releaseContainer(ctx context.Context, neverReady bool) error {
 	if e.client == nil {
 		return nil
 	}
@@ -173,9 +175,9 @@ func (e *Engine) releaseContainer(failedStart bool) error {
 	}
 	stop := e.containerOpts.StopTimeout
 	e.begin(StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
-	ctx, cancel := context.WithTimeout(context.Background(), stop+removeGrace)
+	ctx, cancel := context.WithTimeout(ctx, stop+removeGrace)
 	defer cancel()
-	purge := e.containerOpts.PurgeVolume || (failedStart && e.handle.NewVolume)
+	purge := e.containerOpts.PurgeVolume || (neverReady && e.handle.NewVolume)
 	if err := e.client.Remove(ctx, e.handle, stop, purge); err != nil {
 		err = fmt.Errorf("engine: remove container %s: %w", e.handle.Name, err)
 		e.end(StageRemoveContainer, Failed, "", "", err)
@@ -201,10 +203,11 @@ func (p *progressMapper) report(pr containers.Progress) {
 	e := p.e
 	switch pr.Step {
 	case containers.StepReuse:
-		e.end(StageContainer, Done, "", fmt.Sprintf(detailReuse, pr.Container)+suffix(pr.Message), nil)
+		p.settle(fmt.Sprintf(detailReuse, pr.Container) + suffix(pr.Message))
 	case containers.StepAdopt:
-		e.end(StageContainer, Done, "", fmt.Sprintf(detailAdopt, pr.Container)+suffix(pr.Message), nil)
+		p.settle(fmt.Sprintf(detailAdopt, pr.Container) + suffix(pr.Message))
 	case containers.StepWait:
+		p.skipCreation()
 		e.log(Info, fmt.Sprintf(detailWait, pr.Container))
 	case containers.StepRemoveStale:
 		e.log(Info, fmt.Sprintf(detailRemoveStale, pr.Container)+suffix(pr.Message))
@@ -225,6 +228,11 @@ func (p *progressMapper) report(pr containers.Progress) {
 			Done: a.Current, Size: a.Total, Unknown: a.Unknown, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
 	case containers.StepPullComplete:
+		if !e.isOpen(StagePull) { // the image arrived without layer messages
+			e.end(StageImage, Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
+			e.begin(StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
+			p.pullStart = time.Now()
+		}
 		a := pr.Aggregate
 		e.emit(Event{Kind: KindPull, Stage: StagePull, Pull: &Pull{
 			Image: pr.Image, Done: a.Current, Size: a.Total, LayersDone: a.LayersDone, Layers: a.Layers,
@@ -242,6 +250,30 @@ func (p *progressMapper) report(pr containers.Progress) {
 		e.end(StageContainerStart, Done, "", fmt.Sprintf(detailStarted, pr.Container), nil)
 	case containers.StepCleanup:
 		e.log(Info, fmt.Sprintf(detailCleanup, pr.Container)+suffix(pr.Message))
+	}
+}
+
+// settle reports how the container was obtained when it was not created:
+// as the end of the container stage when that is still open, else (a race
+// lost after creation began, or a wait for another creator) as a log line
+// after closing the creation stages it made moot.
+func (p *progressMapper) settle(detail string) {
+	e := p.e
+	if e.isOpen(StageContainer) {
+		e.end(StageContainer, Done, "", detail, nil)
+		return
+	}
+	p.skipCreation()
+	e.log(Info, detail)
+}
+
+// skipCreation ends the image and creation stages that are open because
+// another process is providing the container after all.
+func (p *progressMapper) skipCreation() {
+	for _, s := range []Stage{StagePull, StageImage, StageCreate, StageContainerStart} {
+		if p.e.isOpen(s) {
+			p.e.end(s, Skipped, "", "", nil)
+		}
 	}
 }
 

@@ -220,13 +220,24 @@ func (s *Store) fail(op, key string, err error) error {
 	switch {
 	case s.closed.Load():
 		return fmt.Errorf("etcd: %s %q: %w", op, key, backends.ErrClosed)
-	case errors.Is(err, rpctypes.ErrRequestTooLarge), status.Code(err) == codes.ResourceExhausted:
+	case errors.Is(err, rpctypes.ErrRequestTooLarge), isSendTooLarge(err):
 		// The server's --max-request-bytes is below what the contract allows.
 		return redact(fmt.Errorf("etcd: %s %q: %w (%w)", op, key, backends.ErrValueTooLarge, err), s.secrets...)
 	case errors.Is(err, rpctypes.ErrCompacted):
 		return redact(fmt.Errorf("etcd: %s %q: %w (%w)", op, key, backends.ErrCompacted, err), s.secrets...)
 	}
 	return redact(fmt.Errorf("etcd: %s %q: %w", op, key, withConnErrors(err, s.conns)), s.secrets...)
+}
+
+// isSendTooLarge reports gRPC refusing to send a message over the client's
+// size limit. Other ResourceExhausted errors (a full database, too many
+// requests) are not about the value's size.
+func isSendTooLarge(err error) bool {
+	if status.Code(err) != codes.ResourceExhausted {
+		return false
+	}
+	return !errors.Is(err, rpctypes.ErrNoSpace) && !errors.Is(err, rpctypes.ErrTooManyRequests) &&
+		!errors.Is(err, rpctypes.ErrGRPCNoSpace) && !errors.Is(err, rpctypes.ErrGRPCRequestTooManyRequests)
 }
 
 // keyRange returns etcd's [start, end) for a prefix: "\x00" as end means

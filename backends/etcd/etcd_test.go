@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/backendtest"
@@ -180,5 +182,56 @@ func TestWatchEverything(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("no event for %q", keys[i])
 		}
+	}
+}
+
+// TestWatchMultiKeyRevision: another etcd client deletes a range and runs a
+// multi-key transaction; every key's event arrives although they share one
+// revision.
+func TestWatchMultiKeyRevision(t *testing.T) {
+	ctx := t.Context()
+	eps := etcdtest.Start(t)
+	s := open(t, etcd.Options{Endpoints: eps})
+	raw, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	p := fmt.Sprintf("/multi/%d/", time.Now().UnixNano())
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.Put(ctx, p+k, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch, err := s.Watch(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := raw.Delete(ctx, p, clientv3.WithPrefix())
+	if err != nil || del.Deleted != 3 {
+		t.Fatalf("range delete: %d keys, %v", del.Deleted, err)
+	}
+	txn, err := raw.Txn(ctx).Then(clientv3.OpPut(p+"x", "1"), clientv3.OpPut(p+"y", "2")).Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"deleted " + p + "a", "deleted " + p + "b", "deleted " + p + "c", "created " + p + "x", "created " + p + "y"}
+	var got []string
+	for len(got) < len(want) {
+		select {
+		case ev := <-ch:
+			if ev.Err != nil {
+				t.Fatal(ev.Err)
+			}
+			got = append(got, ev.Type.String()+" "+ev.KV.Key)
+			if ev.Type == backends.Created && ev.KV.ModRevision != txn.Header.Revision {
+				t.Fatalf("event %v at revision %d, want the transaction's %d", got[len(got)-1], ev.KV.ModRevision, txn.Header.Revision)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("events so far %q, want %q", got, want)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("events %q, want %q", got, want)
 	}
 }

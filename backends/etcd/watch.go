@@ -141,10 +141,14 @@ func (w *watcher) run(wch clientv3.WatchChan) {
 }
 
 // deliver sends the events after w.last; it returns false if the caller's
-// context ended.
+// context ended. One write may change several keys at one revision (a
+// transaction, a range delete, a lease expiry); etcd sends all of a
+// revision's events in one response, so the floor is taken once per
+// response, not raised per event.
 func (w *watcher) deliver(events []*clientv3.Event) bool {
+	floor := w.last
 	for _, ev := range events {
-		if ev.Kv.ModRevision <= w.last {
+		if ev.Kv.ModRevision <= floor {
 			continue // already delivered before the stream resumed
 		}
 		select {

@@ -160,23 +160,31 @@ func (p *Process) WaitFor(ctx context.Context, what string, match func(line stri
 }
 
 // WaitStderr returns once stderr contains text, and fails the test if the
-// process ends or ctx expires first.
+// process ends or ctx expires first. (Stdout and stderr are separate pipes:
+// a line on one says nothing about what was read from the other yet.)
 func (p *Process) WaitStderr(ctx context.Context, text string) {
+	p.tb.Helper()
+	p.WaitStderrFunc(ctx, fmt.Sprintf("%q", text), func(s string) bool { return strings.Contains(s, text) })
+}
+
+// WaitStderrFunc returns once match holds for all of stderr so far, and
+// fails the test if the process ends or ctx expires first.
+func (p *Process) WaitStderrFunc(ctx context.Context, what string, match func(stderr string) bool) {
 	p.tb.Helper()
 	for {
 		p.mu.Lock()
-		found, exited, changed := strings.Contains(p.stderr.String(), text), p.exited, p.changed
+		found, exited, changed := match(p.stderr.String()), p.exited, p.changed
 		p.mu.Unlock()
 		switch {
 		case found:
 			return
 		case exited:
-			p.tb.Fatalf("k3-storage exited before printing %q on stderr\nstderr:\n%s", text, p.Stderr())
+			p.tb.Fatalf("k3-storage exited before printing %s on stderr\nstderr:\n%s", what, p.Stderr())
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			p.tb.Fatalf("no %q on stderr before %v\nstderr:\n%s", text, ctx.Err(), p.Stderr())
+			p.tb.Fatalf("no %s on stderr before %v\nstderr:\n%s", what, ctx.Err(), p.Stderr())
 		}
 	}
 }
