@@ -54,7 +54,8 @@ const (
 	msgForceExit   = "再次收到信号，强制退出：清理未完成"
 	msgConfigError = "配置错误: "
 	msgUsageError  = "用法错误: "
-	// shutdownGrace bounds a clean shutdown before main gives up on it.
+	// shutdownGrace bounds a clean shutdown, on top of the container's stop
+	// timeout, before main gives up on it.
 	shutdownGrace = 60 * time.Second
 )
 
@@ -129,22 +130,34 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-	defer stop()
-
+	grace := shutdownGrace + stopTimeout(cfg)
 	if !f.headless && f.output == "text" {
 		if isTerminal(stdout) {
-			return tui.Run(ctx, eng, tui.Options{ConfigFile: src.String(), ReadOnly: f.readonly})
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+			defer stop()
+			return tui.Run(ctx, eng, tui.Options{ConfigFile: src.String(), ReadOnly: f.readonly, ShutdownTimeout: grace})
 		}
 		fmt.Fprintln(stderr, msgNotTerminal)
 	}
-	return headless(ctx, stop, eng, f.output, stdout, stderr)
+	return headless(eng, f.output, grace, stdout, stderr)
 }
 
 // headless runs the engine without the console: it prints events, waits
-// for a signal once ready, then shuts down. A second signal during
-// shutdown exits at once.
-func headless(ctx context.Context, stop context.CancelFunc, eng *engine.Engine, output string, stdout, stderr io.Writer) int {
+// for a signal once ready (or stops a startup in progress), then shuts
+// down. A second signal at any point after the first exits at once.
+func headless(eng *engine.Engine, output string, grace time.Duration, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	ctx, stopRequested := context.WithCancel(context.Background())
+	defer stopRequested()
+	go func() {
+		<-sigs
+		stopRequested()
+		<-sigs
+		fmt.Fprintln(stderr, msgForceExit)
+		os.Exit(exitFailure)
+	}()
+
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
@@ -159,8 +172,7 @@ func headless(ctx context.Context, stop context.CancelFunc, eng *engine.Engine, 
 		}
 	}()
 
-	_, err := eng.Start(ctx)
-	if err != nil {
+	if _, err := eng.Start(ctx); err != nil {
 		<-printed
 		if errors.Is(err, engine.ErrStopped) {
 			return exitOK
@@ -168,29 +180,29 @@ func headless(ctx context.Context, stop context.CancelFunc, eng *engine.Engine, 
 		return exitFailure
 	}
 	<-ctx.Done()
-	stop()
-
-	force := make(chan os.Signal, 1)
-	signal.Notify(force, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-	defer signal.Stop(force)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- eng.Shutdown(sctx) }()
-	select {
-	case err = <-done:
-	case <-force:
-		fmt.Fprintln(stderr, msgForceExit)
-		return exitFailure
+	err := eng.Shutdown(sctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		<-printed // the final event, with any error, is printed
 	}
-	<-printed
 	if err != nil {
 		return exitFailure
 	}
 	return exitOK
 }
 
-// engineOptions maps the config file into the engine's options.
+// stopTimeout is the grace period the active backend's container gets.
+func stopTimeout(cfg configs.Config) time.Duration {
+	switch cfg.Storage.Type {
+	case configs.TypeMySQL:
+		return time.Duration(cfg.Storage.MySQL.Container.StopTimeout)
+	case configs.TypeEtcd:
+		return time.Duration(cfg.Storage.Etcd.Container.StopTimeout)
+	}
+	return 0
+}
+
 func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Options {
 	s := cfg.Storage
 	opts := engine.Options{Backend: s.Type, ConfigFile: src.String(), ContainerEnv: containers.EnvFromOS()}
