@@ -3,6 +3,7 @@ package containers
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/docker/go-connections/tlsconfig"
 )
 
 // Env is what Discover looks at: the process environment and the places
@@ -20,6 +24,13 @@ type Env struct {
 	DockerContext string // $DOCKER_CONTEXT
 	Home          string // home directory (~/.docker, ~/.colima)
 	XDGRuntimeDir string // $XDG_RUNTIME_DIR (rootless Docker, Podman)
+	// DockerTLSVerify ($DOCKER_TLS_VERIFY) and DockerCertPath
+	// ($DOCKER_CERT_PATH) make a tcp:// DockerHost speak TLS, as with the
+	// Docker CLI: either set means TLS with DockerCertPath's ca.pem,
+	// cert.pem and key.pem (default ~/.docker); DockerTLSVerify non-empty
+	// (any value) also verifies the daemon's certificate against ca.pem.
+	DockerTLSVerify string
+	DockerCertPath  string
 	// Root prefixes the absolute system paths (/var/run/docker.sock,
 	// /run/podman/podman.sock, /run/containerd/containerd.sock,
 	// /var/run/crio/crio.sock). "" in production; a temp dir in tests.
@@ -30,10 +41,12 @@ type Env struct {
 func EnvFromOS() Env {
 	home, _ := os.UserHomeDir()
 	return Env{
-		DockerHost:    os.Getenv("DOCKER_HOST"),
-		DockerContext: os.Getenv("DOCKER_CONTEXT"),
-		Home:          home,
-		XDGRuntimeDir: os.Getenv("XDG_RUNTIME_DIR"),
+		DockerHost:      os.Getenv("DOCKER_HOST"),
+		DockerContext:   os.Getenv("DOCKER_CONTEXT"),
+		Home:            home,
+		XDGRuntimeDir:   os.Getenv("XDG_RUNTIME_DIR"),
+		DockerTLSVerify: os.Getenv("DOCKER_TLS_VERIFY"),
+		DockerCertPath:  os.Getenv("DOCKER_CERT_PATH"),
 	}
 }
 
@@ -71,11 +84,28 @@ type Candidate struct {
 	Status     CandidateStatus
 	Err        error  // why it is not usable (nil when Usable or Absent)
 	APIVersion string // the negotiated API version when Usable
+	// TLS: the candidate is spoken to over TLS (DOCKER_TLS_VERIFY or
+	// DOCKER_CERT_PATH with a tcp DOCKER_HOST, or a context's TLS files).
+	TLS bool
+
+	tls tlsMaterial
+}
+
+// tlsMaterial says where a candidate's TLS files are.
+type tlsMaterial struct {
+	dir    string // holds ca.pem, cert.pem, key.pem
+	verify bool   // verify the daemon's certificate
+	// strict: the files named by the environment must all be there (as
+	// the Docker SDK requires); a context's are used as far as present.
+	strict bool
 }
 
 // String renders the candidate for a log line.
 func (c Candidate) String() string {
 	s := fmt.Sprintf("%s %s: %s", c.Source, c.Address, c.Status)
+	if c.TLS {
+		s += " (TLS)"
+	}
 	if c.APIVersion != "" {
 		s += " (API " + c.APIVersion + ")"
 	}
@@ -97,6 +127,15 @@ func (c Candidate) String() string {
 // containerd and CRI-O sockets are looked at too, to be reported as present
 // but without a Docker API, and the error is a *NoRuntimeError (matching
 // ErrNoRuntime) listing everything tried.
+//
+// A tcp DOCKER_HOST is spoken to over TLS when DOCKER_TLS_VERIFY or
+// DOCKER_CERT_PATH is set (see Env), and a tcp context over TLS when the
+// CLI stored TLS files for it; TLS files that the environment names but
+// that are missing make the candidate Unreachable, with the reason, rather
+// than letting a later socket win unexplained.
+//
+// The returned client may talk to a daemon on another machine (a tcp
+// DOCKER_HOST or context): check Client.Local before provisioning.
 //
 // report, if not nil, is called with each candidate once its verdict is
 // known, in order. The returned slice holds the same candidates.
@@ -132,7 +171,17 @@ func Discover(ctx context.Context, env Env, report func(Candidate), opts ...Opti
 				continue
 			}
 		}
-		cli, err := NewClient(ctx, c.Address, opts...)
+		copts := opts
+		if c.TLS {
+			cfg, err := c.tls.config()
+			if err != nil {
+				c.Status, c.Err = Unreachable, err
+				add(c)
+				continue
+			}
+			copts = append(slices.Clone(opts), WithTLSConfig(cfg))
+		}
+		cli, err := NewClient(ctx, c.Address, copts...)
 		if err != nil {
 			c.Status, c.Err = Unreachable, err
 			if errors.Is(err, errNoDockerAPI) {
@@ -169,7 +218,15 @@ func dockerCandidates(env Env) []Candidate {
 		out = append(out, Candidate{Source: source, Address: "unix://" + path})
 	}
 	if env.DockerHost != "" {
-		out = append(out, Candidate{Source: "DOCKER_HOST", Address: env.DockerHost})
+		c := Candidate{Source: "DOCKER_HOST", Address: env.DockerHost}
+		if strings.HasPrefix(env.DockerHost, "tcp://") && (env.DockerTLSVerify != "" || env.DockerCertPath != "") {
+			dir := env.DockerCertPath
+			if dir == "" {
+				dir = filepath.Join(env.Home, ".docker")
+			}
+			c.TLS, c.tls = true, tlsMaterial{dir: dir, verify: env.DockerTLSVerify != "", strict: true}
+		}
+		out = append(out, c)
 	}
 	if c, ok := contextCandidate(env); ok {
 		out = append(out, c)
@@ -222,7 +279,8 @@ func contextCandidate(env Env) (Candidate, bool) {
 	}
 	var m struct {
 		Endpoints map[string]struct {
-			Host string `json:"Host"`
+			Host          string `json:"Host"`
+			SkipTLSVerify bool   `json:"SkipTLSVerify"`
 		} `json:"Endpoints"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil || m.Endpoints["docker"].Host == "" {
@@ -232,6 +290,47 @@ func contextCandidate(env Env) (Candidate, bool) {
 		c.Address, c.Status, c.Err = meta, Unreachable, fmt.Errorf("context %q: %w", name, err)
 		return c, true
 	}
-	c.Address = m.Endpoints["docker"].Host
+	ep := m.Endpoints["docker"]
+	c.Address = ep.Host
+	// The CLI keeps a context's TLS files beside its metadata.
+	dir := filepath.Join(env.Home, ".docker/contexts/tls", hex.EncodeToString(sum[:]), "docker")
+	if st, err := os.Stat(dir); err == nil && st.IsDir() && strings.HasPrefix(c.Address, "tcp://") {
+		c.TLS, c.tls = true, tlsMaterial{dir: dir, verify: !ep.SkipTLSVerify}
+	}
 	return c, true
+}
+
+// config loads the TLS files. Missing files the environment asked for are
+// an error naming them, so that the candidate is reported Unreachable with
+// the reason instead of failing a handshake.
+func (m tlsMaterial) config() (*tls.Config, error) {
+	ca, cert, key := filepath.Join(m.dir, "ca.pem"), filepath.Join(m.dir, "cert.pem"), filepath.Join(m.dir, "key.pem")
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	var missing []string
+	if m.strict {
+		want := []string{cert, key}
+		if m.verify {
+			want = append([]string{ca}, want...)
+		}
+		for _, p := range want {
+			if !exists(p) {
+				missing = append(missing, p)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("TLS material missing (DOCKER_TLS_VERIFY/DOCKER_CERT_PATH name %s): %s: %w", m.dir, strings.Join(missing, ", "), fs.ErrNotExist)
+		}
+	}
+	opts := tlsconfig.Options{InsecureSkipVerify: !m.verify, ExclusiveRootPools: true}
+	if exists(ca) {
+		opts.CAFile = ca
+	}
+	if exists(cert) && exists(key) {
+		opts.CertFile, opts.KeyFile = cert, key
+	}
+	cfg, err := tlsconfig.Client(opts)
+	if err != nil {
+		return nil, fmt.Errorf("TLS material in %s: %w", m.dir, err)
+	}
+	return cfg, nil
 }

@@ -2,10 +2,19 @@ package containers_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -342,4 +351,164 @@ func TestDiscoverRealEngine(t *testing.T) {
 		t.Errorf("last candidate %v, client API %s", last, c.APIVersion())
 	}
 	t.Logf("found %s (API %s)", c.Address(), c.APIVersion())
+}
+
+// testPKI is a CA with a server certificate for 127.0.0.1 and a client
+// certificate, as `docker` TLS setups have them.
+type testPKI struct {
+	caPEM, serverCert, serverKey, clientCert, clientKey []byte
+	pool                                                *x509.CertPool
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	keyPEM := func(k *ecdsa.PrivateKey) []byte {
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "k3 test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, []byte) {
+		k := newKey()
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "k3 test"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM(k)
+	}
+	p := &testPKI{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	p.serverCert, p.serverKey = issue(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
+	p.clientCert, p.clientKey = issue(3, x509.ExtKeyUsageClientAuth, nil)
+	return p
+}
+
+// serveTLS starts a fake engine on 127.0.0.1 that speaks only TLS and
+// requires a client certificate from the PKI, as dockerd --tlsverify does.
+func (p *testPKI) serveTLS(t *testing.T, apiVersion string) string {
+	t.Helper()
+	cert, err := tls.X509KeyPair(p.serverCert, p.serverKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: p.pool, ClientAuth: tls.RequireAndVerifyClientCert}), apiVersion)
+	return "tcp://" + l.Addr().String()
+}
+
+// writeClientFiles stores ca.pem, cert.pem and key.pem in dir, as the
+// Docker CLI expects them in DOCKER_CERT_PATH.
+func (p *testPKI) writeClientFiles(t *testing.T, dir string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "ca.pem"), string(p.caPEM))
+	writeFile(t, filepath.Join(dir, "cert.pem"), string(p.clientCert))
+	writeFile(t, filepath.Join(dir, "key.pem"), string(p.clientKey))
+}
+
+func TestDiscoverTLS(t *testing.T) {
+	pki := newTestPKI(t)
+	t.Run("DOCKER_HOST with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH", func(t *testing.T) {
+		env := testEnv(t)
+		env.DockerHost = pki.serveTLS(t, "1.41")
+		env.DockerTLSVerify, env.DockerCertPath = "1", filepath.Join(env.Root, "certs")
+		pki.writeClientFiles(t, env.DockerCertPath)
+		fakeEngine(t, socketOrder(env)[0].path, "1.40")
+		c, tried, _, err := discover(t, env)
+		if err != nil || c.APIVersion() != "1.41" || len(tried) != 1 || !tried[0].TLS || tried[0].Status != containers.Usable {
+			t.Fatalf("Discover = %v, %v, %v; want the TLS daemon", c, sources(tried), err)
+		}
+		if !c.Local() || !strings.Contains(tried[0].String(), "TLS") {
+			t.Errorf("Local %v, candidate %s", c.Local(), tried[0])
+		}
+	})
+	t.Run("DOCKER_TLS_VERIFY alone takes ~/.docker", func(t *testing.T) {
+		env := testEnv(t)
+		env.DockerHost, env.DockerTLSVerify = pki.serveTLS(t, "1.41"), "1"
+		pki.writeClientFiles(t, filepath.Join(env.Home, ".docker"))
+		c, tried, _, err := discover(t, env)
+		if err != nil || c.APIVersion() != "1.41" {
+			t.Fatalf("Discover = %v, %v, %v", c, sources(tried), err)
+		}
+	})
+	t.Run("missing TLS material is reported, not skipped", func(t *testing.T) {
+		env := testEnv(t)
+		env.DockerHost = pki.serveTLS(t, "1.41")
+		env.DockerTLSVerify, env.DockerCertPath = "1", filepath.Join(env.Root, "certs")
+		writeFile(t, filepath.Join(env.DockerCertPath, "ca.pem"), string(pki.caPEM)) // no client key pair
+		fakeEngine(t, socketOrder(env)[0].path, "1.40")
+		c, tried, _, err := discover(t, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sources(tried); !slices.Equal(got, []string{"DOCKER_HOST:unreachable", "default socket:usable"}) {
+			t.Fatalf("tried %v", got)
+		}
+		why := tried[0].Err
+		if !errors.Is(why, fs.ErrNotExist) || !strings.Contains(why.Error(), "cert.pem") || !strings.Contains(why.Error(), "key.pem") || strings.Contains(why.Error(), "ca.pem") {
+			t.Errorf("reason %v: want the missing cert.pem and key.pem named", why)
+		}
+		if !strings.Contains(tried[0].String(), "TLS material missing") {
+			t.Errorf("candidate line %q does not say why", tried[0])
+		}
+		if c.APIVersion() != "1.40" {
+			t.Errorf("answered API %s", c.APIVersion())
+		}
+	})
+	t.Run("certificate from another CA", func(t *testing.T) {
+		env := testEnv(t)
+		env.DockerHost = pki.serveTLS(t, "1.41")
+		env.DockerTLSVerify, env.DockerCertPath = "1", filepath.Join(env.Root, "certs")
+		newTestPKI(t).writeClientFiles(t, env.DockerCertPath)
+		_, tried, _, err := discover(t, env)
+		if !errors.Is(err, containers.ErrNoRuntime) || tried[0].Status != containers.Unreachable || tried[0].Err == nil {
+			t.Fatalf("Discover = %v, %v; want the DOCKER_HOST candidate unreachable", sources(tried), err)
+		}
+	})
+	t.Run("TLS daemon without TLS settings", func(t *testing.T) {
+		env := testEnv(t)
+		env.DockerHost = pki.serveTLS(t, "1.41")
+		_, tried, _, err := discover(t, env)
+		if !errors.Is(err, containers.ErrNoRuntime) || tried[0].Status != containers.Unreachable || tried[0].TLS {
+			t.Fatalf("Discover = %v, %v", sources(tried), err)
+		}
+	})
+	t.Run("context with TLS files", func(t *testing.T) {
+		env := testEnv(t)
+		host := pki.serveTLS(t, "1.39")
+		writeContext(t, env.Home, "secure", host)
+		sum := sha256.Sum256([]byte("secure"))
+		pki.writeClientFiles(t, filepath.Join(env.Home, ".docker/contexts/tls", hex.EncodeToString(sum[:]), "docker"))
+		env.DockerContext = "secure"
+		c, tried, _, err := discover(t, env)
+		if err != nil || c.APIVersion() != "1.39" || !tried[0].TLS {
+			t.Fatalf("Discover = %v, %v, %v", c, sources(tried), err)
+		}
+	})
 }

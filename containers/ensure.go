@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -60,16 +62,21 @@ const staleStopTimeout = 10 * time.Second
 //     one), running: Reused, not Owned. Just created but not yet started:
 //     wait for it (see WithOwnerWait). Stopped: *OwnedElsewhereError, or,
 //     when this very process created it, removed and created anew.
-//   - an orphan (labelled, owner process gone) that runs and matches
-//     spec.Hash: Adopted, Owned. Stopped or built from another spec: removed
-//     and created anew.
+//   - an orphan (labelled, owner process gone, not adopted by anyone) that
+//     runs and matches spec.Hash: Adopted, Owned. Stopped or built from
+//     another spec: removed and created anew. The client holds the lock of
+//     a container it created or adopted until Remove or Close, so that no
+//     other process adopts it meanwhile (see DefaultLockDir); one that
+//     another live process adopted counts as that process's, as above.
 //   - a container without our labels that runs the spec's image: Reused, not
 //     Owned, never touched. Otherwise: *ForeignContainerError, untouched.
 //
 // Two processes racing for the same name end with one Created and the other
-// Reused. A host port taken by another program gives *PortInUseError; a
-// failed pull gives *PullError; an invalid spec an error wrapping
-// ErrInvalidSpec. A failed Ensure removes what it created (container, and
+// Reused; racing for one orphan, with one Adopted and the others Reused. A
+// host port taken by another program gives *PortInUseError; a failed pull
+// gives *PullError (wrapping ErrPullStalled when the daemon went quiet for
+// the stall timeout, see WithPullStallTimeout); an invalid spec an error
+// wrapping ErrInvalidSpec. A failed Ensure removes what it created (container, and
 // the volume if it created it), even when ctx was cancelled.
 //
 // report, if not nil, is called synchronously from Ensure's goroutine for
@@ -135,25 +142,33 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 			return Handle{}, &ForeignContainerError{Name: name, ID: st.ID, Image: st.Image, Want: e.spec.Image, Status: st.Status, Running: st.Running}
 
 		case LiveOwner, RemoteOwner:
+			mine := st.Owner == e.c.owner || e.c.holdsLock(st.ID)
 			if st.Running {
 				msg := fmt.Sprintf("running container %s belongs to k3-storage process %d on host %s; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID, st.Owner.Host)
+				if st.Adopted {
+					msg = fmt.Sprintf("running container %s was left by k3-storage process %d and adopted by another live k3-storage process; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID)
+				}
+				if mine {
+					msg = fmt.Sprintf("running container %s is already this process's; reusing it", shortID(st.ID))
+				}
 				if st.SpecHash != e.hash {
 					msg += "; it was created from another spec (image, env, ports or volume differ)"
 				}
 				e.emit(StepReuse, msg)
 				return e.handle(st.ID, Reused, st.Image), nil
 			}
-			if st.Owner == e.c.owner && !transient(st.Status) {
-				// This very process made it and it stopped (the database
-				// died): it is ours to replace.
-				e.emit(StepRemoveStale, fmt.Sprintf("container %s created by this process is %s; removing it", shortID(st.ID), st.Status))
+			if mine && !transient(st.Status) {
+				// This very process made or adopted it and it stopped (the
+				// database died): it is ours to replace.
+				e.emit(StepRemoveStale, fmt.Sprintf("container %s of this process is %s; removing it", shortID(st.ID), st.Status))
 				if err := e.c.removeContainer(ctx, st.ID, staleStopTimeout); err != nil && !cerrdefs.IsConflict(err) {
 					return Handle{}, fmt.Errorf("remove stale container %q: %w", name, err)
 				}
+				e.c.releaseLock(st.ID, true)
 				continue
 			}
 			if !transient(st.Status) {
-				return Handle{}, &OwnedElsewhereError{Name: name, ID: st.ID, Owner: st.Owner, Status: st.Status}
+				return Handle{}, &OwnedElsewhereError{Name: name, ID: st.ID, Owner: st.Owner, Status: st.Status, Adopted: st.Adopted}
 			}
 			e.emit(StepWait, fmt.Sprintf("container %s is %s by k3-storage process %d; waiting for it to run", shortID(st.ID), st.Status, st.Owner.PID))
 			if err := e.waitChange(ctx, st); err != nil {
@@ -161,22 +176,75 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 			}
 
 		case Orphan:
-			if st.Running && st.SpecHash == e.hash {
-				e.emit(StepAdopt, fmt.Sprintf("container %s was left running by k3-storage process %d, which is gone; adopting it", shortID(st.ID), st.Owner.PID))
-				return e.handle(st.ID, Adopted, st.Image), nil
-			}
-			why := "stopped (" + st.Status + ")"
-			if st.SpecHash != e.hash {
-				why = "built from another spec"
-			}
-			e.emit(StepRemoveStale, fmt.Sprintf("container %s left by k3-storage process %d is %s; removing it", shortID(st.ID), st.Owner.PID, why))
-			err := e.c.removeContainer(ctx, st.ID, staleStopTimeout)
-			if err != nil && !cerrdefs.IsConflict(err) { // conflict: another process is removing it
-				return Handle{}, fmt.Errorf("remove stale container %q: %w", name, err)
+			h, done, err := e.orphan(ctx, st)
+			if done || err != nil {
+				return h, err
 			}
 		}
 	}
 	return Handle{}, fmt.Errorf("container %q kept changing while k3-storage tried to provision it (%d attempts); another process is racing for it", name, maxEnsureRounds)
+}
+
+// orphan deals with a container whose creator is gone: adopt it when it
+// runs the spec, else remove it so that the next round creates it anew.
+// done is false when the caller should inspect again.
+//
+// Adopting takes the container's lock first (see DefaultLockDir) and keeps
+// it until Remove or Close, so that no other process adopts it as well;
+// when another process holds it, it adopted the container just now and the
+// next round reuses it. Removing a stale orphan holds the lock as well, so
+// that it cannot remove what another process has just adopted.
+func (e *ensurer) orphan(ctx context.Context, st State) (h Handle, done bool, err error) {
+	lock, lockErr := lockExclusive(e.c.lockDir, st.ID)
+	switch {
+	case errors.Is(lockErr, errLockHeld):
+		return Handle{}, false, nil
+	case lockErr != nil:
+		if st.Running && st.SpecHash == e.hash {
+			// Without the lock another process could adopt it too and
+			// remove it under us: use it, but leave it to its fate.
+			e.emit(StepReuse, fmt.Sprintf("container %s was left running by k3-storage process %d, which is gone, but it cannot be locked (%v); reusing it without taking it over, it will be left running", shortID(st.ID), st.Owner.PID, lockErr))
+			return e.handle(st.ID, Reused, st.Image), true, nil
+		}
+		if st.Running {
+			// Another process may have adopted it for its own spec.
+			return Handle{}, true, fmt.Errorf("container %q, left running by k3-storage process %d, was built from another spec and cannot be locked to be replaced safely: %w", st.Name, st.Owner.PID, lockErr)
+		}
+	default:
+		// Under the lock: is it still the orphan seen before? Another
+		// process may have adopted and removed it in between.
+		now, err := e.c.inspect(ctx, st.Name, false)
+		if err != nil {
+			lock.Close()
+			return Handle{}, true, err
+		}
+		if now.ID != st.ID || now.Ownership != Orphan {
+			lock.Close()
+			return Handle{}, false, nil
+		}
+		st = now
+	}
+	if st.Running && st.SpecHash == e.hash {
+		e.c.keepLock(st.ID, lock)
+		e.emit(StepAdopt, fmt.Sprintf("container %s was left running by k3-storage process %d, which is gone; adopting it", shortID(st.ID), st.Owner.PID))
+		return e.handle(st.ID, Adopted, st.Image), true, nil
+	}
+	why := "stopped (" + st.Status + ")"
+	if st.SpecHash != e.hash {
+		why = "built from another spec"
+	}
+	e.emit(StepRemoveStale, fmt.Sprintf("container %s left by k3-storage process %d is %s; removing it", shortID(st.ID), st.Owner.PID, why))
+	err = e.c.removeContainer(ctx, st.ID, staleStopTimeout)
+	if lock != nil {
+		if err == nil {
+			_ = os.Remove(lock.Name())
+		}
+		lock.Close()
+	}
+	if err != nil && !cerrdefs.IsConflict(err) { // conflict: another process is removing it
+		return Handle{}, true, fmt.Errorf("remove stale container %q: %w", st.Name, err)
+	}
+	return Handle{}, false, nil
 }
 
 // transient states pass on their own while the owner works on the container.
@@ -279,6 +347,12 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 		e.cleanup(ctx, "", createID, createdVolume)
 		return Handle{}, false, fmt.Errorf("create container %q: %w", name, err)
 	}
+	// The labels name this live process, which is what keeps others off
+	// while it runs; the lock keeps them off once it has been adopted. A
+	// lock that cannot be taken (no lock directory) changes nothing yet.
+	if lock, err := lockExclusive(e.c.lockDir, resp.ID); err == nil {
+		e.c.keepLock(resp.ID, lock)
+	}
 
 	e.emit(StepStart, "")
 	if err := e.start(ctx, resp.ID); err != nil {
@@ -360,24 +434,75 @@ func (e *ensurer) ensureImage(ctx context.Context) error {
 	if !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("inspect image %q: %w", ref, err)
 	}
-	rc, err := e.c.api.ImagePull(ctx, ref, image.PullOptions{})
+	totals, err := e.pull(ctx)
 	if err != nil {
 		return &PullError{Image: ref, Err: err}
 	}
-	defer rc.Close()
-	base := Progress{Container: e.spec.Name, Image: ref}
-	totals, err := decodePull(rc, e.report, base)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w: %w", ctx.Err(), err)
-		}
-		return &PullError{Image: ref, Err: err}
+	// Engines differ in how a pull ends (Docker: "Pull complete" per layer;
+	// Podman: "Download complete" per layer and for the image): the stream
+	// ended without an error, and the image must now be there.
+	if _, err := e.c.api.ImageInspect(ctx, ref); err != nil {
+		return &PullError{Image: ref, Err: fmt.Errorf("the pull ended without an error, but the image is not there: %w", err)}
 	}
-	done := base
-	done.Step = StepPullComplete
-	done.Aggregate = totals
+	done := Progress{Step: StepPullComplete, Container: e.spec.Name, Image: ref, Aggregate: totals}
 	e.report(done)
 	return nil
+}
+
+// pull runs the daemon's pull of the spec's image to the end of its message
+// stream, reporting every layer message, and cancels it when no message
+// arrives for the client's stall timeout.
+func (e *ensurer) pull(ctx context.Context) (PullTotals, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := e.c.pullStall
+	var timer *time.Timer
+	if stall > 0 {
+		// The daemon answers the request only with its first message, so
+		// the clock runs from before the request.
+		timer = time.AfterFunc(stall, func() { cancel(ErrPullStalled) })
+		defer timer.Stop()
+	}
+	explain := func(err error) error {
+		if errors.Is(context.Cause(ctx), ErrPullStalled) {
+			return fmt.Errorf("%w: no message from the daemon for %v (is the registry reachable?)", ErrPullStalled, stall)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		return err
+	}
+	rc, err := e.c.api.ImagePull(ctx, e.spec.Image, image.PullOptions{})
+	if err != nil {
+		return PullTotals{}, explain(err)
+	}
+	defer rc.Close()
+	var body io.Reader = rc
+	if timer != nil {
+		body = &activityReader{r: rc, active: func() { timer.Reset(stall) }}
+	}
+	totals, err := decodePull(body, e.report, Progress{Container: e.spec.Name, Image: e.spec.Image})
+	if err != nil {
+		return totals, explain(err)
+	}
+	if ctx.Err() != nil { // stalled just as the stream ended
+		return totals, explain(ctx.Err())
+	}
+	return totals, nil
+}
+
+// activityReader calls active whenever data arrives.
+type activityReader struct {
+	r      io.Reader
+	active func()
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.active()
+	}
+	return n, err
 }
 
 // ensureVolume creates the named volume if it does not exist and reports
@@ -450,7 +575,9 @@ func (e *ensurer) cleanup(ctx context.Context, id, createID string, createdVolum
 		}
 	}
 	if id != "" {
-		_ = e.c.removeContainer(ctx, id, 0) // best effort: the caller reports the original error
+		// Best effort: the caller reports the original error.
+		err := e.c.removeContainer(ctx, id, 0)
+		e.c.releaseLock(id, err == nil)
 	}
 	if createdVolume {
 		// In use by another container (a racing process): the daemon refuses.
@@ -484,7 +611,8 @@ func (c *Client) removeContainer(ctx context.Context, id string, stopTimeout tim
 // stopTimeout, or the stop is cut short.
 // It refuses, with an error wrapping ErrNotOwned and touching nothing, when
 // h is not Owned or the container or volume carries no k3-storage labels.
-// A container or volume that is already gone is not an error.
+// A container or volume that is already gone is not an error. Once the
+// container is gone, the lock that marked it as this process's is released.
 func (c *Client) Remove(ctx context.Context, h Handle, stopTimeout time.Duration, purgeVolume bool) error {
 	if !h.Owned {
 		return fmt.Errorf("remove container %q: %w", h.Name, ErrNotOwned)
@@ -501,6 +629,7 @@ func (c *Client) Remove(ctx context.Context, h Handle, stopTimeout time.Duration
 			return fmt.Errorf("remove container %q: %w", h.Name, err)
 		}
 	}
+	c.releaseLock(h.ID, true)
 	if !purgeVolume || h.Volume == "" {
 		return nil
 	}

@@ -441,27 +441,31 @@ func TestForeignContainerUntouched(t *testing.T) {
 	})
 }
 
-// startOwner runs a stand-in for another k3-storage process and returns its
-// identity; kill ends it as SIGKILL would.
-func startOwner(t *testing.T) (owner containers.Owner, kill func()) {
+// standIn runs a stand-in for another k3-storage process: a process whose
+// identity labels the containers, and a Client acting for it. kill ends it
+// as SIGKILL would: the process dies and the Client's locks go with it
+// (Close releases them as the kernel would), its containers stay.
+func standIn(t *testing.T, opts ...containers.Option) (c *containers.Client, owner containers.Owner, kill func()) {
 	t.Helper()
 	cmd := exec.Command("sleep", "600")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	owner, err := containers.ProcessOwner(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = containertest.Client(t, append([]containers.Option{containers.WithOwner(owner)}, opts...)...)
 	var once sync.Once
 	kill = func() {
 		once.Do(func() {
 			cmd.Process.Kill()
 			cmd.Wait()
+			c.Close()
 		})
 	}
 	t.Cleanup(kill)
-	owner, err := containers.ProcessOwner(cmd.Process.Pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return owner, kill
+	return c, owner, kill
 }
 
 func TestOwnership(t *testing.T) {
@@ -471,8 +475,7 @@ func TestOwnership(t *testing.T) {
 	c := containertest.Client(t)
 
 	t.Run("live owner reused, then orphan adopted", func(t *testing.T) {
-		owner, kill := startOwner(t)
-		other := containertest.Client(t, containers.WithOwner(owner))
+		other, owner, kill := standIn(t)
 		name := containertest.UniqueName(t, "owned")
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		h1, _ := ensure(t, other, spec)
@@ -512,8 +515,8 @@ func TestOwnership(t *testing.T) {
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		var first string
 		for i := range 5 {
-			owner, kill := startOwner(t)
-			h, _ := ensure(t, containertest.Client(t, containers.WithOwner(owner)), spec)
+			other, _, kill := standIn(t)
+			h, _ := ensure(t, other, spec)
 			want := containers.Adopted
 			if i == 0 {
 				want, first = containers.Created, h.ID
@@ -540,6 +543,7 @@ func TestOwnership(t *testing.T) {
 		name := containertest.UniqueName(t, "reused-pid")
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		h1, _ := ensure(t, other, spec)
+		other.Close() // the impostor's creator is gone: its lock goes with it
 		h2, r2 := ensure(t, c, spec)
 		if h2.Outcome != containers.Adopted || !h2.Owned || h2.ID != h1.ID {
 			t.Fatalf("%+v, want Adopted", h2)
@@ -561,8 +565,7 @@ func TestOwnership(t *testing.T) {
 	})
 
 	t.Run("exited orphan is recreated", func(t *testing.T) {
-		owner, kill := startOwner(t)
-		other := containertest.Client(t, containers.WithOwner(owner))
+		other, _, kill := standIn(t)
 		name := containertest.UniqueName(t, "exited")
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		h1, _ := ensure(t, other, spec)
@@ -580,8 +583,7 @@ func TestOwnership(t *testing.T) {
 	})
 
 	t.Run("orphan of another spec is recreated", func(t *testing.T) {
-		owner, kill := startOwner(t)
-		other := containertest.Client(t, containers.WithOwner(owner))
+		other, _, kill := standIn(t)
 		name := containertest.UniqueName(t, "respec")
 		port := containertest.FreePort(t)
 		old := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
@@ -622,8 +624,7 @@ func TestOwnership(t *testing.T) {
 	})
 
 	t.Run("stopped container of a live owner is left alone", func(t *testing.T) {
-		owner, _ := startOwner(t)
-		other := containertest.Client(t, containers.WithOwner(owner))
+		other, owner, _ := standIn(t)
 		name := containertest.UniqueName(t, "stopped")
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
 		h1, _ := ensure(t, other, spec)
@@ -647,9 +648,8 @@ func TestOwnership(t *testing.T) {
 
 func TestConcurrentEnsure(t *testing.T) {
 	reg := containertest.StartRegistry(t)
-	owner, _ := startOwner(t)
 	cA := containertest.Client(t)
-	cB := containertest.Client(t, containers.WithOwner(owner))
+	cB, _, _ := standIn(t)
 	cli := containertest.Docker(t)
 
 	race := func(t *testing.T, ref string) {
@@ -876,4 +876,225 @@ func TestEnvNeverLeaks(t *testing.T) {
 	if len(texts) < 20 {
 		t.Errorf("only %d texts checked", len(texts))
 	}
+}
+
+// orphanOf makes a running container whose creator was killed: an orphan.
+func orphanOf(t *testing.T, spec containers.Spec) containers.Handle {
+	t.Helper()
+	creator, _, kill := standIn(t)
+	h, _ := ensure(t, creator, spec)
+	kill()
+	return h
+}
+
+// TestAdoptionIsExclusive: an adopted container keeps its dead creator's
+// labels, but the adopter's lock marks it as taken, so a later process
+// reuses it without owning it and cannot remove it; once the adopter
+// removes it or goes away, the next process creates or adopts again. The
+// Clients stand for separate processes: flock locks of separate opens
+// conflict within one process too (TestLockPerOpenFile).
+func TestAdoptionIsExclusive(t *testing.T) {
+	reg := containertest.StartRegistry(t)
+	ref := reg.EtcdImage(t)
+	containertest.Pull(t, ref)
+	cli := containertest.Docker(t)
+
+	t.Run("adopted container is not adopted again", func(t *testing.T) {
+		name := containertest.UniqueName(t, "adopted")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		orphan := orphanOf(t, spec)
+
+		c := containertest.Client(t)
+		hc, rc := ensure(t, c, spec)
+		if hc.Outcome != containers.Adopted || !hc.Owned || hc.ID != orphan.ID {
+			t.Fatalf("C: %+v, want the orphan Adopted", hc)
+		}
+		wantSteps(t, rc, containers.StepInspect, containers.StepAdopt)
+
+		d := containertest.Client(t)
+		st, err := d.Inspect(t.Context(), name)
+		if err != nil || st.Ownership != containers.LiveOwner || !st.Adopted || st.Owner.PID == os.Getpid() {
+			t.Fatalf("D's Inspect = %+v, %v; want LiveOwner, Adopted, the dead creator in the labels", st, err)
+		}
+		hd, rd := ensure(t, d, spec)
+		if hd.Outcome != containers.Reused || hd.Owned || hd.ID != orphan.ID {
+			t.Fatalf("D: %+v, want Reused, not Owned", hd)
+		}
+		wantSteps(t, rd, containers.StepInspect, containers.StepReuse)
+		if msg := rd.all()[1].Message; !strings.Contains(msg, "adopted by another live k3-storage process") {
+			t.Errorf("D's reuse message %q does not say the container was adopted", msg)
+		}
+		if err := d.Remove(ensureCtx(t), hd, time.Second, true); !errors.Is(err, containers.ErrNotOwned) {
+			t.Errorf("D's Remove: %v, want ErrNotOwned", err)
+		}
+		// D exits: Close touches nothing.
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		insp, err := cli.ContainerInspect(t.Context(), orphan.ID)
+		if err != nil || !insp.State.Running {
+			t.Fatalf("after D: %v, %+v; want C's container running", err, insp.State)
+		}
+		if !containertest.VolumeExists(t, spec.Volume) {
+			t.Errorf("volume %s gone", spec.Volume)
+		}
+
+		// C exits without removing it (as if killed): the next adopts.
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e := containertest.Client(t)
+		he, _ := ensure(t, e, spec)
+		if he.Outcome != containers.Adopted || !he.Owned || he.ID != orphan.ID {
+			t.Fatalf("E after C's Close: %+v, want the container Adopted", he)
+		}
+		// E removes it: the next creates anew.
+		remove(t, e, he, false)
+		f := containertest.Client(t)
+		hf, rf := ensure(t, f, spec)
+		if hf.Outcome != containers.Created || !hf.Owned || hf.ID == orphan.ID {
+			t.Fatalf("F after E's Remove: %+v, want a new Created container", hf)
+		}
+		wantSteps(t, rf, presentCreate...)
+		remove(t, f, hf, false)
+	})
+
+	t.Run("stopped adopted container is left to its adopter", func(t *testing.T) {
+		name := containertest.UniqueName(t, "adopted-stopped")
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		orphan := orphanOf(t, spec)
+		c := containertest.Client(t)
+		if h, _ := ensure(t, c, spec); h.Outcome != containers.Adopted {
+			t.Fatalf("C: %+v, want Adopted", h)
+		}
+		if err := cli.ContainerStop(t.Context(), orphan.ID, container.StopOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := containertest.Client(t).Ensure(ensureCtx(t), spec, nil)
+		var oe *containers.OwnedElsewhereError
+		if !errors.As(err, &oe) || !oe.Adopted || oe.ID != orphan.ID || !strings.Contains(err.Error(), "adopted") {
+			t.Fatalf("D: %v, want *OwnedElsewhereError saying it was adopted", err)
+		}
+		// Its adopter replaces it.
+		h, r := ensure(t, c, spec)
+		if h.Outcome != containers.Created || h.ID == orphan.ID {
+			t.Fatalf("C again: %+v, want its stopped container replaced", h)
+		}
+		wantSteps(t, r, append([]containers.Step{containers.StepInspect, containers.StepRemoveStale}, presentCreate...)...)
+		containertest.ContainerGone(t, orphan.ID)
+	})
+
+	t.Run("concurrent adoption", func(t *testing.T) {
+		for i := range 3 {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				name := containertest.UniqueName(t, "adopt-race")
+				spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+				orphan := orphanOf(t, spec)
+				const n = 4
+				clients := make([]*containers.Client, n)
+				for j := range clients {
+					clients[j] = containertest.Client(t)
+				}
+				start := make(chan struct{})
+				hs, errs := make([]containers.Handle, n), make([]error, n)
+				var wg sync.WaitGroup
+				for j, c := range clients {
+					wg.Go(func() {
+						<-start
+						hs[j], errs[j] = c.Ensure(ensureCtx(t), spec, nil)
+					})
+				}
+				close(start)
+				wg.Wait()
+				adopted := 0
+				for j := range hs {
+					if errs[j] != nil {
+						t.Fatalf("Ensure %d: %v", j, errs[j])
+					}
+					if hs[j].ID != orphan.ID {
+						t.Errorf("Ensure %d got container %s, want the orphan %s", j, shortID(hs[j].ID), shortID(orphan.ID))
+					}
+					switch {
+					case hs[j].Outcome == containers.Adopted && hs[j].Owned:
+						adopted++
+					case hs[j].Outcome == containers.Reused && !hs[j].Owned:
+					default:
+						t.Errorf("Ensure %d: %+v", j, hs[j])
+					}
+				}
+				if adopted != 1 {
+					t.Fatalf("%d of %d adopted the orphan, want exactly 1", adopted, n)
+				}
+				for j, c := range clients {
+					if hs[j].Owned {
+						remove(t, c, hs[j], false)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestPullStalls: a registry that accepts connections and never answers
+// keeps the daemon's pull waiting; the pull is given up after the stall
+// timeout with a *PullError wrapping ErrPullStalled, and nothing is created.
+func TestPullStalls(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	const stall = 2 * time.Second
+	c := containertest.Client(t, containers.WithPullStallTimeout(stall))
+	name := containertest.UniqueName(t, "stall")
+	ref := l.Addr().String() + "/k3test/etcd:blackhole"
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+	r := &recorder{}
+	begin := time.Now()
+	_, err = c.Ensure(ensureCtx(t), spec, r.report)
+	took := time.Since(begin)
+	var pe *containers.PullError
+	if !errors.As(err, &pe) || !errors.Is(err, containers.ErrPullStalled) || pe.Image != ref {
+		t.Fatalf("Ensure = %v, want a *PullError wrapping ErrPullStalled", err)
+	}
+	if !strings.Contains(err.Error(), "stalled") || !strings.Contains(err.Error(), stall.String()) {
+		t.Errorf("error %q does not say the pull stalled and for how long", err)
+	}
+	if took < stall || took > stall+10*time.Second {
+		t.Errorf("gave up after %v, want about %v", took, stall)
+	}
+	mu.Lock()
+	accepted := len(conns)
+	mu.Unlock()
+	if accepted == 0 {
+		t.Errorf("the daemon never connected to the registry: the test stalled somewhere else")
+	}
+	wantSteps(t, r, containers.StepInspect, containers.StepImageCheck)
+	if st, err := c.Inspect(t.Context(), name); err != nil || st.Exists() {
+		t.Errorf("after a stalled pull: %+v, %v; want no container", st, err)
+	}
+	if containertest.VolumeExists(t, spec.Volume) {
+		t.Errorf("volume %s created despite the stalled pull", spec.Volume)
+	}
+	t.Logf("gave up after %v: %v", took, err)
 }

@@ -23,6 +23,11 @@ var (
 	// process does not own (Handle.Owned is false, or the object carries no
 	// k3-storage labels). Nothing was touched.
 	ErrNotOwned = errors.New("not owned by this k3-storage process")
+
+	// ErrPullStalled: a pull was cancelled because the daemon sent no
+	// message for the stall timeout (see WithPullStallTimeout). Ensure
+	// returns it inside a *PullError.
+	ErrPullStalled = errors.New("pull stalled")
 )
 
 // NoRuntimeError is returned by Discover when no candidate is usable. Tried
@@ -78,11 +83,18 @@ func (e *ForeignContainerError) Error() string {
 type OwnedElsewhereError struct {
 	Name   string
 	ID     string
-	Owner  Owner
+	Owner  Owner  // the creator, from the labels
 	Status string // daemon's state: exited, paused, dead, ...
+	// Adopted: the creator is gone, but another live k3-storage process
+	// adopted the container (or may have: its lock could not be checked).
+	Adopted bool
 }
 
 func (e *OwnedElsewhereError) Error() string {
+	if e.Adopted {
+		return fmt.Sprintf("container %q, left by k3-storage process %d, was adopted by another live k3-storage process and is %s; left untouched: stop that process or configure another container name",
+			e.Name, e.Owner.PID, e.Status)
+	}
 	return fmt.Sprintf("container %q belongs to k3-storage process %d on host %q and is %s, not running; left untouched: stop that process or configure another container name",
 		e.Name, e.Owner.PID, e.Owner.Host, e.Status)
 }
@@ -104,8 +116,8 @@ func (e *PortInUseError) Error() string {
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // PullError: the image could not be pulled (registry unreachable, image or
-// tag unknown, an errorDetail in the daemon's progress stream, ...).
-// Nothing was created.
+// tag unknown, an errorDetail in the daemon's progress stream, no message
+// for the stall timeout: ErrPullStalled, ...). Nothing was created.
 type PullError struct {
 	Image string
 	Err   error

@@ -3,6 +3,7 @@ package containers
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -81,8 +82,75 @@ func TestOwnerLiveness(t *testing.T) {
 }
 
 func TestOwnerLabelsRoundTrip(t *testing.T) {
-	o := Owner{PID: 123, Host: "h", StartTime: 456}
+	o := Owner{PID: 123, Host: "h", StartTime: 456, PIDNamespace: "pid:[4026531836]", BootID: "b"}
 	if got := ownerFromLabels(o.labels()); got != o {
 		t.Errorf("round trip = %+v, want %+v", got, o)
+	}
+}
+
+// TestOwnerJudge: the decision on an owner's liveness from its labels. The
+// process probe is consulted only when the owner's PID means something
+// here: same host, same boot, same PID namespace.
+func TestOwnerJudge(t *testing.T) {
+	me := Owner{PID: 100, Host: "h", StartTime: 5, PIDNamespace: "pid:[4026531836]", BootID: "boot-1"}
+	same := func(edit func(*Owner)) Owner {
+		o := Owner{PID: 200, Host: "h", StartTime: 7, PIDNamespace: me.PIDNamespace, BootID: me.BootID}
+		edit(&o)
+		return o
+	}
+	tests := []struct {
+		name      string
+		me, owner Owner
+		process   liveness // what the probe says about the owner's PID
+		want      liveness
+		probed    bool
+	}{
+		{"same namespace, process alive", me, same(func(*Owner) {}), ownerAlive, ownerAlive, true},
+		{"same namespace, process gone", me, same(func(*Owner) {}), ownerDead, ownerDead, true},
+		{"other host", me, same(func(o *Owner) { o.Host = "elsewhere" }), ownerDead, ownerUnknown, false},
+		{"other PID namespace (sibling container)", me, same(func(o *Owner) { o.PIDNamespace = "pid:[4026532500]" }), ownerDead, ownerUnknown, false},
+		{"other PID namespace, our pid alive", me, same(func(o *Owner) { o.PIDNamespace = "pid:[4026532500]" }), ownerAlive, ownerUnknown, false},
+		{"rebooted since", me, same(func(o *Owner) { o.BootID = "boot-0" }), ownerAlive, ownerDead, false},
+		// The init PID namespace has the same inode on every boot: the boot
+		// id decides first.
+		{"rebooted, other namespace", me, same(func(o *Owner) { o.BootID = "boot-0"; o.PIDNamespace = "pid:[1]" }), ownerAlive, ownerDead, false},
+		{"other host, other boot", me, same(func(o *Owner) { o.Host, o.BootID = "elsewhere", "boot-0" }), ownerDead, ownerUnknown, false},
+		{"labels of an older k3-storage", me, same(func(o *Owner) { o.PIDNamespace, o.BootID = "", "" }), ownerDead, ownerDead, true},
+		{"no /proc here", Owner{PID: 100, Host: "h"}, same(func(*Owner) {}), ownerAlive, ownerAlive, true},
+		{"no pid recorded", me, same(func(o *Owner) { o.PID = 0 }), ownerAlive, ownerDead, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probed := false
+			got := tt.me.judge(tt.owner, func(o Owner) liveness {
+				probed = true
+				if o != tt.owner {
+					t.Errorf("probe asked about %+v, want %+v", o, tt.owner)
+				}
+				return tt.process
+			})
+			if got != tt.want || probed != tt.probed {
+				t.Errorf("judge = %v (probed %v), want %v (probed %v)", got, probed, tt.want, tt.probed)
+			}
+		})
+	}
+}
+
+func TestCurrentOwnerNamespaces(t *testing.T) {
+	me := CurrentOwner()
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		t.Skipf("no /proc/self/ns/pid: %v", err)
+	}
+	if me.PIDNamespace != ns || !strings.HasPrefix(ns, "pid:[") {
+		t.Errorf("PIDNamespace = %q, want %q", me.PIDNamespace, ns)
+	}
+	if len(me.BootID) != 36 {
+		t.Errorf("BootID = %q, want a UUID", me.BootID)
+	}
+	child := startSleeper(t)
+	o, err := ProcessOwner(child.Process.Pid)
+	if err != nil || o.PIDNamespace != me.PIDNamespace || o.BootID != me.BootID {
+		t.Errorf("ProcessOwner(child) = %+v, %v; want this process's namespace and boot", o, err)
 	}
 }

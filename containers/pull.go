@@ -70,6 +70,12 @@ func (t *pullTracker) apply(m pullMessage) bool {
 	if m.ID == "" || strings.HasPrefix(m.Status, statusPullingFrom) {
 		return false
 	}
+	if _, known := t.layers[m.ID]; !known && m.Status == statusDownloadDone {
+		// Podman's last message names the image, not a layer:
+		// {"status":"Download complete","id":"<image ID[:12]>"}. Layers
+		// are always announced before their download completes.
+		return false
+	}
 	l := t.layer(m.ID)
 	switch m.Status {
 	case statusDownloading:
@@ -120,10 +126,23 @@ func (t *pullTracker) totals() PullTotals {
 	return a
 }
 
+// finish records that the pull succeeded: every layer is done, and a layer
+// whose size never showed counts at the bytes seen.
+func (t *pullTracker) finish() {
+	for _, l := range t.layers {
+		if l.size <= 0 {
+			l.size = l.downloaded
+		}
+		l.downloadDone, l.done = true, true
+	}
+}
+
 // decodePull reads the daemon's pull stream to its end, calling report for
 // every layer message. An errorDetail (or error) in the stream is returned
-// as an error; so is a stream that ends without announcing any layer done
-// when layers were announced.
+// as an error. A stream that ends cleanly is a success whatever its layers
+// said last: Docker ends each layer with "Pull complete", Podman with
+// "Download complete"; the returned totals then count every layer done.
+// Whether the image really arrived is for the caller to check.
 func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, error) {
 	t := newPullTracker()
 	dec := json.NewDecoder(r)
@@ -154,9 +173,6 @@ func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, 
 		p.Aggregate = t.totals()
 		report(p)
 	}
-	a := t.totals()
-	if a.LayersDone != a.Layers {
-		return a, fmt.Errorf("pull stream ended with %d of %d layers done", a.LayersDone, a.Layers)
-	}
-	return a, nil
+	t.finish()
+	return t.totals(), nil
 }

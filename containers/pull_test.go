@@ -2,6 +2,7 @@ package containers
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,9 +114,6 @@ func TestDecodePullFailures(t *testing.T) {
 {"status":"Pull complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
 `, "layers from manifest don't match image configuration"},
 		{"bare error field", `{"error":"toomanyrequests"}`, "toomanyrequests"},
-		{"stream cut short", `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}
-{"status":"Downloading","progressDetail":{"current":1,"total":9},"id":"aaaaaaaaaaaa"}
-`, "0 of 1 layers done"},
 		{"garbage", `{"status":"Pulling fs layer","id":"a"}` + "\n<html>", "read pull progress"},
 	}
 	for _, tt := range tests {
@@ -126,5 +124,92 @@ func TestDecodePullFailures(t *testing.T) {
 				t.Fatalf("err = %v, want one saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// testdata/pull-podman.jsonl is the stream Podman 4.3.1's Docker-compatible
+// API (podman system service) sent for a fresh pull of the four-layer test
+// MariaDB image from a loopback registry behind a throttling proxy. Layers
+// end with "Download complete", never "Pull complete"; the image config is
+// announced like a layer, and the last message repeats its "Download
+// complete" under the image ID.
+func TestDecodeRecordedPodmanPull(t *testing.T) {
+	f, err := os.Open("testdata/pull-podman.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []Progress
+	totals, err := decodePull(f, func(p Progress) { got = append(got, p) }, Progress{Container: "c", Image: "img"})
+	if err != nil {
+		t.Fatalf("decodePull: %v", err)
+	}
+	// The two big layers show their sizes while downloading; the two
+	// small ones and the config blob never do.
+	const big = 9458212 + 7298049
+	if totals.Layers != 5 || totals.LayersDone != 5 || !totals.Complete() || totals.Unknown != 0 {
+		t.Errorf("totals = %+v, want 5 of 5 blobs done", totals)
+	}
+	if totals.Total != big || totals.Current != big || totals.Percent() != 100 {
+		t.Errorf("totals bytes = %d/%d, want %d/%d", totals.Current, totals.Total, big, big)
+	}
+	var prev PullTotals
+	downloading := 0
+	for i, p := range got {
+		if p.Step != StepPull || p.Layer == "" {
+			t.Fatalf("report %d = %+v", i, p)
+		}
+		a := p.Aggregate
+		if a.Current < prev.Current || a.Layers < prev.Layers {
+			t.Errorf("report %d: aggregate went back from %+v to %+v", i, prev, a)
+		}
+		if p.Status == "Downloading" {
+			downloading++
+			if p.Total <= 0 || p.Current <= 0 || p.Current > p.Total {
+				t.Errorf("report %d: Downloading %d/%d", i, p.Current, p.Total)
+			}
+		}
+		prev = a
+	}
+	if downloading != 12 || len(got) != 23 {
+		t.Errorf("%d reports, %d Downloading; want every one of the 23 messages, 12 Downloading", len(got), downloading)
+	}
+	if a := got[len(got)-1].Aggregate; a.Complete() {
+		t.Errorf("the stream alone never says a Podman layer is extracted: %+v", a)
+	}
+}
+
+// Newer Podman versions, or images whose config the engine does not report
+// as a blob, end with a "Download complete" for the image ID that no
+// "Pulling fs layer" announced: it is not a layer.
+func TestDecodePodmanImageSummaryIsNotALayer(t *testing.T) {
+	stream := `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":50,"total":100},"progress":"[==>  ]","id":"aaaaaaaaaaaa"}
+{"status":"Download complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Already exists","progressDetail":{},"id":"bbbbbbbbbbbb"}
+{"status":"Download complete","progressDetail":{},"id":"1234567890ab"}
+`
+	var layers []string
+	totals, err := decodePull(strings.NewReader(stream), func(p Progress) { layers = append(layers, p.Layer) }, Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(layers, "1234567890ab") {
+		t.Errorf("the image ID was reported as a layer: %v", layers)
+	}
+	if totals != (PullTotals{Layers: 2, LayersDone: 2, Current: 100, Total: 100}) {
+		t.Errorf("totals = %+v", totals)
+	}
+}
+
+// A stream that ends cleanly is a success, however far its layers got: the
+// caller checks that the image is there (see TestEnsureImageConfirms).
+func TestDecodePullEndsWithoutError(t *testing.T) {
+	stream := `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":1,"total":9},"id":"aaaaaaaaaaaa"}
+`
+	totals, err := decodePull(strings.NewReader(stream), func(Progress) {}, Progress{})
+	if err != nil || !totals.Complete() || totals.Current != 9 {
+		t.Errorf("decodePull = %+v, %v; want a success counting the layer done", totals, err)
 	}
 }

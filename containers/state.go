@@ -16,9 +16,16 @@ type Ownership int
 const (
 	NoContainer Ownership = iota // nothing has that name
 	Foreign                      // no k3-storage labels: a user's or another tool's container
-	LiveOwner                    // ours, and its owner process runs on this host (maybe this very process)
-	RemoteOwner                  // ours, owned by a process on another host: cannot be checked, presumed alive
-	Orphan                       // ours, and its owner process is gone (killed, crashed)
+	// LiveOwner: ours, and its owner process runs on this host (maybe this
+	// very process), or the owner is gone but a live k3-storage process has
+	// adopted the container (State.Adopted).
+	LiveOwner
+	// RemoteOwner: ours, owned by a process this one cannot check (another
+	// host, or another PID namespace of this host): presumed alive.
+	RemoteOwner
+	// Orphan: ours, its owner process is gone (killed, crashed, or the host
+	// rebooted) and no live process has adopted it.
+	Orphan
 )
 
 func (o Ownership) String() string {
@@ -46,19 +53,30 @@ type State struct {
 	ImageID   string // image the container runs (sha256:...)
 	Status    string // daemon's state: created, running, paused, restarting, removing, exited, dead
 	Running   bool   // running and not paused
-	Owner     Owner  // from the labels (LiveOwner, RemoteOwner, Orphan)
-	SpecHash  string // from the labels
-	Backend   string // from the labels
-	Ports     []Port // published ports as configured, sorted by container port
-	Volumes   []string
+	Owner     Owner  // from the labels (LiveOwner, RemoteOwner, Orphan): the creator
+	// Adopted: the creator named in Owner is gone, and another live
+	// process (or this one) adopted the container and holds its lock.
+	Adopted  bool
+	SpecHash string // from the labels
+	Backend  string // from the labels
+	Ports    []Port // published ports as configured, sorted by container port
+	Volumes  []string
 }
 
 // Exists reports whether a container has the name.
 func (s State) Exists() bool { return s.Ownership != NoContainer }
 
 // Inspect reports what exists under name. A missing container is not an
-// error (Ownership NoContainer).
+// error (Ownership NoContainer). A container whose creator is gone is an
+// Orphan unless some process holds its lock (see DefaultLockDir): then it
+// is LiveOwner with Adopted set.
 func (c *Client) Inspect(ctx context.Context, name string) (State, error) {
+	return c.inspect(ctx, name, true)
+}
+
+// inspect is Inspect; probe false skips the lock check, for a caller that
+// holds or is about to take the lock itself.
+func (c *Client) inspect(ctx context.Context, name string, probe bool) (State, error) {
 	insp, err := c.api.ContainerInspect(ctx, name)
 	if cerrdefs.IsNotFound(err) {
 		return State{Name: name}, nil
@@ -66,10 +84,10 @@ func (c *Client) Inspect(ctx context.Context, name string) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("inspect container %q: %w", name, err)
 	}
-	return c.stateOf(name, insp), nil
+	return c.stateOf(name, insp, probe), nil
 }
 
-func (c *Client) stateOf(name string, insp container.InspectResponse) State {
+func (c *Client) stateOf(name string, insp container.InspectResponse, probe bool) State {
 	st := State{Name: name, ID: insp.ID, ImageID: insp.Image, Ownership: Foreign}
 	var labels map[string]string
 	if insp.Config != nil {
@@ -107,6 +125,15 @@ func (c *Client) stateOf(name string, insp container.InspectResponse) State {
 		st.Ownership = RemoteOwner
 	default:
 		st.Ownership = Orphan
+		if c.holdsLock(st.ID) {
+			st.Ownership, st.Adopted = LiveOwner, true
+		} else if probe {
+			// An error (no lock directory) says nothing: Ensure finds out
+			// again when it tries to take the lock.
+			if held, _ := lockHeldElsewhere(c.lockDir, st.ID); held {
+				st.Ownership, st.Adopted = LiveOwner, true
+			}
+		}
 	}
 	return st
 }
