@@ -34,6 +34,7 @@ const (
 	statusUnreachable  = "无法使用: %v"
 	warnNoRuntime      = "未检测到可用的容器运行时，跳过自动启动容器，直接连接数据库 (已尝试: %s)"
 	detailRuntime      = "使用容器运行时 %s (API %s)"
+	warnRemoteRuntime  = "容器运行时 %s 不在本机，无法在本机地址上提供数据库，跳过自动启动容器，直接连接数据库"
 	detailInspect      = "查找容器 %s..."
 	detailExisting     = "%s 上已有数据库在运行，直接使用，不创建容器"
 	detailNoDatabase   = "%s 上没有可用的数据库 (%v)"

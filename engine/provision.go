@@ -48,6 +48,7 @@ func (c Container) withDefaults(backend, image string) Container {
 // *containers.Client implements it.
 type containerClient interface {
 	Address() string
+	Local() bool
 	APIVersion() string
 	Inspect(ctx context.Context, name string) (containers.State, error)
 	Ensure(ctx context.Context, spec containers.Spec, report func(containers.Progress)) (containers.Handle, error)
@@ -98,6 +99,14 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("engine: discover container runtime: %w", err)
+	}
+	if !client.Local() {
+		// Its containers would publish ports on another machine's
+		// loopback: nothing to reach here.
+		client.Close()
+		e.end(StageRuntime, Skipped, "", "", nil)
+		e.log(Warn, fmt.Sprintf(warnRemoteRuntime, client.Address()))
+		return nil, nil
 	}
 	e.client = client
 	e.end(StageRuntime, Done, "", fmt.Sprintf(detailRuntime, client.Address(), client.APIVersion()), nil)
