@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -524,4 +526,66 @@ func TestConcurrentEnginesPairStages(t *testing.T) {
 		t.Fatalf("%d engines created the container, want 1", creators)
 	}
 	containertest.ContainerGone(t, l.name)
+}
+
+// TestRemoteRuntimeNotUsed: a Docker API that answers on another machine
+// (here: this host's non-loopback address) cannot provide a database on
+// localhost, so the engine warns and only connects.
+func TestRemoteRuntimeNotUsed(t *testing.T) {
+	var ip net.IP
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		t.Skip("this host has no non-loopback IPv4 address to stand for a remote daemon")
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.41")
+		w.Header().Set("Ostype", "linux")
+		fmt.Fprint(w, "OK") // a Docker Engine's /_ping answer
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+
+	opts := mysqltest.NewDatabase(t)
+	empty := t.TempDir()
+	eng, err := engine.New(engine.Options{
+		Backend: engine.MySQL,
+		MySQL: engine.MySQLOptions{Host: opts.Host, Port: opts.Port, User: opts.User, Password: opts.Password,
+			Database: opts.Database, Container: engine.Container{Auto: true}},
+		ContainerEnv: containers.Env{DockerHost: "tcp://" + l.Addr().String(), Root: empty, Home: empty, XDGRuntimeDir: empty},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := collect(eng)
+	if _, err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var warned bool
+	for _, ev := range <-events {
+		if ev.Kind == engine.KindLog && ev.Level == engine.Warn && strings.Contains(ev.Detail, l.Addr().String()) && strings.Contains(ev.Detail, "不在本机") {
+			warned = true
+		}
+		if ev.Stage == engine.StageContainer || ev.Stage == engine.StageCreate {
+			t.Fatalf("looked for or created a container on a remote runtime: %+v", ev)
+		}
+	}
+	if !warned {
+		t.Fatal("no warning that the runtime is remote")
+	}
 }
