@@ -141,8 +141,8 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 // editable reports values the text area can show and give back as they
 // are: valid UTF-8 without control characters other than newline (the text
 // area drops them, and turns tabs into spaces, which would change the value
-// on save) or bidi and invisible format characters, which it would send to
-// the terminal raw.
+// on save) or invisible characters (bidi controls, format characters, line
+// separators), which it would send to the terminal raw.
 func editable(v []byte) bool {
 	if !utf8.Valid(v) {
 		return false
@@ -152,20 +152,20 @@ func editable(v []byte) bool {
 		case r == '\n':
 		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
 			return false
-		case isBidiControl(r) || isInvisibleFormat(r):
+		case isInvisible(r):
 			return false
 		}
 	}
 	return true
 }
 
-// inertRunes drops bidi and invisible format characters from typed or
-// pasted text: the text fields would draw them raw. (They drop control
+// inertRunes drops invisible characters (bidi controls, format
+// characters, line separators) from typed or pasted text: the text fields would draw them raw. (They drop control
 // characters themselves.)
 func inertRunes(rs []rune) []rune {
 	out := rs[:0]
 	for _, r := range rs {
-		if !isBidiControl(r) && !isInvisibleFormat(r) {
+		if !isInvisible(r) {
 			out = append(out, r)
 		}
 	}
