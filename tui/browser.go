@@ -188,7 +188,7 @@ type browser struct {
 	countsBusy int
 
 	val     valuePane
-	valBusy bool
+	valBusy bool // a Get of the value pane is in flight
 	hex     bool
 
 	watch     watchState
@@ -815,9 +815,10 @@ func (b *browser) counted(msg countedMsg, now time.Time) tea.Cmd {
 	return b.ensureCounts(now)
 }
 
-// syncValue reads the selected key's value when the selection changed.
-// One read is in flight at a time; its answer triggers the next, so fast
-// scrolling reads only where the cursor rests.
+// syncValue reads the selected key's value unless the pane already holds
+// it (or the error reading it). One read is in flight at a time; its
+// answer calls syncValue again, which then reads where the cursor rests if
+// that is another key, so fast scrolling reads only where it stops.
 func (b *browser) syncValue() tea.Cmd {
 	e, ok := b.selected()
 	if !ok || e.dir {
@@ -826,11 +827,10 @@ func (b *browser) syncValue() tea.Cmd {
 		}
 		return nil
 	}
-	if e.name == b.val.key {
-		return nil
+	if e.name != b.val.key {
+		b.val = valuePane{key: e.name}
 	}
-	b.val = valuePane{key: e.name}
-	if b.valBusy {
+	if b.val.loaded || b.val.err != "" || b.valBusy {
 		return nil
 	}
 	b.valBusy = true
