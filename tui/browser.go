@@ -810,7 +810,9 @@ func (b *browser) counted(msg countedMsg, now time.Time) tea.Cmd {
 	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, msg.exact, true, false
 	b.counts[msg.name] = c
 	if msg.n == 0 && msg.name != b.level {
+		// The row under the cursor may now be another key.
 		b.removeChild(msg.name)
+		return tea.Batch(b.syncValue(), b.ensureCounts(now))
 	}
 	return b.ensureCounts(now)
 }

@@ -72,6 +72,8 @@ func (b *browser) watchEvents(msg watchEventsMsg, now time.Time) tea.Cmd {
 		return nil // a watch we cancelled
 	}
 	cmds := b.applyEvents(msg.events, now, true)
+	// A removed or inserted row can move the selection to another key.
+	cmds = append(cmds, b.syncValue())
 	switch {
 	case msg.err != nil:
 		cmds = append(cmds, b.broken(msg.err, now))
