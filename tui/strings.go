@@ -83,6 +83,7 @@ const (
 	txtValueDeleted      = "已删除 (rev %d)"
 	txtValueUpdated      = "已更新"
 	txtEmptyValue        = "（空值）"
+	txtLineCut           = " …（此行过长，已截断；x 查看全部字节）"
 	txtKindText          = "文本"
 	txtKindBinary        = "二进制"
 	txtKindEmpty         = "空"
