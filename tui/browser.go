@@ -193,6 +193,11 @@ type browser struct {
 
 	watch     watchState
 	watchFrom int64 // the next level's watch starts here if earlier than its read
+	// needWatch: the level has no watch (a new level, a refresh, a failure);
+	// the next read that replaces the window starts one from its revision.
+	// It stays set until such a read lands: the read that asked for the
+	// watch may be superseded by another (flat mode, a filter).
+	needWatch bool
 	feed      []change
 	status    status
 	animUntil time.Time
@@ -524,12 +529,12 @@ func (b *browser) toggleFlat(now time.Time) tea.Cmd {
 	} else {
 		b.setStatus(statusInfo, txtFlatOff, now, 3*time.Second)
 	}
-	return b.relist(name, false)
+	return b.relist(name)
 }
 
 func (b *browser) setFilter(f string, now time.Time) tea.Cmd {
 	b.filter = f
-	return b.relist("", false)
+	return b.relist("")
 }
 
 // setLevel browses another level, selecting the child named locate (or
@@ -569,13 +574,14 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	b.watch.gen++
 	b.watch.live = false
 	b.watch.retryAt = time.Time{}
+	b.needWatch = true
 	b.feed = nil
-	return b.relist(locate, true)
+	return b.relist(locate)
 }
 
 // relist starts a fresh listing of the level (after a level, mode or
 // filter change).
-func (b *browser) relist(locate string, watch bool) tea.Cmd {
+func (b *browser) relist(locate string) tea.Cmd {
 	b.gen++
 	if b.list.cancel != nil {
 		b.list.cancel()
@@ -584,7 +590,7 @@ func (b *browser) relist(locate string, watch bool) tea.Cmd {
 	b.cursor, b.offset, b.jumpEnd = 0, 0, false
 	b.val = valuePane{}
 	b.list.locate = locate
-	req := fetchReq{want: b.window(), replace: true, watch: watch, until: locate}
+	req := fetchReq{want: b.window(), replace: true, until: locate}
 	if locate != "" {
 		req.want = 0
 	}
@@ -613,9 +619,10 @@ func (b *browser) refresh(now time.Time, all bool) tea.Cmd {
 		b.watch.cancel = nil
 	}
 	b.watch.gen++
+	b.needWatch = true
 	a := b.list.anchorAtOrBefore(b.list.start)
 	want := min(max(b.list.end()-a.idx, b.window()), maxWindow)
-	return tea.Batch(b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true, watch: true}), b.syncValue())
+	return tea.Batch(b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true}), b.syncValue())
 }
 
 // fetch starts a read of the listing; a newer one cancels it.
@@ -685,7 +692,7 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 	}
 	l.merge(r, msg.req.replace, keepIdx, b.rows)
 	var cmds []tea.Cmd
-	if msg.req.watch {
+	if msg.req.replace && b.needWatch {
 		// Resume where the previous level's watch stopped when that is
 		// earlier: the listing skips what it already reflects, and the
 		// counts kept across the change miss nothing.
@@ -694,7 +701,9 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 			from = b.watchFrom
 		}
 		b.watchFrom = 0
+		b.needWatch = false
 		b.watch.feedFrom = r.rev + 1
+		b.watch.retryAt = time.Time{} // this is the retry
 		cmds = append(cmds, b.startWatch(from))
 	}
 	switch {
@@ -705,7 +714,7 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 		l.locate = ""
 	case locating && r.partial:
 		req := msg.req
-		req.from, req.fromIdx, req.replace, req.watch = r.tail, r.nextIdx, false, false
+		req.from, req.fromIdx, req.replace = r.tail, r.nextIdx, false
 		return tea.Batch(append(cmds, b.fetch(req))...)
 	case locating:
 		l.locate = ""
@@ -879,7 +888,9 @@ func (b *browser) valueLoaded(msg valueMsg) tea.Cmd {
 }
 
 // broken records that the live view failed. The console's tick re-lists
-// and re-watches once retryAt has passed, backing off on each failure.
+// and re-watches once retryAt has passed, backing off on each failure; a
+// re-read of the level the user asks for first (flat mode, a filter)
+// restarts the watch too.
 func (b *browser) broken(err error, now time.Time) tea.Cmd {
 	if b.watch.cancel != nil {
 		b.watch.cancel()
@@ -887,6 +898,7 @@ func (b *browser) broken(err error, now time.Time) tea.Cmd {
 	}
 	b.watch.gen++
 	b.watch.live = false
+	b.needWatch = true
 	b.watch.err = err.Error()
 	if !b.watch.since.IsZero() && now.Sub(b.watch.since) > healthyAfter {
 		b.watch.backoff = 0

@@ -65,7 +65,7 @@ func (stubEngine) Address() string                               { return "" }
 // Tea program: it runs every command at once, in order, and feeds the
 // messages back to Update, until nothing is left to do. It is
 // deterministic, for unit tests and benchmarks. (No tick runs, so nothing
-// time-driven happens.)
+// time-driven happens, and a started watch is not read.)
 type driver struct {
 	m   model
 	now time.Time
@@ -96,6 +96,12 @@ func (d *driver) run(cmd tea.Cmd) {
 		case nil:
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
+		case watchStartedMsg:
+			// The command that reads a watch waits for the next change:
+			// the watch is started, but its events are left unread (a
+			// test feeds watchEventsMsgs itself).
+			next, _ := d.m.Update(msg)
+			d.m = next.(model)
 		default:
 			next, cmd := d.m.Update(msg)
 			d.m = next.(model)
@@ -140,6 +146,8 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyEnd}
 	case "backspace":
 		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+s":
+		return tea.KeyMsg{Type: tea.KeyCtrlS}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
 )
@@ -91,6 +93,19 @@ func TestWatchRecovers(t *testing.T) {
 	}
 }
 
+// refusingWatch wraps a store so that its first watches fail to start.
+type refusingWatch struct {
+	backends.Store
+	refuse atomic.Int32
+}
+
+func (r *refusingWatch) Watch(ctx context.Context, prefix string, rev int64) (<-chan backends.Event, error) {
+	if r.refuse.Add(-1) >= 0 {
+		return nil, errNoWatch
+	}
+	return r.Store.Watch(ctx, prefix, rev)
+}
+
 // watchGoroutines counts the watch goroutines of one memory store (the
 // store is the first argument in the stack trace).
 func watchGoroutines(s *memory.Store) int {
@@ -129,5 +144,57 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWatchStartsAfterQuickChange: the read that would start a level's
+// watch is superseded (by flat mode, a filter) before it returns; the
+// read that replaces it starts the watch instead.
+func TestWatchStartsAfterQuickChange(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string // pressed while the level's first read is in flight
+	}{
+		{"flat mode", []string{"t"}},
+		{"filter", []string{"/", "1"}},
+		{"flat mode and filter", []string{"t", "/", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t, "/a/1", "one", "/a/2", "two", "/b", "three")
+			d := newDriver(t, store, 80, 24)
+			if !d.b().watch.live {
+				t.Fatal("the root's watch did not start")
+			}
+			cmds := []tea.Cmd{d.update(keyMsg("enter"))} // into "/"
+			for _, k := range tt.keys {
+				cmds = append(cmds, d.update(keyMsg(k)))
+			}
+			for _, c := range cmds {
+				d.run(c)
+			}
+			if !d.b().watch.live || d.b().level != "/" {
+				t.Fatalf("level %q: watch live %v; header %q", d.b().level, d.b().watch.live, d.b().liveStatus(d.now))
+			}
+		})
+	}
+}
+
+// TestWatchRestartsAfterQuickChange: a broken watch's retry re-reads the
+// level; flat mode supersedes that read; the watch restarts all the same.
+func TestWatchRestartsAfterQuickChange(t *testing.T) {
+	mem := newStore(t, "/a/1", "one", "/b", "two")
+	store := &refusingWatch{Store: mem}
+	store.refuse.Store(1)
+	d := newDriver(t, store, 80, 24)
+	if d.b().watch.live || d.b().watch.err == "" {
+		t.Fatalf("live %v err %q: the first watch should have failed", d.b().watch.live, d.b().watch.err)
+	}
+	retry := d.b().tick(d.b().watch.retryAt)
+	flat := d.update(keyMsg("t"))
+	d.run(retry)
+	d.run(flat)
+	if !d.b().watch.live {
+		t.Fatalf("the watch did not restart; header %q", d.b().liveStatus(d.now))
 	}
 }
