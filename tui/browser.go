@@ -103,6 +103,10 @@ type countInfo struct {
 	busy  bool
 	stale bool // needs counting again
 	at    time.Time
+	// seen is the revision of the latest watch event that created or
+	// deleted a key in the directory, applied or not: a count at an
+	// earlier revision would undo it.
+	seen int64
 }
 
 // change is one line of the change feed.
@@ -138,6 +142,10 @@ type watchState struct {
 	retryAt time.Time
 	backoff time.Duration
 	since   time.Time // when the current watch started
+	// from is the first revision the current watch reports; 0 while the
+	// level has none (before its first read returns, after a refresh or a
+	// failure). A count is kept exact only from revision from-1 on.
+	from int64
 	// feedFrom is the first revision the change feed shows: events
 	// replayed from before the level was read are not news.
 	feedFrom int64
@@ -559,6 +567,11 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 			// Shown as approximate (≈) until counted again.
 			c.exact, c.stale = false, true
 			b.counts[name] = c
+		default:
+			// The old watch reported every change up to its last
+			// revision, and the new one resumes after it.
+			c.rev = max(c.rev, b.watch.lastRev)
+			b.counts[name] = c
 		}
 	}
 	b.countsBusy = 0
@@ -573,6 +586,7 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	}
 	b.watch.gen++
 	b.watch.live = false
+	b.watch.from = 0
 	b.watch.retryAt = time.Time{}
 	b.needWatch = true
 	b.feed = nil
@@ -619,6 +633,7 @@ func (b *browser) refresh(now time.Time, all bool) tea.Cmd {
 		b.watch.cancel = nil
 	}
 	b.watch.gen++
+	b.watch.from = 0
 	b.needWatch = true
 	a := b.list.anchorAtOrBefore(b.list.start)
 	want := min(max(b.list.end()-a.idx, b.window()), maxWindow)
@@ -705,6 +720,14 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 		b.watch.feedFrom = r.rev + 1
 		b.watch.retryAt = time.Time{} // this is the retry
 		cmds = append(cmds, b.startWatch(from))
+		// Counts taken before from-1 miss the changes in between (the
+		// console's tick counts before the first read returns).
+		for name, c := range b.counts {
+			if c.known && c.exact && c.rev < from-1 {
+				c.exact, c.stale, c.at = false, true, time.Time{}
+				b.counts[name] = c
+			}
+		}
 	}
 	switch {
 	case msg.req.until != "" && r.found:
@@ -816,7 +839,23 @@ func (b *browser) counted(msg countedMsg, now time.Time) tea.Cmd {
 		b.counts[msg.name] = c
 		return nil
 	}
-	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, msg.exact, true, false
+	exact, stale := msg.exact, false
+	switch {
+	case !exact:
+	case b.watch.from > 0 && msg.rev < b.watch.from-1:
+		// Counted before the revision the watch reports from: the
+		// changes in between are not in the count and never will be.
+		// Counting again now gives a revision the watch covers.
+		exact, stale, c.at = false, true, time.Time{}
+	case msg.rev < c.seen:
+		// The watch already reported a later change, which this count
+		// would undo. Count again (at most once a second, as for a
+		// directory that changes while it is counted).
+		exact, stale = false, true
+	}
+	// Without a watch (none yet, or it failed) the count is taken as it
+	// is; the next watch's start checks it as above.
+	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, exact, true, stale
 	b.counts[msg.name] = c
 	if msg.n == 0 && msg.name != b.level {
 		// The row under the cursor may now be another key.
@@ -898,6 +937,7 @@ func (b *browser) broken(err error, now time.Time) tea.Cmd {
 	}
 	b.watch.gen++
 	b.watch.live = false
+	b.watch.from = 0
 	b.needWatch = true
 	b.watch.err = err.Error()
 	if !b.watch.since.IsZero() && now.Sub(b.watch.since) > healthyAfter {

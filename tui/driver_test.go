@@ -73,12 +73,20 @@ type driver struct {
 
 func newDriver(tb testing.TB, store backends.Store, width, height int) *driver {
 	tb.Helper()
+	d, init := newDriverPending(tb, store, width, height)
+	d.run(init)
+	return d
+}
+
+// newDriverPending is newDriver without running the browser's first
+// commands (the first read of the root): it returns them.
+func newDriverPending(tb testing.TB, store backends.Store, width, height int) (*driver, tea.Cmd) {
+	tb.Helper()
 	m := newModel(context.Background(), stubEngine{}, Options{CallTimeout: time.Minute}, newStyles(true),
 		func() time.Time { return t0 })
 	d := &driver{m: m, now: t0}
 	d.run(func() tea.Msg { return tea.WindowSizeMsg{Width: width, Height: height} })
-	d.run(func() tea.Msg { return startedMsg{store: store} })
-	return d
+	return d, d.update(startedMsg{store: store})
 }
 
 // b is the browser.

@@ -146,7 +146,8 @@ func TestDeleteFlow(t *testing.T) {
 	h.keys("d")
 	h.waitFor("按 y 确认")
 	h.keys("y")
-	h.waitFor("已删除 /registry/pods/default/a")
+	// The count and the change feed follow the watch's report of it.
+	h.waitFor("已删除 /registry/pods/default/a", "共 1 个键", txtDeleted+" a")
 	fm := h.golden()
 	if _, err := store.Get(context.Background(), "/registry/pods/default/a"); !errors.Is(err, backends.ErrNotFound) {
 		t.Fatalf("a still there: %v", err)
