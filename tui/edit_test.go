@@ -193,3 +193,44 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("written in read-only mode: %+v", kv)
 	}
 }
+
+// TestCreatePrefill: n fills the key field with the level when the level
+// can be shown and typed as it is; a level with control, invisible or
+// invalid bytes is not filled in (the field would show and create another
+// key), and the form says why.
+func TestCreatePrefill(t *testing.T) {
+	tests := []struct {
+		name, level string
+		prefill     bool
+	}{
+		{"plain", "/registry/", true},
+		{"chinese", "/注册表/", true},
+		{"bidi", "/e\u202evil/", false},
+		{"escape", "/e\x1b[31mvil/", false},
+		{"zero width", "/e\u200bvil/", false},
+		{"invalid utf8", "/e\xffvil/", false},
+		{"tab", "/e\tvil/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t, tt.level+"x", "1")
+			d := newDriver(t, &countingStore{Store: store}, 80, 24)
+			d.press("enter", "enter")
+			if d.b().level != tt.level {
+				t.Fatalf("level %q", d.b().level)
+			}
+			d.press("n")
+			got, warn := d.b().ed.keyInput.Value(), d.b().ed.warn
+			if tt.prefill {
+				if got != tt.level || warn != "" {
+					t.Fatalf("key field %q warn %q, want the level", got, warn)
+				}
+				return
+			}
+			if got != "" || warn != txtNoPrefill {
+				t.Fatalf("key field %q warn %q, want it empty with a reason", got, warn)
+			}
+			checkInert(t, []byte(d.m.View()))
+		})
+	}
+}

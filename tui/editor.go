@@ -91,14 +91,22 @@ func (b *browser) readOnlyRefusal(now time.Time) tea.Cmd {
 	return nil
 }
 
-// startCreate opens the form for a new key, prefilled with the level.
+// startCreate opens the form for a new key, prefilled with the level when
+// the field can show it as it is. The text field draws its text raw and
+// silently drops control characters and invalid bytes, so a level that
+// Escape would change is left out (the form would show, and create, another
+// key than the one the level names); the form says why.
 func (b *browser) startCreate(now time.Time) tea.Cmd {
 	if b.cfg.readOnly {
 		return b.readOnlyRefusal(now)
 	}
 	b.ed = newEditor(opCreate, b.width, b.rows)
-	b.ed.keyInput.SetValue(b.level)
-	b.ed.keyInput.CursorEnd()
+	if Escape(b.level) == b.level {
+		b.ed.keyInput.SetValue(b.level)
+		b.ed.keyInput.CursorEnd()
+	} else {
+		b.ed.warn = txtNoPrefill
+	}
 	b.ed.keyInput.Focus()
 	b.mode = modeNewKey
 	return nil

@@ -107,6 +107,7 @@ const (
 	txtKeyPrompt         = "键: "
 	txtKeyPlaceholder    = "/registry/…"
 	txtKeyHint           = "输入完整的键，enter 继续，esc 取消"
+	txtNoPrefill         = "当前层级含控制字符、不可见字符或非 UTF-8 字节，无法原样填入，请输入完整的键"
 	txtValueHint         = "值（ctrl+s 保存，esc 取消）:"
 	txtValuePlaceholder  = "值…"
 	txtSaving            = "保存中…"
