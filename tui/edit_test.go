@@ -234,3 +234,45 @@ func TestCreatePrefill(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelWhileSaving: once ctrl+s sent the write, esc cannot cancel it
+// (the write happens regardless): the form stays open, says it is saving,
+// and closes with the write's result.
+func TestCancelWhileSaving(t *testing.T) {
+	store := newStore(t, "a", "1", "b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("e", "end", "0")
+	save := d.update(keyMsg("ctrl+s"))
+	d.press("esc", "9")
+	b := d.b()
+	if b.mode != modeEdit || b.status.text != txtStillSaving || b.ed.area.Value() != "10" {
+		t.Fatalf("mode %v status %q text %q", b.mode, b.status.text, b.ed.area.Value())
+	}
+	d.run(save)
+	if b.mode != modeBrowse || b.status.kind != statusOK {
+		t.Fatalf("after the write: mode %v status %q", b.mode, b.status.text)
+	}
+	if kv := get(t, store, "a"); string(kv.Value) != "10" {
+		t.Fatalf("stored %q", kv.Value)
+	}
+}
+
+// TestDeleteResultWhileSaving: a delete's result arriving while the
+// editor saves does not end the editor's save.
+func TestDeleteResultWhileSaving(t *testing.T) {
+	store := newStore(t, "a", "1", "b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("d")
+	del := d.update(keyMsg("y"))
+	d.press("down", "e", "end", "0")
+	save := d.update(keyMsg("ctrl+s"))
+	d.run(del)
+	d.press("esc")
+	if b := d.b(); b.mode != modeEdit || !b.ed.saving {
+		t.Fatalf("mode %v saving %v after the delete's result", b.mode, b.ed.saving)
+	}
+	d.run(save)
+	if kv := get(t, store, "b"); string(kv.Value) != "20" {
+		t.Fatalf("stored %q", kv.Value)
+	}
+}

@@ -210,9 +210,15 @@ func (b *browser) confirmKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 }
 
 // editorKey handles keys in the form: enter moves from the key to the
-// value, ctrl+s saves, esc cancels.
+// value, ctrl+s saves, esc cancels. While a save is in flight the form
+// takes no keys: the write cannot be called back, and its result closes
+// the form (or shows why it failed, next to the text that was sent).
 func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	ed := &b.ed
+	if ed.saving {
+		b.setStatus(statusInfo, txtStillSaving, now, 2*time.Second)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, b.keys.Cancel):
 		b.mode = modeBrowse
@@ -230,9 +236,6 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		b.mode = modeNewValue
 		return nil
 	case key.Matches(msg, b.keys.Save) && b.mode != modeNewKey:
-		if ed.saving {
-			return nil
-		}
 		value := ed.area.Value()
 		if b.mode == modeEdit && value == ed.orig {
 			b.mode = modeBrowse
@@ -285,7 +288,10 @@ func (b *browser) writeCmd(op editOp, k string, value []byte, rev int64) tea.Cmd
 // view at once (the watch's report of it is then skipped); on failure the
 // form stays open with the user's text and the reason.
 func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
-	b.ed.saving = false
+	if msg.op != opDelete {
+		// The form's save (a delete is confirmed outside the form).
+		b.ed.saving = false
+	}
 	name := Escape(msg.key)
 	if msg.err != nil {
 		text := writeError(msg.op, msg.err)

@@ -111,6 +111,7 @@ const (
 	txtValueHint         = "值（ctrl+s 保存，esc 取消）:"
 	txtValuePlaceholder  = "值…"
 	txtSaving            = "保存中…"
+	txtStillSaving       = "正在保存…，写入完成前无法取消或修改"
 	txtEditChanged       = "该键已被其他写入修改（现为 rev %d）：保存将报告冲突"
 	txtEditDeleted       = "该键已被其他写入删除（rev %d）"
 	txtReadOnlyRefused   = "只读模式（--readonly）：新建、编辑和删除已禁用"
