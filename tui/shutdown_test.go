@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/k3/k3-storage/engine"
 )
 
 // TestShutdownView shows each cleanup step as it happens: here the store
@@ -82,5 +86,23 @@ func TestSecondSignalForces(t *testing.T) {
 	h.tm.Send(signalMsg{})
 	if fm := h.final(); fm.exitCode() != 1 || !fm.forced {
 		t.Fatalf("exit %d forced %v", fm.exitCode(), fm.forced)
+	}
+}
+
+// TestSignalDuringStartup: a signal during startup ends the root context,
+// so the start may report ErrStopped before the signal's message arrives.
+// That one signal must start the visible shutdown, not force the exit; a
+// second one forces it.
+func TestSignalDuringStartup(t *testing.T) {
+	m := newModel(t.Context(), stubEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
+	var next tea.Model = m
+	next, _ = next.Update(startedMsg{err: engine.ErrStopped})
+	next, _ = next.Update(signalMsg{})
+	if fm := next.(model); fm.forced || fm.state != stateStopping {
+		t.Fatalf("after one signal: forced %v state %v", fm.forced, fm.state)
+	}
+	next, _ = next.Update(signalMsg{})
+	if fm := next.(model); !fm.forced || fm.exitCode() != 1 {
+		t.Fatalf("after a second signal: forced %v exit %d", fm.forced, fm.exitCode())
 	}
 }

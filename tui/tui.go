@@ -140,6 +140,11 @@ type model struct {
 	eventsClosed bool
 	shutdownDone bool
 	forced       bool
+	// quitRequested: q, ctrl+c or a signal asked to quit. A signal after
+	// that forces the exit. (The state alone cannot tell: a signal ends the
+	// root context, so the start may report ErrStopped, and the console
+	// be stopping, before that first signal's message arrives.)
+	quitRequested bool
 }
 
 // newModel builds the console. clock is the time source of everything
@@ -239,7 +244,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.maybeQuit()
 	case signalMsg:
-		if m.state == stateStopping {
+		if m.quitRequested {
 			return m.forceQuit()
 		}
 		return m.quit()
@@ -345,6 +350,7 @@ func (m model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // quit begins the visible shutdown, or leaves when there is nothing to
 // shut down.
 func (m model) quit() (tea.Model, tea.Cmd) {
+	m.quitRequested = true
 	switch m.state {
 	case stateFailed:
 		// Leave the error on the screen being torn down.
