@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,28 @@ func TestSignalDuringStartup(t *testing.T) {
 	next, _ = next.Update(signalMsg{})
 	if fm := next.(model); !fm.forced || fm.exitCode() != 1 {
 		t.Fatalf("after a second signal: forced %v exit %d", fm.forced, fm.exitCode())
+	}
+}
+
+// TestShutdownTimeout: the container's removal hangs past the shutdown
+// timeout. The console leaves anyway, with exit code 1, and says which
+// steps did not finish.
+func TestShutdownTimeout(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.stopGate = make(chan struct{}) // never opened during the test
+	h := startHarness(t, f, Options{ShutdownTimeout: 100 * time.Millisecond}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.keys("q")
+	fm := h.final()
+	if fm.exitCode() != 1 || fm.forced {
+		t.Fatalf("exit %d forced %v err %q", fm.exitCode(), fm.forced, fm.err)
+	}
+	var out strings.Builder
+	fm.printSummary(&out)
+	want := "正在关闭存储服务...\n存储连接已关闭\n清理由本进程拉起的存储后端容器 ...\n" +
+		fmt.Sprintf(txtShutdownTimedOut, "100ms") + "\n" + txtNotCleaned + "关闭存储服务, 清理本进程拉起的容器\n"
+	if out.String() != want {
+		t.Fatalf("summary %q, want %q", out.String(), want)
 	}
 }

@@ -140,6 +140,7 @@ type model struct {
 	eventsClosed bool
 	shutdownDone bool
 	forced       bool
+	timedOut     bool // the shutdown did not finish within ShutdownTimeout
 	// quitRequested: q, ctrl+c or a signal asked to quit. A signal after
 	// that forces the exit. (The state alone cannot tell: a signal ends the
 	// root context, so the start may report ErrStopped, and the console
@@ -241,6 +242,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.shutdownDone = true
 		if msg.err != nil {
 			m.err = msg.err.Error()
+		}
+		if errors.Is(msg.err, context.DeadlineExceeded) {
+			// ShutdownTimeout passed: the engine's remaining steps go on
+			// but may never finish (nor close the events). Leave now;
+			// printSummary says what did not finish.
+			m.timedOut = true
+			m.state = stateDone
+			return m, tea.Quit
 		}
 		return m.maybeQuit()
 	case signalMsg:
@@ -389,11 +398,7 @@ func (m model) exitCode() int {
 func (m model) printSummary(w io.Writer) {
 	if m.forced {
 		fmt.Fprintln(w, txtForced)
-		if pending := m.dash.pending(); len(pending) > 0 {
-			fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
-		} else {
-			fmt.Fprintln(w, txtNotCleanedUnknown)
-		}
+		printPending(w, m.dash.pending())
 		return
 	}
 	for _, l := range m.dash.log {
@@ -401,7 +406,21 @@ func (m model) printSummary(w io.Writer) {
 			fmt.Fprintln(w, Escape(l.text))
 		}
 	}
+	if m.timedOut {
+		fmt.Fprintf(w, txtShutdownTimedOut+"\n", formatDuration(m.opts.ShutdownTimeout))
+		printPending(w, m.dash.pending())
+		return
+	}
 	if m.err != "" {
 		fmt.Fprintln(w, txtFailed+": "+Escape(m.err))
+	}
+}
+
+// printPending names the cleanup steps that had begun but not finished.
+func printPending(w io.Writer, pending []string) {
+	if len(pending) > 0 {
+		fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
+	} else {
+		fmt.Fprintln(w, txtNotCleanedUnknown)
 	}
 }
