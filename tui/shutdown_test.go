@@ -1,13 +1,18 @@
 package tui
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/engine"
 )
 
@@ -129,4 +134,62 @@ func TestShutdownTimeout(t *testing.T) {
 	if out.String() != want {
 		t.Fatalf("summary %q, want %q", out.String(), want)
 	}
+}
+
+// crashingEngine is a fake engine whose Backend panics once the engine
+// has started, so that the console's View panics with the store up (Bubble
+// Tea recovers and Run returns an error).
+type crashingEngine struct {
+	*fakeEngine
+	armed atomic.Bool
+}
+
+func (c *crashingEngine) Start(ctx context.Context) (backends.Store, error) {
+	s, err := c.fakeEngine.Start(ctx)
+	c.armed.Store(true)
+	return s, err
+}
+
+func (c *crashingEngine) Backend() string {
+	if c.armed.Load() {
+		panic("a bug in the view")
+	}
+	return c.fakeEngine.Backend()
+}
+
+func (c *crashingEngine) Shutdown(ctx context.Context) error {
+	c.emit(engine.Event{Kind: engine.KindLog, Stage: engine.StageStopping, Text: "hostile \x1b]52;c;eA==\x07 line"})
+	return c.fakeEngine.Shutdown(ctx)
+}
+
+// TestCrashShutsDown: when the program ends with an error (here a panic
+// in View, which Bubble Tea recovers), Run still shuts the engine down —
+// a container it started must not stay up — and prints the shutdown's
+// lines, escaped, to stderr.
+func TestCrashShutsDown(t *testing.T) {
+	clock := newTestClock()
+	f := &crashingEngine{fakeEngine: readyEngine(clock, newStore(t, "k", "v"))}
+	f.stopGate = make(chan struct{})
+	close(f.stopGate) // the container's removal finishes at once
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), f, Options{}, newStyles(true), &stdout, &stderr,
+		tea.WithInput(nil), tea.WithOutput(io.Discard))
+	if code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	if n := f.shutdowns.Load(); n != 1 {
+		t.Fatalf("Shutdown called %d times", n)
+	}
+	select {
+	case <-f.stopped:
+	default:
+		t.Fatal("the shutdown did not finish")
+	}
+	out := stderr.String()
+	for _, want := range []string{"k3-storage:", "正在关闭存储服务...", `hostile \x1b]52;c;eA==\x07 line`, "存储后端容器已清理", "存储服务已关闭"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	checkInert(t, stderr.Bytes())
 }

@@ -20,6 +20,8 @@ const (
 	txtNotCleaned        = "未完成的步骤: "
 	txtNotCleanedUnknown = "关闭流程尚未报告任何步骤，可能有资源未清理"
 	txtShutdownTimedOut  = "关闭超时（%s）：清理未完成"
+	txtShutdownFailed    = "关闭失败"
+	txtCrashCleanup      = "控制台异常退出，正在关闭存储服务…"
 	txtTooSmall          = "终端太小：至少需要 %d×%d"
 	txtStageUnknown      = "步骤"
 	txtStepsHidden       = "… 另有 %d 个步骤"
