@@ -103,6 +103,10 @@ type countInfo struct {
 	busy  bool
 	stale bool // needs counting again
 	at    time.Time
+	// seen is the revision of the latest watch event that created or
+	// deleted a key in the directory, applied or not: a count at an
+	// earlier revision would undo it.
+	seen int64
 }
 
 // change is one line of the change feed.
@@ -138,6 +142,10 @@ type watchState struct {
 	retryAt time.Time
 	backoff time.Duration
 	since   time.Time // when the current watch started
+	// from is the first revision the current watch reports; 0 while the
+	// level has none (before its first read returns, after a refresh or a
+	// failure). A count is kept exact only from revision from-1 on.
+	from int64
 	// feedFrom is the first revision the change feed shows: events
 	// replayed from before the level was read are not news.
 	feedFrom int64
@@ -188,11 +196,16 @@ type browser struct {
 	countsBusy int
 
 	val     valuePane
-	valBusy bool
+	valBusy bool // a Get of the value pane is in flight
 	hex     bool
 
 	watch     watchState
 	watchFrom int64 // the next level's watch starts here if earlier than its read
+	// needWatch: the level has no watch (a new level, a refresh, a failure);
+	// the next read that replaces the window starts one from its revision.
+	// It stays set until such a read lands: the read that asked for the
+	// watch may be superseded by another (flat mode, a filter).
+	needWatch bool
 	feed      []change
 	status    status
 	animUntil time.Time
@@ -524,12 +537,12 @@ func (b *browser) toggleFlat(now time.Time) tea.Cmd {
 	} else {
 		b.setStatus(statusInfo, txtFlatOff, now, 3*time.Second)
 	}
-	return b.relist(name, false)
+	return b.relist(name)
 }
 
 func (b *browser) setFilter(f string, now time.Time) tea.Cmd {
 	b.filter = f
-	return b.relist("", false)
+	return b.relist("")
 }
 
 // setLevel browses another level, selecting the child named locate (or
@@ -554,6 +567,11 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 			// Shown as approximate (≈) until counted again.
 			c.exact, c.stale = false, true
 			b.counts[name] = c
+		default:
+			// The old watch reported every change up to its last
+			// revision, and the new one resumes after it.
+			c.rev = max(c.rev, b.watch.lastRev)
+			b.counts[name] = c
 		}
 	}
 	b.countsBusy = 0
@@ -568,14 +586,16 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	}
 	b.watch.gen++
 	b.watch.live = false
+	b.watch.from = 0
 	b.watch.retryAt = time.Time{}
+	b.needWatch = true
 	b.feed = nil
-	return b.relist(locate, true)
+	return b.relist(locate)
 }
 
 // relist starts a fresh listing of the level (after a level, mode or
 // filter change).
-func (b *browser) relist(locate string, watch bool) tea.Cmd {
+func (b *browser) relist(locate string) tea.Cmd {
 	b.gen++
 	if b.list.cancel != nil {
 		b.list.cancel()
@@ -584,7 +604,7 @@ func (b *browser) relist(locate string, watch bool) tea.Cmd {
 	b.cursor, b.offset, b.jumpEnd = 0, 0, false
 	b.val = valuePane{}
 	b.list.locate = locate
-	req := fetchReq{want: b.window(), replace: true, watch: watch, until: locate}
+	req := fetchReq{want: b.window(), replace: true, until: locate}
 	if locate != "" {
 		req.want = 0
 	}
@@ -613,9 +633,11 @@ func (b *browser) refresh(now time.Time, all bool) tea.Cmd {
 		b.watch.cancel = nil
 	}
 	b.watch.gen++
+	b.watch.from = 0
+	b.needWatch = true
 	a := b.list.anchorAtOrBefore(b.list.start)
 	want := min(max(b.list.end()-a.idx, b.window()), maxWindow)
-	return tea.Batch(b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true, watch: true}), b.syncValue())
+	return tea.Batch(b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true}), b.syncValue())
 }
 
 // fetch starts a read of the listing; a newer one cancels it.
@@ -685,7 +707,7 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 	}
 	l.merge(r, msg.req.replace, keepIdx, b.rows)
 	var cmds []tea.Cmd
-	if msg.req.watch {
+	if msg.req.replace && b.needWatch {
 		// Resume where the previous level's watch stopped when that is
 		// earlier: the listing skips what it already reflects, and the
 		// counts kept across the change miss nothing.
@@ -694,8 +716,18 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 			from = b.watchFrom
 		}
 		b.watchFrom = 0
+		b.needWatch = false
 		b.watch.feedFrom = r.rev + 1
+		b.watch.retryAt = time.Time{} // this is the retry
 		cmds = append(cmds, b.startWatch(from))
+		// Counts taken before from-1 miss the changes in between (the
+		// console's tick counts before the first read returns).
+		for name, c := range b.counts {
+			if c.known && c.exact && c.rev < from-1 {
+				c.exact, c.stale, c.at = false, true, time.Time{}
+				b.counts[name] = c
+			}
+		}
 	}
 	switch {
 	case msg.req.until != "" && r.found:
@@ -705,7 +737,7 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 		l.locate = ""
 	case locating && r.partial:
 		req := msg.req
-		req.from, req.fromIdx, req.replace, req.watch = r.tail, r.nextIdx, false, false
+		req.from, req.fromIdx, req.replace = r.tail, r.nextIdx, false
 		return tea.Batch(append(cmds, b.fetch(req))...)
 	case locating:
 		l.locate = ""
@@ -807,17 +839,36 @@ func (b *browser) counted(msg countedMsg, now time.Time) tea.Cmd {
 		b.counts[msg.name] = c
 		return nil
 	}
-	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, msg.exact, true, false
+	exact, stale := msg.exact, false
+	switch {
+	case !exact:
+	case b.watch.from > 0 && msg.rev < b.watch.from-1:
+		// Counted before the revision the watch reports from: the
+		// changes in between are not in the count and never will be.
+		// Counting again now gives a revision the watch covers.
+		exact, stale, c.at = false, true, time.Time{}
+	case msg.rev < c.seen:
+		// The watch already reported a later change, which this count
+		// would undo. Count again (at most once a second, as for a
+		// directory that changes while it is counted).
+		exact, stale = false, true
+	}
+	// Without a watch (none yet, or it failed) the count is taken as it
+	// is; the next watch's start checks it as above.
+	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, exact, true, stale
 	b.counts[msg.name] = c
 	if msg.n == 0 && msg.name != b.level {
+		// The row under the cursor may now be another key.
 		b.removeChild(msg.name)
+		return tea.Batch(b.syncValue(), b.ensureCounts(now))
 	}
 	return b.ensureCounts(now)
 }
 
-// syncValue reads the selected key's value when the selection changed.
-// One read is in flight at a time; its answer triggers the next, so fast
-// scrolling reads only where the cursor rests.
+// syncValue reads the selected key's value unless the pane already holds
+// it (or the error reading it). One read is in flight at a time; its
+// answer calls syncValue again, which then reads where the cursor rests if
+// that is another key, so fast scrolling reads only where it stops.
 func (b *browser) syncValue() tea.Cmd {
 	e, ok := b.selected()
 	if !ok || e.dir {
@@ -826,11 +877,10 @@ func (b *browser) syncValue() tea.Cmd {
 		}
 		return nil
 	}
-	if e.name == b.val.key {
-		return nil
+	if e.name != b.val.key {
+		b.val = valuePane{key: e.name}
 	}
-	b.val = valuePane{key: e.name}
-	if b.valBusy {
+	if b.val.loaded || b.val.err != "" || b.valBusy {
 		return nil
 	}
 	b.valBusy = true
@@ -877,7 +927,9 @@ func (b *browser) valueLoaded(msg valueMsg) tea.Cmd {
 }
 
 // broken records that the live view failed. The console's tick re-lists
-// and re-watches once retryAt has passed, backing off on each failure.
+// and re-watches once retryAt has passed, backing off on each failure; a
+// re-read of the level the user asks for first (flat mode, a filter)
+// restarts the watch too.
 func (b *browser) broken(err error, now time.Time) tea.Cmd {
 	if b.watch.cancel != nil {
 		b.watch.cancel()
@@ -885,6 +937,8 @@ func (b *browser) broken(err error, now time.Time) tea.Cmd {
 	}
 	b.watch.gen++
 	b.watch.live = false
+	b.watch.from = 0
+	b.needWatch = true
 	b.watch.err = err.Error()
 	if !b.watch.since.IsZero() && now.Sub(b.watch.since) > healthyAfter {
 		b.watch.backoff = 0

@@ -65,7 +65,7 @@ func (stubEngine) Address() string                               { return "" }
 // Tea program: it runs every command at once, in order, and feeds the
 // messages back to Update, until nothing is left to do. It is
 // deterministic, for unit tests and benchmarks. (No tick runs, so nothing
-// time-driven happens.)
+// time-driven happens, and a started watch is not read.)
 type driver struct {
 	m   model
 	now time.Time
@@ -73,12 +73,20 @@ type driver struct {
 
 func newDriver(tb testing.TB, store backends.Store, width, height int) *driver {
 	tb.Helper()
+	d, init := newDriverPending(tb, store, width, height)
+	d.run(init)
+	return d
+}
+
+// newDriverPending is newDriver without running the browser's first
+// commands (the first read of the root): it returns them.
+func newDriverPending(tb testing.TB, store backends.Store, width, height int) (*driver, tea.Cmd) {
+	tb.Helper()
 	m := newModel(context.Background(), stubEngine{}, Options{CallTimeout: time.Minute}, newStyles(true),
 		func() time.Time { return t0 })
 	d := &driver{m: m, now: t0}
 	d.run(func() tea.Msg { return tea.WindowSizeMsg{Width: width, Height: height} })
-	d.run(func() tea.Msg { return startedMsg{store: store} })
-	return d
+	return d, d.update(startedMsg{store: store})
 }
 
 // b is the browser.
@@ -96,6 +104,12 @@ func (d *driver) run(cmd tea.Cmd) {
 		case nil:
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
+		case watchStartedMsg:
+			// The command that reads a watch waits for the next change:
+			// the watch is started, but its events are left unread (a
+			// test feeds watchEventsMsgs itself).
+			next, _ := d.m.Update(msg)
+			d.m = next.(model)
 		default:
 			next, cmd := d.m.Update(msg)
 			d.m = next.(model)
@@ -140,6 +154,8 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyEnd}
 	case "backspace":
 		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+s":
+		return tea.KeyMsg{Type: tea.KeyCtrlS}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

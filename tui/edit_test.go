@@ -146,7 +146,8 @@ func TestDeleteFlow(t *testing.T) {
 	h.keys("d")
 	h.waitFor("按 y 确认")
 	h.keys("y")
-	h.waitFor("已删除 /registry/pods/default/a")
+	// The count and the change feed follow the watch's report of it.
+	h.waitFor("已删除 /registry/pods/default/a", "共 1 个键", txtDeleted+" a")
 	fm := h.golden()
 	if _, err := store.Get(context.Background(), "/registry/pods/default/a"); !errors.Is(err, backends.ErrNotFound) {
 		t.Fatalf("a still there: %v", err)
@@ -190,5 +191,88 @@ func TestReadOnly(t *testing.T) {
 	}
 	if kv := get(t, store, "k"); kv.Version != 1 {
 		t.Fatalf("written in read-only mode: %+v", kv)
+	}
+}
+
+// TestCreatePrefill: n fills the key field with the level when the level
+// can be shown and typed as it is; a level with control, invisible or
+// invalid bytes is not filled in (the field would show and create another
+// key), and the form says why.
+func TestCreatePrefill(t *testing.T) {
+	tests := []struct {
+		name, level string
+		prefill     bool
+	}{
+		{"plain", "/registry/", true},
+		{"chinese", "/注册表/", true},
+		{"bidi", "/e\u202evil/", false},
+		{"escape", "/e\x1b[31mvil/", false},
+		{"zero width", "/e\u200bvil/", false},
+		{"invalid utf8", "/e\xffvil/", false},
+		{"tab", "/e\tvil/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t, tt.level+"x", "1")
+			d := newDriver(t, &countingStore{Store: store}, 80, 24)
+			d.press("enter", "enter")
+			if d.b().level != tt.level {
+				t.Fatalf("level %q", d.b().level)
+			}
+			d.press("n")
+			got, warn := d.b().ed.keyInput.Value(), d.b().ed.warn
+			if tt.prefill {
+				if got != tt.level || warn != "" {
+					t.Fatalf("key field %q warn %q, want the level", got, warn)
+				}
+				return
+			}
+			if got != "" || warn != txtNoPrefill {
+				t.Fatalf("key field %q warn %q, want it empty with a reason", got, warn)
+			}
+			checkInert(t, []byte(d.m.View()))
+		})
+	}
+}
+
+// TestCancelWhileSaving: once ctrl+s sent the write, esc cannot cancel it
+// (the write happens regardless): the form stays open, says it is saving,
+// and closes with the write's result.
+func TestCancelWhileSaving(t *testing.T) {
+	store := newStore(t, "a", "1", "b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("e", "end", "0")
+	save := d.update(keyMsg("ctrl+s"))
+	d.press("esc", "9")
+	b := d.b()
+	if b.mode != modeEdit || b.status.text != txtStillSaving || b.ed.area.Value() != "10" {
+		t.Fatalf("mode %v status %q text %q", b.mode, b.status.text, b.ed.area.Value())
+	}
+	d.run(save)
+	if b.mode != modeBrowse || b.status.kind != statusOK {
+		t.Fatalf("after the write: mode %v status %q", b.mode, b.status.text)
+	}
+	if kv := get(t, store, "a"); string(kv.Value) != "10" {
+		t.Fatalf("stored %q", kv.Value)
+	}
+}
+
+// TestDeleteResultWhileSaving: a delete's result arriving while the
+// editor saves does not end the editor's save.
+func TestDeleteResultWhileSaving(t *testing.T) {
+	store := newStore(t, "a", "1", "b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("d")
+	del := d.update(keyMsg("y"))
+	d.press("down", "e", "end", "0")
+	save := d.update(keyMsg("ctrl+s"))
+	d.run(del)
+	d.press("esc")
+	if b := d.b(); b.mode != modeEdit || !b.ed.saving {
+		t.Fatalf("mode %v saving %v after the delete's result", b.mode, b.ed.saving)
+	}
+	d.run(save)
+	if kv := get(t, store, "b"); string(kv.Value) != "20" {
+		t.Fatalf("stored %q", kv.Value)
 	}
 }

@@ -91,14 +91,22 @@ func (b *browser) readOnlyRefusal(now time.Time) tea.Cmd {
 	return nil
 }
 
-// startCreate opens the form for a new key, prefilled with the level.
+// startCreate opens the form for a new key, prefilled with the level when
+// the field can show it as it is. The text field draws its text raw and
+// silently drops control characters and invalid bytes, so a level that
+// Escape would change is left out (the form would show, and create, another
+// key than the one the level names); the form says why.
 func (b *browser) startCreate(now time.Time) tea.Cmd {
 	if b.cfg.readOnly {
 		return b.readOnlyRefusal(now)
 	}
 	b.ed = newEditor(opCreate, b.width, b.rows)
-	b.ed.keyInput.SetValue(b.level)
-	b.ed.keyInput.CursorEnd()
+	if Escape(b.level) == b.level {
+		b.ed.keyInput.SetValue(b.level)
+		b.ed.keyInput.CursorEnd()
+	} else {
+		b.ed.warn = txtNoPrefill
+	}
 	b.ed.keyInput.Focus()
 	b.mode = modeNewKey
 	return nil
@@ -141,8 +149,8 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 // editable reports values the text area can show and give back as they
 // are: valid UTF-8 without control characters other than newline (the text
 // area drops them, and turns tabs into spaces, which would change the value
-// on save) or bidi and invisible format characters, which it would send to
-// the terminal raw.
+// on save) or invisible characters (bidi controls, format characters, line
+// separators), which it would send to the terminal raw.
 func editable(v []byte) bool {
 	if !utf8.Valid(v) {
 		return false
@@ -152,20 +160,20 @@ func editable(v []byte) bool {
 		case r == '\n':
 		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
 			return false
-		case isBidiControl(r) || isInvisibleFormat(r):
+		case isInvisible(r):
 			return false
 		}
 	}
 	return true
 }
 
-// inertRunes drops bidi and invisible format characters from typed or
-// pasted text: the text fields would draw them raw. (They drop control
+// inertRunes drops invisible characters (bidi controls, format
+// characters, line separators) from typed or pasted text: the text fields would draw them raw. (They drop control
 // characters themselves.)
 func inertRunes(rs []rune) []rune {
 	out := rs[:0]
 	for _, r := range rs {
-		if !isBidiControl(r) && !isInvisibleFormat(r) {
+		if !isInvisible(r) {
 			out = append(out, r)
 		}
 	}
@@ -202,9 +210,15 @@ func (b *browser) confirmKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 }
 
 // editorKey handles keys in the form: enter moves from the key to the
-// value, ctrl+s saves, esc cancels.
+// value, ctrl+s saves, esc cancels. While a save is in flight the form
+// takes no keys: the write cannot be called back, and its result closes
+// the form (or shows why it failed, next to the text that was sent).
 func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	ed := &b.ed
+	if ed.saving {
+		b.setStatus(statusInfo, txtStillSaving, now, 2*time.Second)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, b.keys.Cancel):
 		b.mode = modeBrowse
@@ -222,9 +236,6 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		b.mode = modeNewValue
 		return nil
 	case key.Matches(msg, b.keys.Save) && b.mode != modeNewKey:
-		if ed.saving {
-			return nil
-		}
 		value := ed.area.Value()
 		if b.mode == modeEdit && value == ed.orig {
 			b.mode = modeBrowse
@@ -277,7 +288,10 @@ func (b *browser) writeCmd(op editOp, k string, value []byte, rev int64) tea.Cmd
 // view at once (the watch's report of it is then skipped); on failure the
 // form stays open with the user's text and the reason.
 func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
-	b.ed.saving = false
+	if msg.op != opDelete {
+		// The form's save (a delete is confirmed outside the form).
+		b.ed.saving = false
+	}
 	name := Escape(msg.key)
 	if msg.err != nil {
 		text := writeError(msg.op, msg.err)

@@ -3,14 +3,17 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // Escape makes untrusted text (keys, values, error messages) inert before
 // it reaches the terminal: control characters, escape sequences and
 // DEL/C1 codes are shown as \xNN, line breaks and tabs as \n \r \t,
-// invalid UTF-8 bytes as U+FFFD, and bidirectional controls (which can
-// reorder what is displayed) as \u{NNNN}. Printable text passes unchanged.
+// invalid UTF-8 bytes as U+FFFD, and invisible characters — bidirectional
+// controls (which can reorder what is displayed), zero-width and other
+// format characters, line and paragraph separators — as \u{NNNN}.
+// Printable text passes unchanged.
 func Escape(s string) string {
 	if isPlain(s) {
 		return s
@@ -32,7 +35,7 @@ func Escape(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r < 0xa0:
 			fmt.Fprintf(&b, `\u{%04x}`, r)
-		case isBidiControl(r) || isInvisibleFormat(r):
+		case isInvisible(r):
 			fmt.Fprintf(&b, `\u{%04x}`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -62,15 +65,17 @@ func isPlain(s string) bool {
 	return true
 }
 
-// isBidiControl reports the Unicode bidirectional formatting characters
-// (Trojan Source, CVE-2021-42574).
-func isBidiControl(r rune) bool {
-	return r == 0x061c || r == 0x200e || r == 0x200f ||
-		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
-
-// isInvisibleFormat reports zero-width and other format characters that
-// would hide text or make two different keys look the same.
-func isInvisibleFormat(r rune) bool {
-	return (r >= 0x200b && r <= 0x200d) || r == 0x2060 || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb)
+// isInvisible reports characters that draw nothing yet change what the
+// terminal shows: every format character (Unicode category Cf: bidi
+// controls such as U+202E, which reorder text (Trojan Source,
+// CVE-2021-42574), zero-width spaces and joiners, the soft hyphen, the
+// deprecated format controls U+206A–206F, tag characters), the line and
+// paragraph separators (Zl, Zp), and the unassigned code points of the tag
+// block, which a newer terminal may treat as tags. They can hide text or make
+// two different keys look the same.
+func isInvisible(r rune) bool {
+	if r < 0xa0 {
+		return false // C0 and C1 controls are escaped as such
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r >= 0xe0000 && r <= 0xe007f
 }

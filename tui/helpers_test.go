@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,12 +63,13 @@ type fakeEngine struct {
 	release  chan struct{} // Start returns once closed (or at once when nil)
 	// stopGate, when set, makes the shutdown remove a container and wait
 	// for the gate before finishing.
-	stopGate chan struct{}
-	backend  string
-	address  string
-	clock    *testClock
-	stopOnce sync.Once
-	stopped  chan struct{}
+	stopGate  chan struct{}
+	backend   string
+	address   string
+	clock     *testClock
+	stopOnce  sync.Once
+	stopped   chan struct{}
+	shutdowns atomic.Int32 // calls of Shutdown
 }
 
 func newFakeEngine(clock *testClock, store backends.Store) *fakeEngine {
@@ -112,26 +114,28 @@ func (f *fakeEngine) Start(ctx context.Context) (backends.Store, error) {
 	return f.store, nil
 }
 
+// Shutdown runs the scripted steps once, in the background as the engine
+// does: when ctx ends first it returns ctx's error and the steps go on
+// (waiting for stopGate, if set).
 func (f *fakeEngine) Shutdown(ctx context.Context) error {
+	f.shutdowns.Add(1)
 	f.stopOnce.Do(func() {
-		defer close(f.stopped)
-		f.stage(engine.StageStopping, engine.Running, "正在关闭存储服务...", time.Time{})
-		if f.store != nil {
-			f.store.Close()
-		}
-		f.stage(engine.StageCloseStore, engine.Done, "存储连接已关闭", time.Time{})
-		if f.stopGate != nil {
-			f.stage(engine.StageRemoveContainer, engine.Running, "清理由本进程拉起的存储后端容器 ...", time.Time{})
-			select {
-			case <-f.stopGate:
-			case <-ctx.Done():
-				return
+		go func() {
+			defer close(f.stopped)
+			f.stage(engine.StageStopping, engine.Running, "正在关闭存储服务...", time.Time{})
+			if f.store != nil {
+				f.store.Close()
 			}
-			f.stage(engine.StageRemoveContainer, engine.Done, "存储后端容器已清理", time.Time{})
-		}
-		f.stage(engine.StageStopping, engine.Done, "", time.Time{})
-		f.stage(engine.StageStopped, engine.Done, "存储服务已关闭", time.Time{})
-		close(f.events)
+			f.stage(engine.StageCloseStore, engine.Done, "存储连接已关闭", time.Time{})
+			if f.stopGate != nil {
+				f.stage(engine.StageRemoveContainer, engine.Running, "清理由本进程拉起的存储后端容器 ...", time.Time{})
+				<-f.stopGate
+				f.stage(engine.StageRemoveContainer, engine.Done, "存储后端容器已清理", time.Time{})
+			}
+			f.stage(engine.StageStopping, engine.Done, "", time.Time{})
+			f.stage(engine.StageStopped, engine.Done, "存储服务已关闭", time.Time{})
+			close(f.events)
+		}()
 	})
 	select {
 	case <-f.stopped:

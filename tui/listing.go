@@ -76,7 +76,6 @@ type fetchReq struct {
 	until   string  // stop once a child named >= until is found, plus a screenful
 	keep    int     // keep only the last keep children
 	replace bool    // the result replaces the window instead of extending it
-	watch   bool    // (re)start the level's watch from the result's revision
 }
 
 // fetchRes is what a fetch read.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
 )
@@ -91,6 +93,19 @@ func TestWatchRecovers(t *testing.T) {
 	}
 }
 
+// refusingWatch wraps a store so that its first watches fail to start.
+type refusingWatch struct {
+	backends.Store
+	refuse atomic.Int32
+}
+
+func (r *refusingWatch) Watch(ctx context.Context, prefix string, rev int64) (<-chan backends.Event, error) {
+	if r.refuse.Add(-1) >= 0 {
+		return nil, errNoWatch
+	}
+	return r.Store.Watch(ctx, prefix, rev)
+}
+
 // watchGoroutines counts the watch goroutines of one memory store (the
 // store is the first argument in the stack trace).
 func watchGoroutines(s *memory.Store) int {
@@ -129,5 +144,152 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWatchStartsAfterQuickChange: the read that would start a level's
+// watch is superseded (by flat mode, a filter) before it returns; the
+// read that replaces it starts the watch instead.
+func TestWatchStartsAfterQuickChange(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string // pressed while the level's first read is in flight
+	}{
+		{"flat mode", []string{"t"}},
+		{"filter", []string{"/", "1"}},
+		{"flat mode and filter", []string{"t", "/", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t, "/a/1", "one", "/a/2", "two", "/b", "three")
+			d := newDriver(t, store, 80, 24)
+			if !d.b().watch.live {
+				t.Fatal("the root's watch did not start")
+			}
+			cmds := []tea.Cmd{d.update(keyMsg("enter"))} // into "/"
+			for _, k := range tt.keys {
+				cmds = append(cmds, d.update(keyMsg(k)))
+			}
+			for _, c := range cmds {
+				d.run(c)
+			}
+			if !d.b().watch.live || d.b().level != "/" {
+				t.Fatalf("level %q: watch live %v; header %q", d.b().level, d.b().watch.live, d.b().liveStatus(d.now))
+			}
+		})
+	}
+}
+
+// TestWatchRestartsAfterQuickChange: a broken watch's retry re-reads the
+// level; flat mode supersedes that read; the watch restarts all the same.
+func TestWatchRestartsAfterQuickChange(t *testing.T) {
+	mem := newStore(t, "/a/1", "one", "/b", "two")
+	store := &refusingWatch{Store: mem}
+	store.refuse.Store(1)
+	d := newDriver(t, store, 80, 24)
+	if d.b().watch.live || d.b().watch.err == "" {
+		t.Fatalf("live %v err %q: the first watch should have failed", d.b().watch.live, d.b().watch.err)
+	}
+	retry := d.b().tick(d.b().watch.retryAt)
+	flat := d.update(keyMsg("t"))
+	d.run(retry)
+	d.run(flat)
+	if !d.b().watch.live {
+		t.Fatalf("the watch did not restart; header %q", d.b().liveStatus(d.now))
+	}
+}
+
+// created is the watch event of a key a test created.
+func created(kv backends.KeyValue) backends.Event {
+	return backends.Event{Type: backends.Created, KV: kv}
+}
+
+// TestCountBeforeWatch: the console's tick counts the level before its
+// first read returns, and another writer adds a key before that read; the
+// watch starts after the read, so it never reports that key. The count
+// must not be kept as exact: it is taken again.
+func TestCountBeforeWatch(t *testing.T) {
+	tests := []struct {
+		name string
+		// landsAfterRead: the count's answer arrives after the first read
+		// (and the watch's start); otherwise before.
+		landsAfterRead bool
+	}{
+		{"count lands first", false},
+		{"read lands first", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := newStore(t, "a/1", "1", "a/2", "2")
+			d, init := newDriverPending(t, store, 80, 24)
+			counting := d.b().tick(d.now)
+			var counted tea.Msg
+			if tt.landsAfterRead {
+				counted = counting() // counted now, delivered later
+			} else {
+				d.run(counting)
+			}
+			if _, err := store.Create(context.Background(), "a/3", []byte("3")); err != nil {
+				t.Fatal(err)
+			}
+			d.run(init)
+			if counted != nil {
+				d.run(func() tea.Msg { return counted })
+			}
+			if c := d.b().counts[""]; c.n != 3 || !c.exact || c.stale {
+				t.Fatalf("level count %+v, want 3 exact", c)
+			}
+		})
+	}
+}
+
+// TestCountAfterWatchEvent: a count taken before a change arrives after
+// the watch reported that change; the count must not undo it.
+func TestCountAfterWatchEvent(t *testing.T) {
+	store := newStore(t, "a", "1", "b", "2")
+	d := newDriver(t, store, 80, 24)
+	c := d.b().counts[""]
+	c.stale = true
+	d.b().counts[""] = c
+	counting := d.b().ensureCounts(time.Time{})
+	counted := counting() // at the current revision
+	if _, err := store.Create(context.Background(), "c", []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	evs := []backends.Event{created(get(t, store, "c"))}
+	d.run(func() tea.Msg {
+		return watchEventsMsg{gen: d.b().watch.gen, closed: true, events: evs}
+	})
+	d.run(func() tea.Msg { return counted })
+	d.press("down") // a key press reads what is stale
+	if c := d.b().counts[""]; c.n != 3 || !c.exact || c.stale {
+		t.Fatalf("level count %+v, want 3 exact", c)
+	}
+}
+
+// TestCountOwnWrite: another writer creates a key, then the console
+// creates one before the watch reported the first. Applying our own write
+// at once must not make the count skip the other writer's change.
+func TestCountOwnWrite(t *testing.T) {
+	store := newStore(t, "k1", "1", "k2", "2")
+	d := newDriver(t, store, 80, 24)
+	if c := d.b().counts[""]; c.n != 2 || !c.exact || !d.b().watch.live {
+		t.Fatalf("level count %+v live %v", c, d.b().watch.live)
+	}
+	ctx := context.Background()
+	if _, err := store.Create(ctx, "other", []byte("theirs")); err != nil {
+		t.Fatal(err)
+	}
+	d.press("n", "mine", "enter", "v", "ctrl+s")
+	if d.b().status.kind != statusOK {
+		t.Fatalf("status %q", d.b().status.text)
+	}
+	// The watch reports both writes, in order.
+	evs := []backends.Event{created(get(t, store, "other")), created(get(t, store, "mine"))}
+	d.run(func() tea.Msg {
+		return watchEventsMsg{gen: d.b().watch.gen, closed: true, events: evs}
+	})
+	if c := d.b().counts[""]; c.n != 4 || !c.exact {
+		t.Fatalf("level count %+v, want 4 exact", c)
 	}
 }

@@ -1,9 +1,19 @@
 package tui
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/engine"
 )
 
 // TestShutdownView shows each cleanup step as it happens: here the store
@@ -83,4 +93,103 @@ func TestSecondSignalForces(t *testing.T) {
 	if fm := h.final(); fm.exitCode() != 1 || !fm.forced {
 		t.Fatalf("exit %d forced %v", fm.exitCode(), fm.forced)
 	}
+}
+
+// TestSignalDuringStartup: a signal during startup ends the root context,
+// so the start may report ErrStopped before the signal's message arrives.
+// That one signal must start the visible shutdown, not force the exit; a
+// second one forces it.
+func TestSignalDuringStartup(t *testing.T) {
+	m := newModel(t.Context(), stubEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
+	var next tea.Model = m
+	next, _ = next.Update(startedMsg{err: engine.ErrStopped})
+	next, _ = next.Update(signalMsg{})
+	if fm := next.(model); fm.forced || fm.state != stateStopping {
+		t.Fatalf("after one signal: forced %v state %v", fm.forced, fm.state)
+	}
+	next, _ = next.Update(signalMsg{})
+	if fm := next.(model); !fm.forced || fm.exitCode() != 1 {
+		t.Fatalf("after a second signal: forced %v exit %d", fm.forced, fm.exitCode())
+	}
+}
+
+// TestShutdownTimeout: the container's removal hangs past the shutdown
+// timeout. The console leaves anyway, with exit code 1, and says which
+// steps did not finish.
+func TestShutdownTimeout(t *testing.T) {
+	clock := newTestClock()
+	f := readyEngine(clock, newStore(t, "k", "v"))
+	f.stopGate = make(chan struct{}) // never opened during the test
+	h := startHarness(t, f, Options{ShutdownTimeout: 100 * time.Millisecond}, 80, 24)
+	h.waitFor("共 1 个键")
+	h.keys("q")
+	fm := h.final()
+	if fm.exitCode() != 1 || fm.forced {
+		t.Fatalf("exit %d forced %v err %q", fm.exitCode(), fm.forced, fm.err)
+	}
+	var out strings.Builder
+	fm.printSummary(&out)
+	want := "正在关闭存储服务...\n存储连接已关闭\n清理由本进程拉起的存储后端容器 ...\n" +
+		fmt.Sprintf(txtShutdownTimedOut, "100ms") + "\n" + txtNotCleaned + "关闭存储服务, 清理本进程拉起的容器\n"
+	if out.String() != want {
+		t.Fatalf("summary %q, want %q", out.String(), want)
+	}
+}
+
+// crashingEngine is a fake engine whose Backend panics once the engine
+// has started, so that the console's View panics with the store up (Bubble
+// Tea recovers and Run returns an error).
+type crashingEngine struct {
+	*fakeEngine
+	armed atomic.Bool
+}
+
+func (c *crashingEngine) Start(ctx context.Context) (backends.Store, error) {
+	s, err := c.fakeEngine.Start(ctx)
+	c.armed.Store(true)
+	return s, err
+}
+
+func (c *crashingEngine) Backend() string {
+	if c.armed.Load() {
+		panic("a bug in the view")
+	}
+	return c.fakeEngine.Backend()
+}
+
+func (c *crashingEngine) Shutdown(ctx context.Context) error {
+	c.emit(engine.Event{Kind: engine.KindLog, Stage: engine.StageStopping, Text: "hostile \x1b]52;c;eA==\x07 line"})
+	return c.fakeEngine.Shutdown(ctx)
+}
+
+// TestCrashShutsDown: when the program ends with an error (here a panic
+// in View, which Bubble Tea recovers), Run still shuts the engine down —
+// a container it started must not stay up — and prints the shutdown's
+// lines, escaped, to stderr.
+func TestCrashShutsDown(t *testing.T) {
+	clock := newTestClock()
+	f := &crashingEngine{fakeEngine: readyEngine(clock, newStore(t, "k", "v"))}
+	f.stopGate = make(chan struct{})
+	close(f.stopGate) // the container's removal finishes at once
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), f, Options{}, newStyles(true), &stdout, &stderr,
+		tea.WithInput(nil), tea.WithOutput(io.Discard))
+	if code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	if n := f.shutdowns.Load(); n != 1 {
+		t.Fatalf("Shutdown called %d times", n)
+	}
+	select {
+	case <-f.stopped:
+	default:
+		t.Fatal("the shutdown did not finish")
+	}
+	out := stderr.String()
+	for _, want := range []string{"k3-storage:", "正在关闭存储服务...", `hostile \x1b]52;c;eA==\x07 line`, "存储后端容器已清理", "存储服务已关闭"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	checkInert(t, stderr.Bytes())
 }

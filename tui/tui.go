@@ -62,10 +62,19 @@ func Run(ctx context.Context, eng Engine, opts Options) int {
 	// Ask the terminal for its background now, before Bubble Tea reads
 	// the keyboard, so that the reply cannot arrive as keystrokes.
 	styles := newStyles(lipgloss.HasDarkBackground())
+	return run(ctx, eng, opts, styles, os.Stdout, os.Stderr, tea.WithAltScreen())
+}
+
+// run is Run on the given outputs, with extra program options (a test's
+// input and output).
+func run(ctx context.Context, eng Engine, opts Options, styles *styles, stdout, stderr io.Writer, progOpts ...tea.ProgramOption) int {
 	m := newModel(ctx, eng, opts, styles, time.Now)
+	detach := make(chan struct{})
+	m.detach = detach
 	force, cancelForce := context.WithCancel(context.Background())
 	defer cancelForce()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(force), tea.WithoutSignalHandler())
+	progOpts = append([]tea.ProgramOption{tea.WithContext(force), tea.WithoutSignalHandler()}, progOpts...)
+	p := tea.NewProgram(m, progOpts...)
 	go func() {
 		// The first signal starts the visible shutdown; a second one
 		// during it forces the exit, as a second ctrl+c does.
@@ -85,14 +94,69 @@ func Run(ctx context.Context, eng Engine, opts Options) int {
 		}
 	}()
 	final, err := p.Run()
+	// The program may have left a command waiting for an engine event.
+	close(detach)
 	fm, ok := final.(model)
 	if err != nil || !ok {
-		fmt.Fprintln(os.Stderr, "k3-storage:", err)
+		// A panic in Update, View or a command, which Bubble Tea
+		// recovered (the final model is nil after one in Update or
+		// View), or a terminal that could not be set up. No shutdown view
+		// ran: shut the engine down here, so that a container this
+		// process started does not stay up.
+		fmt.Fprintln(stderr, "k3-storage:", Escape(fmt.Sprint(err)))
+		var dash dashboard
+		if ok {
+			fm.close()
+			dash = fm.dash
+		}
+		fmt.Fprintln(stderr, txtCrashCleanup)
+		shutdownAfterCrash(eng, dash, m.opts.ShutdownTimeout, stderr)
 		return 1
 	}
 	fm.close()
-	fm.printSummary(os.Stdout)
+	fm.printSummary(stdout)
 	return fm.exitCode()
+}
+
+// shutdownAfterCrash shuts the engine down, within timeout, when the
+// program ended without its shutdown view, reading the engine's events
+// meanwhile (the engine waits for a reader when its buffer is full) and
+// writing the shutdown's lines to w, escaped. d holds what the console
+// had already shown.
+func shutdownAfterCrash(eng Engine, d dashboard, timeout time.Duration, w io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case ev, ok := <-eng.Events():
+				if !ok {
+					return
+				}
+				d.apply(ev)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	// The engine closes its events before Shutdown returns, unless ctx
+	// ended first: either way the reader stops.
+	err := eng.Shutdown(ctx)
+	<-done
+	for _, l := range d.log {
+		if l.stage >= engine.StageStopping {
+			fmt.Fprintln(w, Escape(l.text))
+		}
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(w, txtShutdownTimedOut+"\n", formatDuration(timeout))
+		printPending(w, d.pending())
+	case err != nil:
+		fmt.Fprintln(w, txtShutdownFailed+": "+Escape(err.Error()))
+	}
 }
 
 // state is where the console stands.
@@ -126,6 +190,11 @@ type model struct {
 	styles *styles
 	keys   keyMap
 	clock  func() time.Time
+	// detach, when closed, makes a command waiting for an engine event
+	// return: Run closes it once the program has ended, so that the
+	// events of a shutdown after a crash go to the reader Run starts.
+	// Nil (never closed) in tests that run the model themselves.
+	detach <-chan struct{}
 
 	state   state
 	began   time.Time
@@ -140,6 +209,12 @@ type model struct {
 	eventsClosed bool
 	shutdownDone bool
 	forced       bool
+	timedOut     bool // the shutdown did not finish within ShutdownTimeout
+	// quitRequested: q, ctrl+c or a signal asked to quit. A signal after
+	// that forces the exit. (The state alone cannot tell: a signal ends the
+	// root context, so the start may report ErrStopped, and the console
+	// be stopping, before that first signal's message arrives.)
+	quitRequested bool
 }
 
 // newModel builds the console. clock is the time source of everything
@@ -159,7 +234,7 @@ func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock f
 }
 
 func (m model) Init() tea.Cmd {
-	return tea.Batch(tick(m.tickEvery()), waitEvent(m.eng.Events()), startCmd(m.ctx, m.eng))
+	return tea.Batch(tick(m.tickEvery()), waitEvent(m.eng.Events(), m.detach), startCmd(m.ctx, m.eng))
 }
 
 // tick drives the clock-dependent parts of the view (spinners, elapsed
@@ -176,14 +251,19 @@ func (m model) tickEvery() time.Duration {
 	return 100 * time.Millisecond
 }
 
-// waitEvent reads one engine event; Update re-arms it.
-func waitEvent(ch <-chan engine.Event) tea.Cmd {
+// waitEvent reads one engine event; Update re-arms it. It returns nothing
+// once detach is closed.
+func waitEvent(ch <-chan engine.Event, detach <-chan struct{}) tea.Cmd {
 	return func() tea.Msg {
-		ev, ok := <-ch
-		if !ok {
-			return eventsClosedMsg{}
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return eventsClosedMsg{}
+			}
+			return eventMsg{ev}
+		case <-detach:
+			return nil
 		}
-		return eventMsg{ev}
 	}
 }
 
@@ -226,7 +306,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ev.Final() && msg.ev.Err != nil && m.err == "" && m.state != stateStarting {
 			m.err = msg.ev.Err.Error()
 		}
-		return m, waitEvent(m.eng.Events())
+		return m, waitEvent(m.eng.Events(), m.detach)
 	case eventsClosedMsg:
 		m.eventsClosed = true
 		return m.maybeQuit()
@@ -237,9 +317,17 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.err = msg.err.Error()
 		}
+		if errors.Is(msg.err, context.DeadlineExceeded) {
+			// ShutdownTimeout passed: the engine's remaining steps go on
+			// but may never finish (nor close the events). Leave now;
+			// printSummary says what did not finish.
+			m.timedOut = true
+			m.state = stateDone
+			return m, tea.Quit
+		}
 		return m.maybeQuit()
 	case signalMsg:
-		if m.state == stateStopping {
+		if m.quitRequested {
 			return m.forceQuit()
 		}
 		return m.quit()
@@ -345,6 +433,7 @@ func (m model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // quit begins the visible shutdown, or leaves when there is nothing to
 // shut down.
 func (m model) quit() (tea.Model, tea.Cmd) {
+	m.quitRequested = true
 	switch m.state {
 	case stateFailed:
 		// Leave the error on the screen being torn down.
@@ -383,11 +472,7 @@ func (m model) exitCode() int {
 func (m model) printSummary(w io.Writer) {
 	if m.forced {
 		fmt.Fprintln(w, txtForced)
-		if pending := m.dash.pending(); len(pending) > 0 {
-			fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
-		} else {
-			fmt.Fprintln(w, txtNotCleanedUnknown)
-		}
+		printPending(w, m.dash.pending())
 		return
 	}
 	for _, l := range m.dash.log {
@@ -395,7 +480,21 @@ func (m model) printSummary(w io.Writer) {
 			fmt.Fprintln(w, Escape(l.text))
 		}
 	}
+	if m.timedOut {
+		fmt.Fprintf(w, txtShutdownTimedOut+"\n", formatDuration(m.opts.ShutdownTimeout))
+		printPending(w, m.dash.pending())
+		return
+	}
 	if m.err != "" {
 		fmt.Fprintln(w, txtFailed+": "+Escape(m.err))
+	}
+}
+
+// printPending names the cleanup steps that had begun but not finished.
+func printPending(w io.Writer, pending []string) {
+	if len(pending) > 0 {
+		fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
+	} else {
+		fmt.Fprintln(w, txtNotCleanedUnknown)
 	}
 }

@@ -76,10 +76,39 @@ func TestEscape(t *testing.T) {
 		{"zero\u200bwidth", `zero\u{200b}width`},
 		{"中文键", "中文键"},
 		{"\x1b]52;c;aGk=\x07", `\x1b]52;c;aGk=\x07`},
+		// Invisible format characters (Cf), line and paragraph separators.
+		{"line\u2028sep\u2029para", `line\u{2028}sep\u{2029}para`},
+		{"soft\u00adhyphen", `soft\u{00ad}hyphen`},
+		{"mongolian\u180evs", `mongolian\u{180e}vs`},
+		{"dep\u206afmt\u206f", `dep\u{206a}fmt\u{206f}`},
+		{"word\u2061joiner\u2064", `word\u{2061}joiner\u{2064}`},
+		{"tag\U000e0001\U000e0041\U000e007f", `tag\u{e0001}\u{e0041}\u{e007f}`},
+		{"tag\U000e0000unassigned\U000e0030", `tag\u{e0000}unassigned\u{e0030}`},
+		{"arabic\u0600sign", `arabic\u{0600}sign`},
+		{"bom\ufeff", `bom\u{feff}`},
 	}
 	for _, c := range cases {
 		if got := Escape(c.in); got != c.want {
 			t.Errorf("Escape(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestEscapeKeepsText: ordinary printable text of any script, including
+// emoji and combining marks, passes unchanged.
+func TestEscapeKeepsText(t *testing.T) {
+	for _, s := range []string{
+		"/registry/pods/default/nginx-7d9f",
+		"中文键/日本語/한국어",
+		"café naïve Ωμέγα Кириллица",
+		"עברית العربية हिन्दी ไทย",
+		"e\u0301 combining, ﬁ ligature, ½ fraction, ™ ©",
+		"emoji 🚀 👍🏽 🇨🇳 \u2764\ufe0f",
+		"spaces\u00a0nbsp\u3000ideographic",
+		"",
+	} {
+		if got := Escape(s); got != s {
+			t.Errorf("Escape(%q) = %q, want it unchanged", s, got)
 		}
 	}
 }

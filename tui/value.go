@@ -11,8 +11,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"gopkg.in/yaml.v3"
 )
+
+// maxLineCells bounds each rendered line of a value. The pane shows at
+// most its width of a line, but every frame measures and cuts each visible
+// line, so a 1.5 MiB one-line value would cost its whole length on every
+// frame. renderValue (which runs in a tea.Cmd) cuts lines once, to this
+// many characters of the value and at most this many cells, and marks the
+// cut with txtLineCut; the hex view (x) still shows every byte.
+const maxLineCells = 512
 
 // valueKind is how a value is shown.
 type valueKind int
@@ -49,7 +58,7 @@ type valueStyles struct {
 // string per line: JSON objects and arrays and YAML documents
 // pretty-printed and highlighted when they parse, text otherwise. Every
 // piece of the value goes through Escape, so nothing in it reaches the
-// terminal raw. Lines are not cut to a width.
+// terminal raw. Lines longer than maxLineCells are cut (see cutLine).
 func renderValue(v []byte, st valueStyles) (valueKind, []string) {
 	switch {
 	case len(v) == 0:
@@ -57,16 +66,44 @@ func renderValue(v []byte, st valueStyles) (valueKind, []string) {
 	case isJSONContainer(v):
 		var buf bytes.Buffer
 		if err := json.Indent(&buf, v, "", "  "); err == nil {
-			return kindJSON, highlightJSON(buf.Bytes(), st)
+			return kindJSON, highlightJSON(buf.String(), st)
 		}
 	}
 	if looksBinary(v) {
-		return kindBinary, textLines(v)
+		return kindBinary, textLines(v, st)
 	}
 	if pretty, ok := prettyYAML(v); ok {
 		return kindYAML, highlightYAML(pretty, st)
 	}
-	return kindText, textLines(v)
+	return kindText, textLines(v, st)
+}
+
+// cutLine cuts a line of the value's text to maxLineCells characters (an
+// invalid byte counts as one), before it is escaped and highlighted, so
+// that the work and the rendered line are bounded however long it is.
+func cutLine(s string) (string, bool) {
+	if len(s) <= maxLineCells {
+		return s, false
+	}
+	i := 0
+	for n := 0; n < maxLineCells && i < len(s); n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i], i < len(s)
+}
+
+// capLine bounds a rendered line to maxLineCells cells (escaping can make
+// a character several cells wide) and marks a line that was cut.
+func capLine(line string, cut bool, st valueStyles) string {
+	// A cell takes at least one byte: a short line needs no measuring.
+	if len(line) > maxLineCells && ansi.StringWidth(line) > maxLineCells {
+		line, cut = ansi.Truncate(line, maxLineCells, ""), true
+	}
+	if cut {
+		line += st.comment.Render(txtLineCut)
+	}
+	return line
 }
 
 // isJSONContainer reports a valid JSON object or array.
@@ -91,11 +128,12 @@ func looksBinary(v []byte) bool {
 }
 
 // textLines splits text into escaped lines.
-func textLines(v []byte) []string {
+func textLines(v []byte, st valueStyles) []string {
 	s := strings.TrimSuffix(string(v), "\n")
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = Escape(l)
+		l, cut := cutLine(l)
+		lines[i] = capLine(Escape(l), cut, st)
 	}
 	return lines
 }
@@ -142,11 +180,13 @@ func prettyYAML(v []byte) (string, bool) {
 
 // highlightJSON colours indented JSON token by token. Strings are escaped
 // as a whole, quotes included; a string followed by ':' is a key.
-func highlightJSON(src []byte, st valueStyles) []string {
-	lines := bytes.Split(src, []byte("\n"))
+func highlightJSON(src string, st valueStyles) []string {
+	lines := strings.Split(src, "\n")
 	out := make([]string, 0, len(lines))
 	var b strings.Builder
 	for _, line := range lines {
+		// A cut string or number is coloured as far as it goes.
+		line, cut := cutLine(line)
 		b.Reset()
 		for i := 0; i < len(line); {
 			c := line[i]
@@ -156,7 +196,7 @@ func highlightJSON(src []byte, st valueStyles) []string {
 				for j < len(line) && line[j] == ' ' {
 					j++
 				}
-				b.Write(line[i:j])
+				b.WriteString(line[i:j])
 				i = j
 			case c == '"':
 				j := i + 1
@@ -167,7 +207,7 @@ func highlightJSON(src []byte, st valueStyles) []string {
 					j++
 				}
 				j = min(j+1, len(line))
-				tok := Escape(string(line[i:j]))
+				tok := Escape(line[i:j])
 				k := j
 				for k < len(line) && line[k] == ' ' {
 					k++
@@ -183,24 +223,24 @@ func highlightJSON(src []byte, st valueStyles) []string {
 				for j < len(line) && strings.IndexByte("+-.eE0123456789", line[j]) >= 0 {
 					j++
 				}
-				b.WriteString(st.num.Render(string(line[i:j])))
+				b.WriteString(st.num.Render(line[i:j]))
 				i = j
 			case c >= 'a' && c <= 'z':
 				j := i
 				for j < len(line) && line[j] >= 'a' && line[j] <= 'z' {
 					j++
 				}
-				b.WriteString(st.lit.Render(Escape(string(line[i:j]))))
+				b.WriteString(st.lit.Render(Escape(line[i:j])))
 				i = j
 			default:
 				// Structural characters; anything else cannot occur in
 				// valid JSON but is escaped all the same.
-				_, size := utf8.DecodeRune(line[i:])
-				b.WriteString(st.punct.Render(Escape(string(line[i : i+size]))))
+				_, size := utf8.DecodeRuneInString(line[i:])
+				b.WriteString(st.punct.Render(Escape(line[i : i+size])))
 				i += size
 			}
 		}
-		out = append(out, b.String())
+		out = append(out, capLine(b.String(), cut, st))
 	}
 	return out
 }
@@ -211,7 +251,8 @@ func highlightYAML(src string, st valueStyles) []string {
 	lines := strings.Split(src, "\n")
 	out := make([]string, 0, len(lines))
 	for _, line := range lines {
-		out = append(out, highlightYAMLLine(line, st))
+		line, cut := cutLine(line)
+		out = append(out, capLine(highlightYAMLLine(line, st), cut, st))
 	}
 	return out
 }

@@ -26,6 +26,7 @@ func (b *browser) startWatch(fromRev int64) tea.Cmd {
 	ctx, cancel := context.WithCancel(b.ctx)
 	b.watch.cancel = cancel
 	b.watch.lastRev = fromRev - 1
+	b.watch.from = fromRev
 	gen, store, prefix := b.watch.gen, b.store, b.level
 	return func() tea.Msg {
 		ch, err := store.Watch(ctx, prefix, fromRev)
@@ -72,6 +73,8 @@ func (b *browser) watchEvents(msg watchEventsMsg, now time.Time) tea.Cmd {
 		return nil // a watch we cancelled
 	}
 	cmds := b.applyEvents(msg.events, now, true)
+	// A removed or inserted row can move the selection to another key.
+	cmds = append(cmds, b.syncValue())
 	switch {
 	case msg.err != nil:
 		cmds = append(cmds, b.broken(msg.err, now))
@@ -87,6 +90,7 @@ func (b *browser) watchEvents(msg watchEventsMsg, now time.Time) tea.Cmd {
 // editor's warning and the listing. Events the view already reflects (read
 // at or after their revision) are skipped, so a change applied from a
 // write's own answer is not applied twice when the watch reports it.
+// Counts change only with the watch's events (fromWatch).
 func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch bool) []tea.Cmd {
 	var cmds []tea.Cmd
 	for _, ev := range evs {
@@ -103,7 +107,12 @@ func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch boo
 				}
 			}
 		}
-		b.applyCounts(ev)
+		if fromWatch {
+			// Counts follow the watch only, our own writes included: a
+			// write applied at once would move a count's revision past
+			// other writers' changes the watch has yet to report.
+			b.applyCounts(ev)
+		}
 		if key == b.val.key {
 			// Replayed events (from before the level was read) are not
 			// news: the read in flight already reflects them.
@@ -124,7 +133,7 @@ func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch boo
 		if b.editing() && key == b.ed.key && rev > b.ed.rev {
 			b.ed.changed(ev.Type, rev)
 		}
-		b.applyToListing(ev, now)
+		b.applyToListing(ev, now, fromWatch)
 	}
 	return cmds
 }
@@ -143,10 +152,12 @@ func (b *browser) applyCounts(ev backends.Event) {
 	key, rev := ev.KV.Key, ev.KV.ModRevision
 	adjust := func(name string) {
 		c, ok := b.counts[name]
-		if !ok || !c.known {
+		if !ok {
 			return
 		}
+		c.seen = max(c.seen, rev)
 		switch {
+		case !c.known:
 		case c.exact && rev > c.rev:
 			c.n += delta
 			c.rev = rev
@@ -164,7 +175,7 @@ func (b *browser) applyCounts(ev backends.Event) {
 }
 
 // applyToListing inserts, updates or removes the child an event touches.
-func (b *browser) applyToListing(ev backends.Event, now time.Time) {
+func (b *browser) applyToListing(ev backends.Event, now time.Time, fromWatch bool) {
 	l := &b.list
 	key, rev := ev.KV.Key, ev.KV.ModRevision
 	if !l.loaded || !l.q.covers(key) {
@@ -209,7 +220,7 @@ func (b *browser) applyToListing(ev backends.Event, now time.Time) {
 		}
 		b.animate(e.flashUntil)
 	case ev.Type == backends.Created:
-		b.insertChild(ev, name, dir, i, now)
+		b.insertChild(ev, name, dir, i, now, fromWatch)
 	case ev.Type == backends.Deleted && !dir && !l.head.before(name):
 		// A leaf above the window went away: indices below it move up.
 		l.shift(name, -1)
@@ -222,8 +233,11 @@ func (b *browser) applyToListing(ev backends.Event, now time.Time) {
 // when the window's range covers it and was read before the event, above
 // the window only as a shift of indices (a new leaf is certainly new; a
 // directory above the window may already have existed, so its shift is
-// skipped and the indices above the window stay approximate).
-func (b *browser) insertChild(ev backends.Event, name string, dir bool, i int, now time.Time) {
+// skipped and the indices above the window stay approximate). A new
+// directory's count is one key when the watch reports it; after our own
+// write it is counted (other writers may have added keys the watch has yet
+// to report).
+func (b *browser) insertChild(ev backends.Event, name string, dir bool, i int, now time.Time, fromWatch bool) {
 	l := &b.list
 	rev := ev.KV.ModRevision
 	if l.holdsRange(name) {
@@ -235,9 +249,9 @@ func (b *browser) insertChild(ev backends.Event, name string, dir bool, i int, n
 			return
 		}
 		e := entry{name: name, dir: dir, seen: rev, flash: flashCreated, flashUntil: now.Add(flashFor)}
-		if dir {
-			b.counts[name] = countInfo{n: 1, rev: rev, exact: true, known: true}
-		} else {
+		if dir && fromWatch {
+			b.counts[name] = countInfo{n: 1, rev: rev, exact: true, known: true, seen: rev}
+		} else if !dir {
 			kv := ev.KV
 			e.createRev, e.modRev, e.version, e.size = kv.CreateRevision, kv.ModRevision, kv.Version, len(kv.Value)
 		}
