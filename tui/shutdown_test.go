@@ -193,3 +193,19 @@ func TestCrashShutsDown(t *testing.T) {
 	}
 	checkInert(t, stderr.Bytes())
 }
+
+// TestSummaryNamesWhatFailed: the line printed after the console closes
+// says whether the start or the shutdown failed.
+func TestSummaryNamesWhatFailed(t *testing.T) {
+	for _, c := range []struct {
+		startFailed bool
+		want        string
+	}{{true, txtFailed + ": boom\n"}, {false, txtStopFailed + ": boom\n"}} {
+		m := model{err: "boom", startFailed: c.startFailed}
+		var out strings.Builder
+		m.printSummary(&out)
+		if out.String() != c.want {
+			t.Fatalf("startFailed=%v: summary %q, want %q", c.startFailed, out.String(), c.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ const (
 	txtConfig            = "配置"
 	txtElapsed           = "用时"
 	txtFailed            = "启动失败"
+	txtStopFailed        = "关闭失败"
 	txtStopping          = "正在关闭存储服务…"
 	txtStartHint         = "q 退出（会清理已创建的资源）"
 	txtFailedHint        = "q 退出"

@@ -210,6 +210,7 @@ type model struct {
 	shutdownDone bool
 	forced       bool
 	timedOut     bool // the shutdown did not finish within ShutdownTimeout
+	startFailed  bool // m.err is a failed start, not a failed shutdown
 	// quitRequested: q, ctrl+c or a signal asked to quit. A signal after
 	// that forces the exit. (The state alone cannot tell: a signal ends the
 	// root context, so the start may report ErrStopped, and the console
@@ -360,6 +361,7 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 		m.shutdownDone = true
 	case m.state != stateStopping:
 		m.state = stateFailed
+		m.startFailed = true
 		m.err = msg.err.Error()
 		m.shutdownDone = true
 	default:
@@ -486,7 +488,11 @@ func (m model) printSummary(w io.Writer) {
 		return
 	}
 	if m.err != "" {
-		fmt.Fprintln(w, txtFailed+": "+Escape(m.err))
+		label := txtStopFailed
+		if m.startFailed {
+			label = txtFailed
+		}
+		fmt.Fprintln(w, label+": "+Escape(m.err))
 	}
 }
 
