@@ -80,7 +80,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, backends.Permanent(fail(err))
 	}
 
-	conns := newConnLog()
+	conns := newConnLog(opts.Endpoints)
 	dialOpts := []grpc.DialOption{
 		grpc.WithContextDialer(conns.dial),
 		// gRPC's default reconnect backoff grows to two minutes; members
@@ -145,7 +145,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		err = nil
 	}
 	if err == nil && root.Err() != nil {
-		err = root.Err() // cancelled by ctx or a TLS failure
+		err = root.Err() // cancelled by ctx or TLS failures of every endpoint
 	}
 	if err != nil {
 		client.Close()
@@ -165,7 +165,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // adds the last connection errors to time-outs.
 func classify(ctx context.Context, err error, conns *connLog) error {
 	if tlsErr := conns.tlsFailure(); tlsErr != nil {
-		return backends.Permanent(tlsErr)
+		return backends.Permanent(tlsErr) // every endpoint failed TLS
 	}
 	if isAuthError(err) {
 		return backends.Permanent(err)
