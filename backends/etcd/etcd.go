@@ -57,15 +57,24 @@ type Store struct {
 
 	closed atomic.Bool
 	done   chan struct{} // closed by Close
+
+	// watchEpoch selects the gRPC stream new etcd watches join; a watcher
+	// whose stream etcd refused moves it on (see watchStreamKey).
+	watchEpoch atomic.Int64
+	watchStats watchStats
 }
 
 // Open connects to the cluster and checks that it answers: one attempt,
 // bounded by ctx and opts.DialTimeout. Readiness is a linearizable read
 // (which needs a quorum and, with auth, valid credentials), never a bare
 // dial. Errors that retrying cannot fix (invalid options, rejected
-// credentials, TLS failures) satisfy errors.Is(err, backends.ErrPermanent);
-// others (members down, no quorum yet) are worth retrying. The caller
-// retries; Open does not. Error texts never contain the password.
+// credentials, TLS failures of every endpoint) satisfy errors.Is(err,
+// backends.ErrPermanent); others (members down, no quorum yet) are worth
+// retrying. A TLS failure of some members only is not permanent: Open
+// succeeds if the others answer, and otherwise fails at its deadline, naming
+// the TLS failures. ctx bounds only this call: once Open returns, ending it
+// does not affect the Store. The caller retries; Open does not. Error texts
+// never contain the password.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	secrets := []string{opts.Password}
