@@ -275,7 +275,10 @@ type Store struct {
 // Open connects to the server once (no retry: the caller retries, reporting
 // each attempt) and returns a Store. Connected means a real round trip
 // through the driver under ctx. It creates the database if it is missing and
-// the user may create it, and the schema if missing.
+// the user may create it, and the tables that are missing (so a user with
+// only SELECT, INSERT, UPDATE and DELETE on a database whose tables exist
+// can open it). ctx bounds only this call: once Open returns, ending it
+// does not affect the Store.
 //
 // Errors that retrying cannot fix are marked backends.ErrPermanent: rejected
 // credentials, a database that does not exist and cannot be created (or may
@@ -507,6 +510,14 @@ const (
 		"prev_version BIGINT NOT NULL, " +
 		"KEY k_rev (k, rev)" +
 		") ENGINE=InnoDB ROW_FORMAT=DYNAMIC"
+	// schemaTables lists which of the tables exist. MySQL and MariaDB check
+	// the CREATE privilege even for CREATE TABLE IF NOT EXISTS of an
+	// existing table, so Open creates only what is missing: a user with
+	// only SELECT, INSERT, UPDATE and DELETE can open a prepared database.
+	// (information_schema lists exactly the tables the user has some
+	// privilege on, which includes the ones the Store needs.)
+	schemaTables = "SELECT table_name FROM information_schema.tables " +
+		"WHERE table_schema = DATABASE() AND table_name IN ('k3_meta', 'k3_kv', 'k3_log')"
 	// The meta row is inserted only when a plain read does not find it, so
 	// an Open next to busy writers takes no lock on it.
 	schemaHasMeta = "SELECT COUNT(*) FROM k3_meta WHERE id = 1"
@@ -514,24 +525,54 @@ const (
 )
 
 func createSchema(ctx context.Context, db *sql.DB) error {
-	for _, q := range []string{schemaMeta, schemaKV, schemaLog} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			if isAccessDenied(err) {
-				return backends.Permanent(fmt.Errorf("create schema: %w", err))
-			}
-			return fmt.Errorf("create schema: %w", err)
+	fail := func(err error) error {
+		if isAccessDenied(err) {
+			return backends.Permanent(fmt.Errorf("create schema: %w", err))
+		}
+		return fmt.Errorf("create schema: %w", err)
+	}
+	exists, err := existingTables(ctx, db)
+	if err != nil {
+		return fail(err)
+	}
+	for _, t := range []struct{ name, create string }{
+		{"k3_meta", schemaMeta}, {"k3_kv", schemaKV}, {"k3_log", schemaLog},
+	} {
+		if exists[t.name] {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, t.create); err != nil {
+			return fail(err)
 		}
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, schemaHasMeta).Scan(&n); err != nil {
-		return fmt.Errorf("create schema: %w", err)
+		return fail(err)
 	}
 	if n == 0 {
 		if _, err := db.ExecContext(ctx, schemaMetaRow); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+			return fail(err)
 		}
 	}
 	return nil
+}
+
+// existingTables returns which of the Store's tables exist.
+func existingTables(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, schemaTables)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	exists := make(map[string]bool, 3)
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		exists[name] = true
+	}
+	return exists, rows.Err()
 }
 
 // Close implements backends.Store: it ends every watch with a final
