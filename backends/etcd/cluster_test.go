@@ -60,6 +60,41 @@ func (l *eventLog) waitFor(t *testing.T, rev int64, within time.Duration) []back
 	}
 }
 
+// waitUntil polls cond until it holds, failing the test after within.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// putUntilAccepted retries a Put, backing off, until the cluster accepts
+// it, and returns its revision; it fails the test after within.
+func putUntilAccepted(t *testing.T, s *etcd.Store, key, value string, within time.Duration) int64 {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	delay := 20 * time.Millisecond
+	for {
+		rev, err := s.Put(t.Context(), key, []byte(value))
+		if err == nil {
+			return rev
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Put %q not accepted within %v: %v", key, within, err)
+		}
+		select {
+		case <-time.After(delay):
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
 // TestClusterFailover runs writers and a watch against a three-member
 // cluster while each member in turn crashes and restarts (so the member
 // serving the watch, and the leader, go away at some point).
@@ -241,16 +276,7 @@ func TestClusterAllDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := time.Now()
-	var r3 int64
-	for {
-		r3, err = s.Put(ctx, p+"c", []byte("3"))
-		if err == nil {
-			break
-		}
-		if time.Since(restarted) > 15*time.Second {
-			t.Fatalf("store still failing 15s after the members came back: %v", err)
-		}
-	}
+	r3 := putUntilAccepted(t, s, p+"c", "3", 15*time.Second)
 	t.Logf("first write %v after the members were back", time.Since(restarted).Round(time.Millisecond))
 	if kv, err := s.Get(ctx, p+"a"); err != nil || string(kv.Value) != "1" {
 		t.Fatalf("Get after the restart: %v", err)
@@ -284,24 +310,20 @@ func TestWatchSurvivesQuorumLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.waitFor(t, r1, 10*time.Second)
+	_, restarts, _ := etcd.WatchStats(s)
 	c.Kill(1)
 	c.Kill(2)
-	// Long enough for the survivor to notice it has no leader (etcd checks
-	// every election timeout, 1s here).
-	time.Sleep(4 * time.Second)
+	// Wait until the survivor has noticed that it has no leader and ended
+	// the watch's stream (after three election timeouts, about 3s here),
+	// which the watcher then restarts: the case this test is about.
+	waitUntil(t, 30*time.Second, "the survivor ended the watch stream", func() bool {
+		_, n, _ := etcd.WatchStats(s)
+		return n > restarts
+	})
 	if err := c.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	var r2 int64
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if r2, err = s.Put(ctx, p+"b", []byte("2")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no write accepted after the quorum returned: %v", err)
-		}
-	}
+	r2 := putUntilAccepted(t, s, p+"b", "2", 15*time.Second)
 	events := log.waitFor(t, r2, 15*time.Second)
 	if len(events) != 2 || events[0].KV.ModRevision != r1 || events[1].KV.ModRevision != r2 {
 		t.Fatalf("watch across the quorum loss saw %d events (%+v), want revisions %d and %d", len(events), events, r1, r2)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,18 +22,56 @@ import (
 // (permanent) from a member that is not up yet (retryable). gRPC reports
 // these only as text, so the log hooks the dialer and the TLS handshake,
 // where they are still typed errors.
+//
+// Failures are kept per dial address (an endpoint's host:port, or
+// "unix:path"), the address gRPC dials for one endpoint, so that the log
+// can tell when every endpoint has failed TLS.
 type connLog struct {
 	mu   sync.Mutex
-	errs map[string]error // address -> last dial or handshake error
-	// onTLSFailure, if set, is called (once) when a TLS failure is
-	// recorded: Open uses it to give up at once rather than wait out its
-	// deadline on a handshake that will never succeed.
+	errs map[string]error // dial address -> last dial or handshake error
+	// dialed maps the remote address of each dialed connection to the
+	// address it was dialed at: the TLS handshake sees only the former.
+	dialed map[string]string
+	// endpoints is the number of distinct dial addresses of the cluster.
+	endpoints int
+	// onTLSFailure, if set, is called (once) when every endpoint has
+	// recorded a TLS failure: Open uses it to give up at once rather than
+	// wait out its deadline on handshakes that will never succeed. One bad
+	// member alone does not call it; the others may have a quorum.
 	onTLSFailure func()
 }
 
-func newConnLog() *connLog { return &connLog{errs: make(map[string]error)} }
+// newConnLog returns a log for a cluster at the given endpoints.
+func newConnLog(endpoints []string) *connLog {
+	addrs := make(map[string]bool)
+	for _, ep := range endpoints {
+		addrs[dialAddress(ep)] = true
+	}
+	return &connLog{errs: make(map[string]error), dialed: make(map[string]string), endpoints: len(addrs)}
+}
 
-// record notes the outcome of a dial or handshake with addr.
+// dialAddress returns the address gRPC dials for an endpoint, as clientv3
+// translates it: host:port of an http(s) URL, "unix:path" for unix
+// endpoints, anything else as given. Two endpoints that it maps to one
+// address count once; were it to map them to two, Open would merely not
+// give up early.
+func dialAddress(ep string) string {
+	for _, scheme := range []string{"unix://", "unixs://", "unix:", "unixs:"} {
+		if path, ok := strings.CutPrefix(ep, scheme); ok {
+			if strings.HasPrefix(path, "/") && strings.HasSuffix(scheme, "//") {
+				return "unix:///" + strings.TrimLeft(path, "/")
+			}
+			return "unix:" + path
+		}
+	}
+	if u, err := url.Parse(ep); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		return u.Host
+	}
+	return ep
+}
+
+// record notes the outcome of a dial or handshake with the member at dial
+// address addr.
 func (l *connLog) record(addr string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -41,7 +80,7 @@ func (l *connLog) record(addr string, err error) {
 		return
 	}
 	l.errs[addr] = err
-	if f := l.onTLSFailure; f != nil && isTLSFailure(err) {
+	if f := l.onTLSFailure; f != nil && l.tlsFailuresLocked() != nil {
 		l.onTLSFailure = nil
 		f()
 	}
@@ -52,6 +91,17 @@ func (l *connLog) notifyTLSFailure(f func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.onTLSFailure = f
+}
+
+// dialAddr returns the dial address of a connection with the given remote
+// address (the remote address itself if it was not dialed here).
+func (l *connLog) dialAddr(remote string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if addr, ok := l.dialed[remote]; ok {
+		return addr
+	}
+	return remote
 }
 
 // dial is the gRPC dialer: a plain net.Dialer whose failures are recorded.
@@ -65,9 +115,10 @@ func (l *connLog) dial(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := d.DialContext(ctx, network, address)
 	switch {
 	case err == nil:
-		// A handshake error was recorded under the remote address.
+		l.mu.Lock()
+		l.dialed[conn.RemoteAddr().String()] = addr
+		l.mu.Unlock()
 		l.record(addr, nil)
-		l.record(conn.RemoteAddr().String(), nil)
 	case ctx.Err() == nil:
 		l.record(addr, err)
 	}
@@ -94,21 +145,33 @@ func (l *connLog) last() error {
 	return &connErrors{errs}
 }
 
-// tlsFailure returns a recorded TLS handshake error that retrying cannot
-// fix (an untrusted or mismatched certificate, a server that does not speak
-// TLS, a rejected client certificate), or nil.
+// tlsFailure returns the recorded TLS failures (untrusted or mismatched
+// certificates, a server that does not speak TLS, a rejected client
+// certificate) if every endpoint's last failure is one, or nil. Retrying
+// cannot fix those; but as long as one member is merely down or has not
+// been tried, it may come up and serve, so nothing is permanent yet.
 func (l *connLog) tlsFailure() error {
-	err := l.last()
-	var ce *connErrors
-	if !errors.As(err, &ce) {
-		return nil
-	}
-	for _, e := range ce.errs {
-		if isTLSFailure(e) {
-			return e
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tlsFailuresLocked()
+}
+
+func (l *connLog) tlsFailuresLocked() error {
+	var addrs []string
+	for a, err := range l.errs {
+		if isTLSFailure(err) {
+			addrs = append(addrs, a)
 		}
 	}
-	return nil
+	if len(addrs) == 0 || len(addrs) < l.endpoints {
+		return nil
+	}
+	slices.Sort(addrs)
+	errs := make([]error, len(addrs))
+	for i, a := range addrs {
+		errs[i] = fmt.Errorf("%s: %w", a, l.errs[a])
+	}
+	return &connErrors{errs}
 }
 
 func isTLSFailure(err error) bool {
@@ -155,7 +218,7 @@ func (c recordingCreds) ClientHandshake(ctx context.Context, authority string, c
 	if c.serverName != "" {
 		authority = c.serverName
 	}
-	addr := conn.RemoteAddr().String()
+	addr := c.log.dialAddr(conn.RemoteAddr().String())
 	tc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -57,15 +57,24 @@ type Store struct {
 
 	closed atomic.Bool
 	done   chan struct{} // closed by Close
+
+	// watchEpoch selects the gRPC stream new etcd watches join; a watcher
+	// whose stream etcd refused moves it on (see watchStreamKey).
+	watchEpoch atomic.Int64
+	watchStats watchStats
 }
 
 // Open connects to the cluster and checks that it answers: one attempt,
 // bounded by ctx and opts.DialTimeout. Readiness is a linearizable read
 // (which needs a quorum and, with auth, valid credentials), never a bare
 // dial. Errors that retrying cannot fix (invalid options, rejected
-// credentials, TLS failures) satisfy errors.Is(err, backends.ErrPermanent);
-// others (members down, no quorum yet) are worth retrying. The caller
-// retries; Open does not. Error texts never contain the password.
+// credentials, TLS failures of every endpoint) satisfy errors.Is(err,
+// backends.ErrPermanent); others (members down, no quorum yet) are worth
+// retrying. A TLS failure of some members only is not permanent: Open
+// succeeds if the others answer, and otherwise fails at its deadline, naming
+// the TLS failures. ctx bounds only this call: once Open returns, ending it
+// does not affect the Store. The caller retries; Open does not. Error texts
+// never contain the password.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	secrets := []string{opts.Password}
@@ -80,7 +89,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, backends.Permanent(fail(err))
 	}
 
-	conns := newConnLog()
+	conns := newConnLog(opts.Endpoints)
 	dialOpts := []grpc.DialOption{
 		grpc.WithContextDialer(conns.dial),
 		// gRPC's default reconnect backoff grows to two minutes; members
@@ -145,7 +154,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		err = nil
 	}
 	if err == nil && root.Err() != nil {
-		err = root.Err() // cancelled by ctx or a TLS failure
+		err = root.Err() // cancelled by ctx or TLS failures of every endpoint
 	}
 	if err != nil {
 		client.Close()
@@ -165,7 +174,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // adds the last connection errors to time-outs.
 func classify(ctx context.Context, err error, conns *connLog) error {
 	if tlsErr := conns.tlsFailure(); tlsErr != nil {
-		return backends.Permanent(tlsErr)
+		return backends.Permanent(tlsErr) // every endpoint failed TLS
 	}
 	if isAuthError(err) {
 		return backends.Permanent(err)

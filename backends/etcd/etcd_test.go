@@ -235,3 +235,39 @@ func TestWatchMultiKeyRevision(t *testing.T) {
 		t.Fatalf("events %q, want %q", got, want)
 	}
 }
+
+// TestOpenContextBoundsOnlyOpen: the context given to Open bounds the
+// connection attempt only; the Store and its running watches keep working
+// after it ends.
+func TestOpenContextBoundsOnlyOpen(t *testing.T) {
+	eps := etcdtest.Start(t)
+	ctx := t.Context()
+	openCtx, cancel := context.WithCancel(ctx)
+	s, err := etcd.Open(openCtx, etcd.Options{Endpoints: eps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := fmt.Sprintf("/open-ctx/%d/", time.Now().UnixNano())
+	before, err := s.Watch(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	after, err := s.Watch(ctx, p, 0)
+	if err != nil {
+		t.Fatalf("Watch after Open's context ended: %v", err)
+	}
+	rev, err := s.Put(ctx, p+"a", []byte("v"))
+	if err != nil {
+		t.Fatalf("Put after Open's context ended: %v", err)
+	}
+	if kv, err := s.Get(ctx, p+"a"); err != nil || kv.ModRevision != rev {
+		t.Fatalf("Get after Open's context ended: %+v, %v", kv, err)
+	}
+	for _, ch := range []<-chan backends.Event{before, after} {
+		if ev := next(t, ch); ev.Err != nil || ev.KV.ModRevision != rev {
+			t.Fatalf("watch after Open's context ended: %+v, want the write at %d", ev, rev)
+		}
+	}
+}

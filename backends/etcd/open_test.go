@@ -2,11 +2,13 @@ package etcd_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,5 +263,80 @@ func TestTLS(t *testing.T) {
 	err, _ = openFails(t, etcd.Options{Endpoints: []string{strings.Replace(plain, "http://", "https://", 1)}, CAFile: certs.CAFile, DialTimeout: time.Second})
 	if errors.Is(err, backends.ErrPermanent) || !strings.Contains(err.Error(), "TLS handshake: EOF") {
 		t.Errorf("TLS to a plain server: %v, want a retryable error naming the handshake", err)
+	}
+}
+
+// tlsImpostor listens for TLS on loopback with the given certificate and
+// closes each connection after the handshake: a member whose certificate
+// the client does not trust, as far as the client can tell. It returns the
+// https endpoint.
+func tlsImpostor(t *testing.T, certFile, keyFile string) string {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				c.(*tls.Conn).Handshake()
+			})
+		}
+	})
+	return "https://" + ln.Addr().String()
+}
+
+// TestTLSOneBadMember: one endpoint presents a certificate the client does
+// not trust (a member with an expired or misissued certificate). The other
+// member answers, so Open succeeds, in either endpoint order; only when
+// every endpoint fails TLS is the failure permanent, and then it is
+// reported at once.
+func TestTLSOneBadMember(t *testing.T) {
+	certs := etcdtest.NewCerts(t)
+	good := etcdtest.New(t, etcdtest.Config{Direct: true, CertFile: certs.ServerCertFile, KeyFile: certs.ServerKeyFile}).Endpoints()[0]
+	bad := tlsImpostor(t, certs.OtherServerCertFile, certs.OtherServerKeyFile)
+	const dialTimeout = 10 * time.Second
+	for _, eps := range [][]string{{bad, good}, {good, bad}} {
+		t.Run(strings.Join(eps, ","), func(t *testing.T) {
+			s := open(t, etcd.Options{Endpoints: eps, CAFile: certs.CAFile, DialTimeout: dialTimeout})
+			for i := range 5 {
+				if _, err := s.Put(t.Context(), fmt.Sprintf("/tls-one-bad/%d", i), []byte("v")); err != nil {
+					t.Fatalf("Put with one untrusted member: %v", err)
+				}
+			}
+		})
+	}
+
+	bad2 := tlsImpostor(t, certs.OtherServerCertFile, certs.OtherServerKeyFile)
+	err, took := openFails(t, etcd.Options{Endpoints: []string{bad, bad2}, CAFile: certs.CAFile, DialTimeout: dialTimeout})
+	if !errors.Is(err, backends.ErrPermanent) || !errors.As(err, new(x509.UnknownAuthorityError)) {
+		t.Errorf("every member untrusted: %v, want a permanent unknown-authority error", err)
+	}
+	if took > dialTimeout/4 {
+		t.Errorf("every member untrusted: took %v (dial timeout %v): not fast", took, dialTimeout)
+	}
+	for _, addr := range []string{bad, bad2} {
+		if !strings.Contains(err.Error(), strings.TrimPrefix(addr, "https://")) {
+			t.Errorf("error does not name %s: %v", addr, err)
+		}
+	}
+
+	// An untrusted member next to one that is down: the down one may come
+	// up, so the failure is worth retrying.
+	err, _ = openFails(t, etcd.Options{Endpoints: []string{bad, "https://" + closedPort(t)}, CAFile: certs.CAFile, DialTimeout: time.Second})
+	if errors.Is(err, backends.ErrPermanent) || !errors.As(err, new(x509.UnknownAuthorityError)) {
+		t.Errorf("untrusted member and a member down: %v, want a retryable error naming the TLS failure", err)
 	}
 }

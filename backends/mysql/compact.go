@@ -15,7 +15,8 @@ const compactBatch = 1000
 // rev-1 (never backwards), then deletes the log rows below rev in batches of
 // compactBatch; if it is interrupted, the rows left behind are removed by
 // the next compaction and are never served (readers check compact_rev).
-// Compacting beyond the current revision is an error.
+// Compacting beyond the current revision is an error. Each statement, not
+// the whole call, is bounded by Options.RequestTimeout.
 func (s *Store) Compact(ctx context.Context, rev int64) error {
 	if s.closed.Load() {
 		return backends.ErrClosed
@@ -26,29 +27,48 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 	return nil
 }
 
+// compact runs the statements of a compaction, each bounded by the request
+// timeout of its own (a long compaction is many short statements).
 func (s *Store) compact(ctx context.Context, rev int64) error {
 	var cur, compacted int64
-	if err := s.queryRow(ctx, sqlMeta).Scan(&cur, &compacted); err != nil {
+	err := s.step(ctx, func(ctx context.Context) error {
+		return s.queryRow(ctx, sqlMeta).Scan(&cur, &compacted)
+	})
+	if err != nil {
 		return err
 	}
 	if rev > cur {
 		return fmt.Errorf("beyond the current revision %d", cur)
 	}
-	db := s.db.WithContext(ctx)
 	if rev-1 > compacted {
-		if err := db.Exec("UPDATE k3_meta SET compact_rev = GREATEST(compact_rev, ?) WHERE id = 1", rev-1).Error; err != nil {
+		err := s.step(ctx, func(ctx context.Context) error {
+			return s.db.WithContext(ctx).Exec("UPDATE k3_meta SET compact_rev = GREATEST(compact_rev, ?) WHERE id = 1", rev-1).Error
+		})
+		if err != nil {
 			return err
 		}
 	}
 	for {
-		res := db.Exec("DELETE FROM k3_log WHERE rev < ? ORDER BY rev LIMIT ?", rev, compactBatch)
-		if res.Error != nil {
+		var deleted int64
+		err := s.step(ctx, func(ctx context.Context) error {
+			res := s.db.WithContext(ctx).Exec("DELETE FROM k3_log WHERE rev < ? ORDER BY rev LIMIT ?", rev, compactBatch)
+			deleted = res.RowsAffected
 			return res.Error
+		})
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected < compactBatch {
+		if deleted < compactBatch {
 			return nil
 		}
 	}
+}
+
+// step runs one statement under ctx bounded by the request timeout.
+func (s *Store) step(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return fn(ctx)
 }
 
 // Revision implements backends.Revisioner: the current revision and the
@@ -57,6 +77,8 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 	if s.closed.Load() {
 		return 0, 0, backends.ErrClosed
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if err := s.queryRow(ctx, sqlMeta).Scan(&current, &compacted); err != nil {
 		return 0, 0, s.opError("revision", err)
 	}

@@ -89,7 +89,7 @@ func openError(err error, password string) error {
 // when the Store was closed under it, the password redacted.
 func (s *Store) opError(op string, err error) error {
 	if s.closed.Load() && !errors.Is(err, backends.ErrClosed) && !isContextErr(err) {
-		err = fmt.Errorf("%w (%v)", backends.ErrClosed, err)
+		err = fmt.Errorf("%w (%w)", backends.ErrClosed, err)
 	}
 	return redact(fmt.Errorf("mysql: %s: %w", op, err), s.password)
 }

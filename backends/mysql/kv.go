@@ -54,6 +54,8 @@ func (s *Store) Get(ctx context.Context, key string) (backends.KeyValue, error) 
 	if s.closed.Load() {
 		return backends.KeyValue{}, backends.ErrClosed
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	kv := backends.KeyValue{Key: key}
 	err := s.queryRow(ctx, sqlGet, []byte(key)).Scan(&kv.Value, &kv.CreateRevision, &kv.ModRevision, &kv.Version)
 	if isNoRows(err) {
@@ -90,6 +92,8 @@ func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptio
 	if s.closed.Load() {
 		return backends.Page{}, backends.ErrClosed
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q, args := listQuery(prefix, opts)
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
@@ -170,6 +174,8 @@ func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
 	if s.closed.Load() {
 		return 0, backends.ErrClosed
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q, args := "SELECT COUNT(*) FROM k3_kv WHERE k >= ?", []any{[]byte(prefix)}
 	if end := backends.PrefixEnd(prefix); end != "" {
 		q, args = q+" AND k < ?", append(args, []byte(end))
@@ -280,18 +286,26 @@ func whyNot(tx *gorm.DB, k []byte, ifRev int64) error {
 // meta row lock that serialises writers), let fn change the key and log the
 // change, commit. A failed fn rolls everything back, so the revision is not
 // consumed. After the commit it wakes this Store's watch poller.
+//
+// The request timeout bounds the transaction whatever the caller's context:
+// it holds the lock every writer of the database queues on.
 func (s *Store) write(ctx context.Context, op, key string, fn func(tx *gorm.DB, rev int64) error) (int64, error) {
 	if s.closed.Load() {
 		return 0, backends.ErrClosed
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rev int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sqlNextRev)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("k3_meta row missing (%d rows, %v)", n, err)
+		switch n, err := res.RowsAffected(); {
+		case err != nil:
+			return fmt.Errorf("take the next revision: %w", err)
+		case n != 1:
+			return fmt.Errorf("k3_meta row missing (%d rows updated)", n)
 		}
 		if rev, err = res.LastInsertId(); err != nil {
 			return err

@@ -87,12 +87,14 @@ func TestTwoStores(t *testing.T) {
 
 // TestWatchSeesOtherStoreWithinPollInterval measures, by event arrival,
 // how long a write by one Store takes to reach a watch on another, which
-// only polls: each must arrive within PollInterval plus a margin for the
-// query itself.
+// only polls. Polling every PollInterval puts the median near half of it
+// plus one query; the bounds are generous (3× for the median, 20× for the
+// worst) so that a loaded machine passes, yet a poller that missed its
+// ticker (seeing only the next local commit, or a much longer interval)
+// fails.
 func TestWatchSeesOtherStoreWithinPollInterval(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
 	const poll = 100 * time.Millisecond
-	const margin = 400 * time.Millisecond
 	opts.PollInterval = poll
 	watcher, writer := open(t, opts), open(t, opts)
 	ctx := ctxOf(t)
@@ -100,8 +102,9 @@ func TestWatchSeesOtherStoreWithinPollInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var worst time.Duration
-	for i := range 10 {
+	const writes = 15
+	var latencies []time.Duration
+	for i := range writes {
 		rev, err := writer.Put(ctx, "/k", []byte(fmt.Sprint(i)))
 		if err != nil {
 			t.Fatal(err)
@@ -109,19 +112,20 @@ func TestWatchSeesOtherStoreWithinPollInterval(t *testing.T) {
 		written := time.Now()
 		select {
 		case ev := <-ch:
-			took := time.Since(written)
 			if ev.Err != nil || ev.KV.ModRevision != rev {
 				t.Fatalf("event %v at %d, want revision %d", ev.Err, ev.KV.ModRevision, rev)
 			}
-			worst = max(worst, took)
-			if took > poll+margin {
-				t.Fatalf("write %d reached the other Store's watch after %v, want within %v + %v", i, took, poll, margin)
-			}
-		case <-time.After(poll + margin):
-			t.Fatalf("write %d did not reach the other Store's watch within %v + %v", i, poll, margin)
+			latencies = append(latencies, time.Since(written))
+		case <-time.After(20 * poll):
+			t.Fatalf("write %d did not reach the other Store's watch within %v (PollInterval %v)", i, 20*poll, poll)
 		}
 	}
-	t.Logf("worst cross-store latency %v with PollInterval %v", worst, poll)
+	slices.Sort(latencies)
+	median, worst := latencies[writes/2], latencies[writes-1]
+	t.Logf("cross-store latency: median %v, worst %v with PollInterval %v", median, worst, poll)
+	if median > 3*poll {
+		t.Fatalf("median cross-store latency %v, want within 3×PollInterval (%v)", median, 3*poll)
+	}
 }
 
 // Helper process protocol: the parent runs this test binary again with

@@ -32,6 +32,10 @@
 // transaction committed before the view was opened); the Watch poller relies
 // on that and never waits for a "late" lower revision.
 //
+// Since every writer queues on that one lock, Options.RequestTimeout bounds
+// how long a writer may hold it or wait for it, on the client and on the
+// server (see there).
+//
 // # Reads
 //
 // Get is one primary-key lookup. List is one statement (the meta row UNION
@@ -85,6 +89,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -111,6 +116,7 @@ const (
 	DefaultHistory        = 100_000
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultConnectTimeout = 15 * time.Second
+	DefaultRequestTimeout = 10 * time.Second
 )
 
 // minPacket is the smallest server max_allowed_packet that lets the largest
@@ -144,13 +150,32 @@ type Options struct {
 	// before automatic compaction removes older ones. Default 100000;
 	// negative disables automatic compaction.
 	History int64
-	// DialTimeout bounds establishing one connection (TCP dial and MySQL
-	// handshake). Default 5s.
+	// DialTimeout bounds establishing one connection, in Open and whenever
+	// the pool opens one later: the TCP dial, the MySQL handshake and
+	// authentication, and the session settings. Default 5s.
 	DialTimeout time.Duration
 	// ConnectTimeout bounds the whole of one Open attempt (connect, create
 	// the database, create the schema), in addition to Open's context.
 	// Default 15s. Open never retries: its caller does.
 	ConnectTimeout time.Duration
+	// RequestTimeout bounds every Store call, on top of the caller's
+	// context (a Watch only while it starts; each of its later log reads,
+	// and each statement of a compaction, gets it of its own). Default 10s.
+	//
+	// It also sets the server side of the same bound, so that a writer that
+	// hangs or vanishes cannot stall every other writer, all of which
+	// queue on one lock (the k3_meta row; see Revisions): each session's
+	// innodb_lock_wait_timeout is RequestTimeout (in whole seconds, at
+	// least 1), so a writer queued behind a stuck one gives up then; and
+	// its wait_timeout is three times that, so the server ends the session
+	// of a writer that went silent in the middle of its transaction (a
+	// network partition, a killed process), rolling back and releasing the
+	// lock, within 3×RequestTimeout rather than after the server's default
+	// of eight hours. Idle pooled connections are closed after
+	// RequestTimeout, well before the server would drop them. The driver's
+	// read and write timeouts (silence on the connection) are
+	// 2×RequestTimeout, for any statement without a deadline of its own.
+	RequestTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -182,7 +207,16 @@ func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
 	return o
+}
+
+// seconds returns d in whole seconds, rounded up, at least 1: the unit of
+// the server's timeout variables.
+func seconds(d time.Duration) int64 {
+	return max(1, int64((d+time.Second-1)/time.Second))
 }
 
 // validDatabaseName reports whether name matches [A-Za-z0-9_$]{1,64}, the
@@ -217,7 +251,8 @@ type Store struct {
 	sqlDB    *sql.DB
 	pool     gorm.ConnPool // db.ConnPool: sqlDB, for reads (see queryRow)
 	password string
-	addr     string // host:port/database, for messages
+	addr     string        // host:port/database, for messages
+	timeout  time.Duration // Options.RequestTimeout
 
 	pollInterval time.Duration
 	history      int64
@@ -240,7 +275,10 @@ type Store struct {
 // Open connects to the server once (no retry: the caller retries, reporting
 // each attempt) and returns a Store. Connected means a real round trip
 // through the driver under ctx. It creates the database if it is missing and
-// the user may create it, and the schema if missing.
+// the user may create it, and the tables that are missing (so a user with
+// only SELECT, INSERT, UPDATE and DELETE on a database whose tables exist
+// can open it). ctx bounds only this call: once Open returns, ending it
+// does not affect the Store.
 //
 // Errors that retrying cannot fix are marked backends.ErrPermanent: rejected
 // credentials, a database that does not exist and cannot be created (or may
@@ -294,7 +332,10 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	// The server drops connections idle for 3×RequestTimeout (wait_timeout,
+	// see Options.RequestTimeout); the pool lets them go first (its cleaner
+	// runs every RequestTimeout, so none idles past twice that).
+	sqlDB.SetConnMaxIdleTime(opts.RequestTimeout)
 
 	db, err := gorm.Open(gormmysql.New(gormmysql.Config{
 		Conn:                      sqlDB,
@@ -317,6 +358,7 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 		pool:         db.ConnPool,
 		password:     opts.Password,
 		addr:         describe(opts),
+		timeout:      opts.RequestTimeout,
 		pollInterval: opts.PollInterval,
 		history:      opts.History,
 		compactEvery: max(opts.History/10, 1),
@@ -345,13 +387,21 @@ func driverConfig(opts Options) *mysql.Config {
 	cfg.Net = "tcp"
 	cfg.Addr = net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	cfg.DBName = opts.Database
+	// The driver's own timeout covers only the TCP dial; connect bounds
+	// the handshake too (timeoutConnector).
 	cfg.Timeout = opts.DialTimeout
+	cfg.ReadTimeout = 2 * opts.RequestTimeout
+	cfg.WriteTimeout = 2 * opts.RequestTimeout
 	cfg.ParseTime = false
 	cfg.InterpolateParams = true
 	// The handshake's collation sets the connection character set: binary,
 	// so no byte of a key or value is ever converted or rejected.
 	cfg.Collation = "binary"
-	cfg.Params = map[string]string{"sql_mode": sqlMode}
+	cfg.Params = map[string]string{
+		"sql_mode":                 sqlMode,
+		"innodb_lock_wait_timeout": strconv.FormatInt(seconds(opts.RequestTimeout), 10),
+		"wait_timeout":             strconv.FormatInt(3*seconds(opts.RequestTimeout), 10),
+	}
 	cfg.Logger = nopLogger{} // the default writes to stderr
 	return cfg
 }
@@ -360,8 +410,27 @@ type nopLogger struct{}
 
 func (nopLogger) Print(...any) {}
 
+// timeoutConnector bounds the whole of establishing a connection: the
+// driver's own Timeout covers only the TCP dial, and the handshake,
+// authentication and session settings that follow would otherwise wait as
+// long as the context of whatever call needed the connection. The driver
+// watches the context only while it connects, so the deadline does not
+// outlive this call.
+type timeoutConnector struct {
+	driver.Connector
+	timeout time.Duration
+}
+
+func (c timeoutConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.Connector.Connect(ctx)
+}
+
 // connect opens a pool for cfg and makes one round trip under ctx. A peer
 // that is not a MySQL server is reported as such (see probe), permanent.
+// Every connection the pool opens, now or later, is established within
+// cfg.Timeout (Options.DialTimeout).
 func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
 	var p probe
 	cfg = cfg.Clone()
@@ -370,7 +439,7 @@ func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(connector)
+	db := sql.OpenDB(timeoutConnector{connector, cfg.Timeout})
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		if mismatch := p.mismatch(cfg.Addr); mismatch != nil {
@@ -441,6 +510,14 @@ const (
 		"prev_version BIGINT NOT NULL, " +
 		"KEY k_rev (k, rev)" +
 		") ENGINE=InnoDB ROW_FORMAT=DYNAMIC"
+	// schemaTables lists which of the tables exist. MySQL and MariaDB check
+	// the CREATE privilege even for CREATE TABLE IF NOT EXISTS of an
+	// existing table, so Open creates only what is missing: a user with
+	// only SELECT, INSERT, UPDATE and DELETE can open a prepared database.
+	// (information_schema lists exactly the tables the user has some
+	// privilege on, which includes the ones the Store needs.)
+	schemaTables = "SELECT table_name FROM information_schema.tables " +
+		"WHERE table_schema = DATABASE() AND table_name IN ('k3_meta', 'k3_kv', 'k3_log')"
 	// The meta row is inserted only when a plain read does not find it, so
 	// an Open next to busy writers takes no lock on it.
 	schemaHasMeta = "SELECT COUNT(*) FROM k3_meta WHERE id = 1"
@@ -448,24 +525,54 @@ const (
 )
 
 func createSchema(ctx context.Context, db *sql.DB) error {
-	for _, q := range []string{schemaMeta, schemaKV, schemaLog} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			if isAccessDenied(err) {
-				return backends.Permanent(fmt.Errorf("create schema: %w", err))
-			}
-			return fmt.Errorf("create schema: %w", err)
+	fail := func(err error) error {
+		if isAccessDenied(err) {
+			return backends.Permanent(fmt.Errorf("create schema: %w", err))
+		}
+		return fmt.Errorf("create schema: %w", err)
+	}
+	exists, err := existingTables(ctx, db)
+	if err != nil {
+		return fail(err)
+	}
+	for _, t := range []struct{ name, create string }{
+		{"k3_meta", schemaMeta}, {"k3_kv", schemaKV}, {"k3_log", schemaLog},
+	} {
+		if exists[t.name] {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, t.create); err != nil {
+			return fail(err)
 		}
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, schemaHasMeta).Scan(&n); err != nil {
-		return fmt.Errorf("create schema: %w", err)
+		return fail(err)
 	}
 	if n == 0 {
 		if _, err := db.ExecContext(ctx, schemaMetaRow); err != nil {
-			return fmt.Errorf("create schema: %w", err)
+			return fail(err)
 		}
 	}
 	return nil
+}
+
+// existingTables returns which of the Store's tables exist.
+func existingTables(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, schemaTables)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	exists := make(map[string]bool, 3)
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		exists[name] = true
+	}
+	return exists, rows.Err()
 }
 
 // Close implements backends.Store: it ends every watch with a final
@@ -488,6 +595,12 @@ func (s *Store) Close() error {
 		return s.opError("close", err)
 	}
 	return nil
+}
+
+// bound returns ctx bounded by the request timeout
+// (Options.RequestTimeout); the caller must call cancel.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // Addr returns "host:port/database" as configured, for messages; it never

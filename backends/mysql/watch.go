@@ -248,6 +248,9 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit in
 // below the compacted revision; a watcher that later falls behind retained
 // history (it must then be reading from the log, outside the in-memory
 // window) ends with a final ErrCompacted event.
+//
+// The watch's goroutine ends only when the reader has taken the final event
+// or ctx ends: Close ends the watch with ErrClosed but does not wait for it.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan backends.Event, error) {
 	if err := backends.CheckPrefix(prefix); err != nil {
 		return nil, err
@@ -256,7 +259,10 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 		return nil, backends.ErrClosed
 	}
 	var cur, compacted int64
-	if err := s.queryRow(ctx, sqlMeta).Scan(&cur, &compacted); err != nil {
+	err := s.step(ctx, func(ctx context.Context) error {
+		return s.queryRow(ctx, sqlMeta).Scan(&cur, &compacted)
+	})
+	if err != nil {
 		return nil, s.opError(fmt.Sprintf("watch %q", prefix), err)
 	}
 	next := fromRev
@@ -386,8 +392,10 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 // replay reads the log from revision next for a watcher outside the
 // window. It returns the matching events and the last revision read (below
 // next when the log holds nothing new), or ErrCompacted when next is no
-// longer retained.
+// longer retained. The request timeout bounds it.
 func (s *Store) replay(ctx context.Context, prefix string, next int64) ([]backends.Event, int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	evs, _, err := s.readLog(ctx, next, prefix, pollBatch)
 	if err != nil {
 		return nil, 0, s.opError(fmt.Sprintf("watch %q: read log", prefix), err)

@@ -17,12 +17,16 @@ import (
 
 // Certs are PEM files of a throw-away CA and the certificates it signed:
 // a server certificate for 127.0.0.1, ::1 and localhost, and a client
-// certificate.
+// certificate; and of a second CA with a server certificate of its own, for
+// a member whose certificate the first CA does not vouch for.
 type Certs struct {
 	CAFile                        string
 	ServerCertFile, ServerKeyFile string
 	ClientCertFile, ClientKeyFile string
-	OtherCAFile                   string // a second CA that signed nothing here
+	// OtherCAFile is a second CA; it signed only the Other server
+	// certificate, which is valid for the same names as ServerCertFile.
+	OtherCAFile                             string
+	OtherServerCertFile, OtherServerKeyFile string
 }
 
 // NewCerts writes a fresh set of certificates into a temporary directory.
@@ -79,20 +83,26 @@ func NewCerts(tb testing.TB) Certs {
 	}
 
 	ca, caKey, caDER := newCA("k3-storage test CA")
-	_, _, otherDER := newCA("k3-storage other CA")
+	otherCA, otherKey, otherDER := newCA("k3-storage other CA")
 	var c Certs
 	c.CAFile = write("ca.pem", "CERTIFICATE", caDER)
 	c.OtherCAFile = write("other-ca.pem", "CERTIFICATE", otherDER)
 
+	serverCert := func() *x509.Certificate {
+		return &x509.Certificate{
+			Subject:     pkix.Name{CommonName: "etcd"},
+			DNSNames:    []string{"localhost"},
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+			KeyUsage:    x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		}
+	}
 	serverKey := newKey()
-	c.ServerCertFile = write("server.pem", "CERTIFICATE", sign(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: "etcd"},
-		DNSNames:    []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}, ca, serverKey, caKey))
+	c.ServerCertFile = write("server.pem", "CERTIFICATE", sign(serverCert(), ca, serverKey, caKey))
 	c.ServerKeyFile = write("server-key.pem", "EC PRIVATE KEY", keyDER(serverKey))
+	otherServerKey := newKey()
+	c.OtherServerCertFile = write("other-server.pem", "CERTIFICATE", sign(serverCert(), otherCA, otherServerKey, otherKey))
+	c.OtherServerKeyFile = write("other-server-key.pem", "EC PRIVATE KEY", keyDER(otherServerKey))
 
 	clientKey := newKey()
 	c.ClientCertFile = write("client.pem", "CERTIFICATE", sign(&x509.Certificate{

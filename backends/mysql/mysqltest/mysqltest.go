@@ -1,6 +1,8 @@
 // Package mysqltest gives tests a MySQL/MariaDB server for the mysql
 // backend: the shared one named by the environment, with a fresh database
-// per test, or a private MariaDB started for the test (StartServer).
+// per test, or a private MariaDB started for the test (StartServer); and a
+// Proxy to put between a Store and its server, which can make a connection
+// go silent mid-statement.
 //
 // # Environment
 //
