@@ -143,14 +143,12 @@ func rss(tb testing.TB) (cur, peak int64) {
 	return cur, peak
 }
 
-// TestScaleMillion browses a store of 1,000,000 keys: every key press
-// must give a frame in under 16 ms, and it reports the process's memory,
-// the store's and the console's. It takes a while, so it runs only with
-// K3_TUI_SCALE=1 (and never under -short).
-func TestScaleMillion(t *testing.T) {
-	if os.Getenv("K3_TUI_SCALE") == "" || testing.Short() {
-		t.Skip("set K3_TUI_SCALE=1 to browse a million keys")
-	}
+// BenchmarkScaleMillion browses a store of 1,000,000 keys: every key press
+// must give a frame in under 16 ms, and it reports the frame times and the
+// process's memory, the store's and the console's. Run it with
+// -benchtime=1x: one iteration is 2,723 key presses.
+func BenchmarkScaleMillion(b *testing.B) {
+	t := b
 	runtime.GC()
 	base, _ := rss(t)
 	var ms runtime.MemStats
@@ -163,10 +161,10 @@ func TestScaleMillion(t *testing.T) {
 	afterStore, _ := rss(t)
 
 	cs := &countingStore{Store: store}
-	d := newDriver(t, cs, 80, 24)
 	allocBefore := ms.TotalAlloc
 	worst := map[string]time.Duration{}
 	var frames []time.Duration
+	var d *driver
 	press := func(name, key string) {
 		start := time.Now()
 		cmd := d.update(keyMsg(key))
@@ -177,35 +175,38 @@ func TestScaleMillion(t *testing.T) {
 		d.run(cmd)
 		_ = d.m.View()
 	}
-	press("expand", "enter")
-	press("expand", "enter")
-	press("expand", "enter")
-	for i := 0; i < 3; i++ {
-		press("down", "down")
+	for b.Loop() {
+		d = newDriver(t, cs, 80, 24)
+		press("expand", "enter")
+		press("expand", "enter")
+		press("expand", "enter")
+		for i := 0; i < 3; i++ {
+			press("down", "down")
+		}
+		press("expand", "enter")
+		for i := 0; i < 2000; i++ {
+			press("down", "down")
+		}
+		for i := 0; i < 300; i++ {
+			press("pgdown", "pgdown")
+		}
+		for i := 0; i < 300; i++ {
+			press("pgup", "pgup")
+		}
+		press("end", "end")
+		press("home", "home")
+		press("filter", "/")
+		for _, c := range "pod-00042" {
+			press("filter", string(c))
+		}
+		press("filter", "esc")
+		press("back", "left")
+		press("flat", "t")
+		for i := 0; i < 100; i++ {
+			press("pgdown", "pgdown")
+		}
+		press("flat", "t")
 	}
-	press("expand", "enter")
-	for i := 0; i < 2000; i++ {
-		press("down", "down")
-	}
-	for i := 0; i < 300; i++ {
-		press("pgdown", "pgdown")
-	}
-	for i := 0; i < 300; i++ {
-		press("pgup", "pgup")
-	}
-	press("end", "end")
-	press("home", "home")
-	press("filter", "/")
-	for _, c := range "pod-00042" {
-		press("filter", string(c))
-	}
-	press("filter", "esc")
-	press("back", "left")
-	press("flat", "t")
-	for i := 0; i < 100; i++ {
-		press("pgdown", "pgdown")
-	}
-	press("flat", "t")
 
 	_, peak := rss(t)
 	runtime.GC()
@@ -218,6 +219,8 @@ func TestScaleMillion(t *testing.T) {
 	sort.Slice(frames, func(i, j int) bool { return frames[i] < frames[j] })
 	t.Logf("frames: %d, median %v, p99 %v, max %v", len(frames), frames[len(frames)/2],
 		frames[len(frames)*99/100], frames[len(frames)-1])
+	b.ReportMetric(float64(frames[len(frames)/2].Microseconds()), "median-frame-µs")
+	b.ReportMetric(float64(frames[len(frames)-1].Microseconds()), "worst-frame-µs")
 	for name, w := range worst {
 		t.Logf("worst %-7s frame %v", name, w)
 		if w > 16*time.Millisecond {
@@ -226,6 +229,7 @@ func TestScaleMillion(t *testing.T) {
 	}
 	t.Logf("RSS: test binary %d MiB; with the 1M-key store %d MiB (store heap %d MiB); peak while browsing %d MiB; after browsing and a GC %d MiB; console heap %+d KiB, window %d rows, %d anchors",
 		base>>20, afterStore>>20, storeHeap>>20, peak>>20, cur>>20, consoleHeap>>10, len(d.b().list.items), len(d.b().list.anchors))
+	b.ReportMetric(float64(cur>>20), "RSS-MiB")
 	if cur > 150<<20 {
 		t.Logf("RSS %d MiB is over 150 MiB", cur>>20)
 	}
