@@ -68,6 +68,16 @@ func (l localMySQL) openStore(t *testing.T) backends.Store {
 	return s
 }
 
+// nothingLeft fails unless neither the container nor its default data
+// volume exists: what a failed or interrupted first start must leave.
+func nothingLeft(t *testing.T, name string) {
+	t.Helper()
+	containertest.ContainerGone(t, name)
+	if containertest.VolumeExists(t, name+"-data") {
+		t.Fatalf("volume %s-data was left behind", name)
+	}
+}
+
 func startReady(t *testing.T, args ...string) *enginetest.Process {
 	t.Helper()
 	p := enginetest.Start(t, t.TempDir(), nil, append([]string{"--headless"}, args...)...)
@@ -146,9 +156,7 @@ func TestContainerMySQLLifecycle(t *testing.T) {
 		"存储后端容器已清理",
 		"存储服务已关闭",
 	}
-	if got := p.StdoutLines(); !slices.Equal(got, want) {
-		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantStdout(t, p, want)
 	containertest.ContainerGone(t, l.name)
 	if !containertest.VolumeExists(t, l.name+"-data") {
 		t.Fatal("the data volume was removed; data must outlive the container")
@@ -238,10 +246,7 @@ func TestContainerPullUnreachable(t *testing.T) {
 	if !strings.Contains(p.Stderr(), "pull image") || !strings.Contains(p.Stderr(), l.image) {
 		t.Fatalf("the error does not say the pull failed:\n%s", p.Stderr())
 	}
-	containertest.ContainerGone(t, l.name)
-	if containertest.VolumeExists(t, l.name+"-data") {
-		t.Fatal("a failed start left a volume behind")
-	}
+	nothingLeft(t, l.name)
 }
 
 // TestContainerKilledThenAdopted: after SIGKILL the container stays; the
@@ -378,16 +383,11 @@ func TestContainerFailedStartCleansUp(t *testing.T) {
 		"清理由本进程拉起的存储后端容器 ...",
 		"存储后端容器已清理",
 	}
-	if got := p.StdoutLines(); !slices.Equal(got, want) {
-		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantStdout(t, p, want)
 	if !strings.Contains(p.Stderr(), "错误: 在 3s 内未能连接 "+l.addr()) {
 		t.Fatalf("stderr does not explain the failure:\n%s", p.Stderr())
 	}
-	containertest.ContainerGone(t, l.name)
-	if containertest.VolumeExists(t, l.name+"-data") {
-		t.Fatal("the volume created for the failed start was kept")
-	}
+	nothingLeft(t, l.name)
 }
 
 // TestContainerStopDuringStartup: a signal while waiting for the database
@@ -412,15 +412,10 @@ func TestContainerStopDuringStartup(t *testing.T) {
 		"存储后端容器已清理",
 		"存储服务已关闭",
 	}
-	if got := p.StdoutLines(); !slices.Equal(got, want) {
-		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	containertest.ContainerGone(t, l.name)
+	wantStdout(t, p, want)
 	// The volume this start created holds at most a half-initialised
 	// database, which the image would not initialise again: it goes too.
-	if containertest.VolumeExists(t, l.name+"-data") {
-		t.Fatal("an interrupted first start kept its new volume")
-	}
+	nothingLeft(t, l.name)
 }
 
 // TestExistingDatabaseUsed: a database already answering on the local

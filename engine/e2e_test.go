@@ -40,9 +40,7 @@ func TestHeadlessMemory(t *testing.T) {
 				"存储连接已关闭",
 				"存储服务已关闭",
 			}
-			if got := p.StdoutLines(); !slices.Equal(got, want) {
-				t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
+			wantStdout(t, p, want)
 			if p.Stderr() != "" {
 				t.Fatalf("unexpected stderr: %q", p.Stderr())
 			}
@@ -133,5 +131,13 @@ func TestCommandLine(t *testing.T) {
 				t.Fatal("a usage or config error started the service")
 			}
 		})
+	}
+}
+
+// wantStdout fails unless the process printed exactly want on stdout.
+func wantStdout(t *testing.T, p *enginetest.Process, want []string) {
+	t.Helper()
+	if got := p.StdoutLines(); !slices.Equal(got, want) {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,9 +42,7 @@ func TestEtcdHeadless(t *testing.T) {
 		"存储连接已关闭",
 		"存储服务已关闭",
 	}
-	if got := p.StdoutLines(); !slices.Equal(got, want) {
-		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantStdout(t, p, want)
 }
 
 // TestEtcdWrongPassword: rejected credentials fail at once, exit code 1,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,9 +63,7 @@ func TestMySQLHeadless(t *testing.T) {
 		"存储连接已关闭",
 		"存储服务已关闭",
 	}
-	if got := p.StdoutLines(); !slices.Equal(got, want) {
-		t.Fatalf("stdout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantStdout(t, p, want)
 	if strings.Contains(p.Stdout()+p.Stderr(), opts.Password) {
 		t.Fatal("the password appears in the output")
 	}
