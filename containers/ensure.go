@@ -321,7 +321,7 @@ func (e *ensurer) sameImage(ctx context.Context, st State) bool {
 // the name first, so the caller should inspect again.
 func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) {
 	name := e.spec.Name
-	if err := e.checkPorts(); err != nil {
+	if err := e.checkPortsSettled(ctx); err != nil {
 		if e.nameTaken(ctx) {
 			return Handle{}, true, nil // the winner of a race holds the port
 		}
@@ -408,6 +408,30 @@ func (e *ensurer) checkPorts() error {
 		}
 	}
 	return nil
+}
+
+// portSettle bounds how long a busy host port is re-checked before it is
+// reported as taken: a racing k3-storage's own probe holds it for an
+// instant, a program that really uses it holds it for good.
+const portSettle = time.Second
+
+// checkPortsSettled is checkPorts, re-checked every 50ms for up to
+// portSettle while the port is busy and no container has our name yet.
+func (e *ensurer) checkPortsSettled(ctx context.Context) error {
+	deadline := time.Now().Add(portSettle)
+	for {
+		err := e.checkPorts()
+		if err == nil || e.nameTaken(ctx) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
 }
 
 // probePort returns the listen error if ip:port is in use. Other listen
