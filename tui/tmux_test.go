@@ -97,7 +97,9 @@ func hasColor(s string) bool {
 // startBinary runs bin in a fresh tmux session, in an empty directory (so
 // the built-in example config, memory backend, is used), with extra
 // environment settings; the shell writes the exit code to the returned
-// file.
+// file. The variables that change colour detection are cleared, as in a
+// developer's terminal: CI runners set CI, which termenv takes to mean "not
+// a terminal", so the console would rightly draw without colour.
 func startBinary(t *testing.T, bin string, env ...string) (*tmuxSession, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -107,7 +109,7 @@ func startBinary(t *testing.T, bin string, env ...string) (*tmuxSession, string)
 	}
 	exitFile := filepath.Join(dir, "exit")
 	s := &tmuxSession{t: t, sock: filepath.Join(dir, "tmux.sock"), name: fmt.Sprintf("k3tui-%d", os.Getpid())}
-	envArgs := "-u CONFIG_PATH -u NO_COLOR"
+	envArgs := "-u CONFIG_PATH -u NO_COLOR -u CI -u CLICOLOR -u CLICOLOR_FORCE"
 	for _, e := range env {
 		envArgs += " " + shellQuote(e)
 	}
