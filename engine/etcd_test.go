@@ -105,3 +105,42 @@ func TestContainerEtcdKillCycles(t *testing.T) {
 		t.Fatalf("%d containers leaked", len(list))
 	}
 }
+
+// TestSecondSignalDuringCleanupForcesExit: when stopping the container
+// hangs (its first process ignores SIGTERM, so the stop waits out a
+// five-minute stop timeout), a second signal ends k3-storage at once with
+// exit code 1 and says that cleanup did not finish; the original closing
+// lines are not printed, and the container is left as it is (a later start
+// adopts it).
+func TestSecondSignalDuringCleanupForcesExit(t *testing.T) {
+	image := containertest.StartRegistry(t).StubbornEtcdImage(t)
+	name := containertest.UniqueName(t, "stubborn")
+	ep := fmt.Sprintf("http://127.0.0.1:%d", containertest.FreePort(t))
+	_, cfg := writeConfig(t, etcdConfig([]string{ep}, fmt.Sprintf(
+		"    connect_timeout: 2m\n    container: {image: %q, name: %s, stop_timeout: 5m}\n", image, name)))
+	p := startReady(t, "--config", cfg)
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	p.WaitLine(ctx, "清理由本进程拉起的存储后端容器 ...")
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Far less than the stop timeout: only a forced exit ends this soon.
+	if code := p.Wait(30 * time.Second); code != 1 {
+		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, p.Stderr())
+	}
+	if !strings.Contains(p.Stderr(), "再次收到信号，强制退出：清理未完成") {
+		t.Fatalf("stderr does not say the exit was forced:\n%s", p.Stderr())
+	}
+	for _, line := range []string{"存储后端容器已清理", "存储服务已关闭"} {
+		if strings.Contains(p.Stdout(), line) {
+			t.Fatalf("stdout claims %q after a forced exit:\n%s", line, p.Stdout())
+		}
+	}
+	if insp := inspect(t, name); insp.State == nil || !insp.State.Running {
+		t.Fatalf("the container should be left running after a forced exit: %+v", insp.State)
+	}
+}

@@ -59,29 +59,23 @@ func closeBenchServer() {
 	}
 }
 
-// fill writes the benchmark prefixes in transactions of 128 puts.
+// fill writes the benchmark prefixes.
 func fill(eps []string, sizes ...int) error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, Logger: zap.NewNop()})
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for _, n := range sizes {
-		var ops []clientv3.Op
-		for i := range n {
-			ops = append(ops, clientv3.OpPut(fmt.Sprintf("%sns-%03d/pod-%07d", benchPrefix(n), i%1000, i), benchValue))
-			if len(ops) == 128 || i == n-1 {
-				if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
-					return err
-				}
-				ops = ops[:0]
-			}
+		if err := etcdtest.Fill(ctx, eps, n, func(i int) (string, []byte) {
+			return benchKey(n, i), []byte(benchValue)
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
 }
+
+// benchKey is key i of the prefix of n keys: pods spread over 1,000
+// namespaces.
+func benchKey(n, i int) string { return fmt.Sprintf("%sns-%03d/pod-%07d", benchPrefix(n), i%1000, i) }
 
 // benchClients returns a Store and a raw client on the benchmark server.
 func benchClients(b *testing.B) (*etcd.Store, *clientv3.Client) {
@@ -266,6 +260,39 @@ func BenchmarkList(b *testing.B) {
 					if err != nil || len(resp.Kvs) != 100 || !resp.More {
 						b.Fatalf("page of %d, err %v", len(resp.Kvs), err)
 					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkListDeep reads the page of 100 keys after a key in the middle
+// of prefixes of different sizes, as paging through a prefix does. The
+// raw call is one range read from After to the end of the prefix; the
+// Store, which has read the prefix's first page and so knows it is large,
+// reads narrow ranges around After when the prefix is large (see list.go).
+func BenchmarkListDeep(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		prefix := benchPrefix(n)
+		after := benchKey(n, 500) // ns-500/pod-0000500: half the keys follow
+		check := func(b *testing.B, got int, more bool, err error) {
+			if err != nil || got != 100 || !more {
+				b.Fatalf("page of %d after %q, more %v, err %v", got, after, more, err)
+			}
+		}
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			compare(b, func(b *testing.B, s *etcd.Store, _ *clientv3.Client) op {
+				if _, err := s.List(b.Context(), prefix, backends.ListOptions{Limit: 100}); err != nil {
+					b.Fatal(err)
+				}
+				return func(b *testing.B) {
+					page, err := s.List(b.Context(), prefix, backends.ListOptions{After: after, Limit: 100})
+					check(b, len(page.Items), page.More, err)
+				}
+			}, func(b *testing.B, _ *etcd.Store, cli *clientv3.Client) op {
+				return func(b *testing.B) {
+					resp, err := cli.Get(b.Context(), after+"\x00", clientv3.WithRange(backends.PrefixEnd(prefix)), clientv3.WithLimit(101))
+					check(b, min(len(resp.Kvs), 100), len(resp.Kvs) > 100, err)
 				}
 			})
 		})

@@ -62,6 +62,10 @@ type Store struct {
 	// whose stream etcd refused moves it on (see watchStreamKey).
 	watchEpoch atomic.Int64
 	watchStats watchStats
+
+	// sizes remembers how many keys recent prefixes held, to choose how
+	// List reads pages after the first (see list.go).
+	sizes prefixSizes
 }
 
 // Open connects to the cluster and checks that it answers: one attempt,
@@ -280,43 +284,6 @@ func (s *Store) Get(ctx context.Context, key string) (backends.KeyValue, error) 
 		return backends.KeyValue{}, fmt.Errorf("etcd: get %q: %w", key, backends.ErrNotFound)
 	}
 	return toKV(resp.Kvs[0]), nil
-}
-
-// List implements backends.Store: one range read, so the page is a
-// snapshot at Page.Revision.
-func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptions) (backends.Page, error) {
-	if err := backends.CheckPrefix(prefix); err != nil {
-		return backends.Page{}, err
-	}
-	ctx, cancel, err := s.call(ctx)
-	if err != nil {
-		return backends.Page{}, err
-	}
-	defer cancel()
-	start, end := keyRange(prefix)
-	if opts.After != "" && opts.After >= start {
-		start = opts.After + "\x00" // the least key greater than After
-	}
-	ops := []clientv3.OpOption{clientv3.WithRange(end)}
-	if opts.Limit > 0 {
-		// One more than asked tells whether more keys follow without
-		// relying on the server's total count.
-		ops = append(ops, clientv3.WithLimit(int64(opts.Limit)+1))
-	}
-	resp, err := s.client.Get(ctx, start, ops...)
-	if err != nil {
-		return backends.Page{}, s.fail("list", prefix, err)
-	}
-	kvs := resp.Kvs
-	page := backends.Page{Revision: resp.Header.Revision}
-	if opts.Limit > 0 && len(kvs) > opts.Limit {
-		kvs, page.More = kvs[:opts.Limit], true
-	}
-	page.Items = make([]backends.KeyValue, len(kvs))
-	for i, kv := range kvs {
-		page.Items[i] = toKV(kv)
-	}
-	return page, nil
 }
 
 // Count implements backends.Store.

@@ -10,3 +10,17 @@ func WatchStats(s *Store) (pauses, restarts, maxHeld int64) {
 
 // MaxWatchBytes is maxWatchBytes, for tests.
 const MaxWatchBytes = maxWatchBytes
+
+// PageBounds is pageBounds, for tests.
+var PageBounds = pageBounds
+
+// NarrowAlways makes s read every page after the first in narrow ranges,
+// whatever the prefix's size, for tests.
+func NarrowAlways(s *Store) {
+	s.sizes.mu.Lock()
+	s.sizes.least = -1
+	s.sizes.mu.Unlock()
+}
+
+// MaxNarrowReads is maxNarrowReads, for tests.
+const MaxNarrowReads = maxNarrowReads

@@ -102,7 +102,18 @@ func (r *Registry) BrokenImage(tb testing.TB) string {
 	return r.pushFresh(tb, "k3test/broken", &img)
 }
 
-var etcdBuild, mariaBuild struct {
+// StubbornEtcdImage pushes an etcd image whose containers ignore SIGTERM
+// (a shell is their first process and etcd its child): stopping one takes
+// the whole stop timeout. It serves as etcd like EtcdImage's; tests use it
+// to hold a cleanup in progress. Removed at cleanup.
+func (r *Registry) StubbornEtcdImage(tb testing.TB) string {
+	tb.Helper()
+	stubbornBuild.Do(func() { stubbornBuild.img, stubbornBuild.err = buildStubbornEtcd() })
+	Need(tb, "etcd and busybox binaries (Debian packages etcd-server, busybox-static)", stubbornBuild.err)
+	return r.pushFresh(tb, "k3test/stubborn-etcd", stubbornBuild.img)
+}
+
+var etcdBuild, mariaBuild, stubbornBuild struct {
 	sync.Once
 	img *baseImage
 	err error
@@ -451,13 +462,9 @@ func buildEtcd() (*baseImage, error) {
 	}, nil
 }
 
-func buildMariaDB() (*baseImage, error) {
-	for _, p := range []string{MariaDBBinary, BusyboxBinary, MariaDBShare} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, err
-		}
-	}
-	// Layer 1: busybox with its applets, users, and the directories mariadbd uses.
+// busyboxLayer makes a layer of busybox-static as /bin/busybox with a link
+// for each of its applets, /tmp, and extra.
+func busyboxLayer(extra ...entry) (*baseLayer, error) {
 	bb, err := hostFile(BusyboxBinary, "/bin/busybox", 0o755)
 	if err != nil {
 		return nil, err
@@ -466,22 +473,58 @@ func buildMariaDB() (*baseImage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("busybox --list: %w", err)
 	}
-	os1 := []entry{
+	entries := []entry{
 		{path: "bin", mode: 0o755, dir: true},
 		bb,
 		{path: "tmp", mode: 0o1777, dir: true},
-		{path: "root", mode: 0o700, dir: true},
-		{path: "run/mysqld", mode: 0o755, dir: true},
-		{path: "var/lib/mysql", mode: 0o755, dir: true},
-		{path: "etc/passwd", mode: 0o644, data: []byte("root:x:0:0:root:/root:/bin/sh\nmysql:x:999:999:MariaDB:/var/lib/mysql:/bin/false\n")},
-		{path: "etc/group", mode: 0o644, data: []byte("root:x:0:\nmysql:x:999:\n")},
 	}
+	entries = append(entries, extra...)
 	for _, a := range strings.Fields(string(applets)) {
 		if a != "busybox" && !strings.Contains(a, "/") {
-			os1 = append(os1, entry{path: "bin/" + a, mode: 0o777, link: "busybox"})
+			entries = append(entries, entry{path: "bin/" + a, mode: 0o777, link: "busybox"})
 		}
 	}
-	l1, err := newBaseLayer("busybox", os1)
+	return newBaseLayer("busybox", entries)
+}
+
+// buildStubbornEtcd is the etcd image with busybox added and a shell as the
+// container's first process, running etcd as its child. The kernel delivers
+// no signal to a namespace's first process that has no handler for it, so
+// `docker stop` waits out its whole timeout before it kills the container.
+func buildStubbornEtcd() (*baseImage, error) {
+	base, err := buildEtcd()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(BusyboxBinary); err != nil {
+		return nil, err
+	}
+	bb, err := busyboxLayer()
+	if err != nil {
+		return nil, err
+	}
+	img := *base
+	img.layers = append([]*baseLayer{bb}, base.layers...)
+	// The container's command (etcd and its flags) is the script's $0 and
+	// arguments.
+	img.config.Entrypoint = []string{"/bin/sh", "-c", `"$0" "$@" & wait`}
+	return &img, nil
+}
+
+func buildMariaDB() (*baseImage, error) {
+	for _, p := range []string{MariaDBBinary, BusyboxBinary, MariaDBShare} {
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+	}
+	// Layer 1: busybox with its applets, users, and the directories mariadbd uses.
+	l1, err := busyboxLayer(
+		entry{path: "root", mode: 0o700, dir: true},
+		entry{path: "run/mysqld", mode: 0o755, dir: true},
+		entry{path: "var/lib/mysql", mode: 0o755, dir: true},
+		entry{path: "etc/passwd", mode: 0o644, data: []byte("root:x:0:0:root:/root:/bin/sh\nmysql:x:999:999:MariaDB:/var/lib/mysql:/bin/false\n")},
+		entry{path: "etc/group", mode: 0o644, data: []byte("root:x:0:\nmysql:x:999:\n")},
+	)
 	if err != nil {
 		return nil, err
 	}
