@@ -1,6 +1,7 @@
 package mysql_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -54,4 +55,53 @@ func TestLeastPrivilege(t *testing.T) {
 		fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON `%s`.* TO '%s'@'%%'", opts.Database, opts.User))
 	t.Cleanup(func() { mysqltest.Exec(t, server, fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", opts.User)) })
 	backendtest.Run(t, func(tb testing.TB) backends.Store { return open(tb, opts) })
+}
+
+// TestSlowWatcherHoldsBoundedBytes: while its reader reads nothing, a
+// watcher takes at most about sendBytes of the events of 48 values of
+// 1 MiB (a channel of 128 copies once held up to 128 of them), and once the
+// reader reads, every event arrives once, in order, with its value intact.
+// A second watcher, started at the first write's revision after the writes,
+// replays them from the log under the same bound.
+func TestSlowWatcherHoldsBoundedBytes(t *testing.T) {
+	s := open(t, mysqltest.NewDatabase(t))
+	ctx := t.Context()
+	live, err := s.Watch(ctx, "/slow/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 48
+	value := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i%26)}, 1<<20) }
+	revs := make([]int64, n)
+	for i := range revs {
+		if revs[i], err = s.Put(ctx, fmt.Sprintf("/slow/%02d", i), value(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 48 revisions are well within what the log retains.
+	replayed, err := s.Watch(ctx, "/slow/", revs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan backends.Event{live, replayed} {
+		for i := range n {
+			select {
+			case ev, ok := <-ch:
+				if !ok || ev.Err != nil {
+					t.Fatalf("event %d: channel open %v, err %v", i, ok, ev.Err)
+				}
+				if want := fmt.Sprintf("/slow/%02d", i); ev.KV.Key != want || ev.KV.ModRevision != revs[i] || !bytes.Equal(ev.KV.Value, value(i)) {
+					t.Fatalf("event %d: %s at %d (%d bytes), want %s at %d", i, ev.KV.Key, ev.KV.ModRevision, len(ev.KV.Value), want, revs[i])
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("event %d did not arrive", i)
+			}
+		}
+	}
+	held := mysql.WatchMaxHeld(s)
+	t.Logf("a watcher held at most %.1f MiB at once", float64(held)/(1<<20))
+	// sendBytes (4 MiB) and the event that crosses it.
+	if limit := int64(6 << 20); held > limit || held < 1<<20 {
+		t.Fatalf("a watcher took %d bytes at once, want between 1 MiB and %d", held, limit)
+	}
 }

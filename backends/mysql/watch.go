@@ -13,15 +13,21 @@ import (
 
 const (
 	// pollBatch is the most log rows one query reads (poller and replay),
-	// and readBytes about the most value bytes it keeps: with large values
-	// a batch ends early, so memory stays bounded.
+	// and readBytes about the most value bytes the poller keeps of one
+	// (a watcher's replay keeps sendBytes): with large values a batch ends
+	// early, so memory stays bounded.
 	pollBatch = 500
 	readBytes = 32 << 20
-	// watchBuffer is the capacity of each watch channel.
-	watchBuffer = 128
-	// maxSendBatch bounds the events a watcher copies out of the window per
-	// lock acquisition.
+	// watchBuffer is the capacity of each watch channel: one event, so
+	// that what a watcher holds for a reader that does not keep up is
+	// bounded by sendBytes rather than by a number of events that may each
+	// carry two values of backends.MaxValueSize.
+	watchBuffer = 1
+	// maxSendBatch and sendBytes bound the events a watcher takes out of
+	// the window per lock acquisition: at most maxSendBatch events, and no
+	// more once they hold sendBytes (eventBytes; at least one event).
 	maxSendBatch = 256
+	sendBytes    = 4 << 20
 	// The window of recent events kept in memory for watchers: the newest
 	// feedEvents events, trimmed further while they hold over feedBytes.
 	feedEvents = 4096
@@ -94,6 +100,19 @@ func (f *feed) append(evs []backends.Event) {
 	}
 }
 
+// maxGauge keeps the largest value noted (tests read it).
+type maxGauge struct{ v atomic.Int64 }
+
+func (g *maxGauge) note(n int) {
+	for {
+		cur := g.v.Load()
+		if int64(n) <= cur || g.v.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
+
+// eventBytes is what an event holds in memory, about.
 func eventBytes(ev backends.Event) int {
 	n := len(ev.KV.Key) + len(ev.KV.Value) + 64
 	if ev.PrevKV != nil {
@@ -153,7 +172,7 @@ func (s *Store) pollOnce() bool {
 		}
 		next = cur + 1
 	}
-	evs, more, err := s.readLog(ctx, next, "", pollBatch)
+	evs, more, err := s.readLog(ctx, next, "", pollBatch, readBytes)
 	if err != nil {
 		return false
 	}
@@ -198,9 +217,9 @@ func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second,
 
 // readLog returns the events of up to limit log rows from revision from on,
 // in order, and whether more rows may follow (the batch was full or cut
-// short at readBytes). Values are fetched only for keys with the given
+// short once its events held maxBytes; it holds at least one). Values are fetched only for keys with the given
 // prefix (all for ""); other rows come with their key and revision only.
-func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit int) (_ []backends.Event, more bool, _ error) {
+func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit, maxBytes int) (_ []backends.Event, more bool, _ error) {
 	q, args := logQuery(from, prefix, limit)
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
@@ -236,7 +255,7 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit in
 			return nil, false, fmt.Errorf("log row %d has unknown type %d", rev, typ)
 		}
 		evs = append(evs, ev)
-		if size += eventBytes(ev); size > readBytes {
+		if size += eventBytes(ev); size >= maxBytes {
 			return evs, true, rows.Err() // rows.Close discards the rest
 		}
 	}
@@ -331,6 +350,11 @@ func (s *Store) watch(ctx context.Context, prefix string, next int64, out chan<-
 				send(backends.Event{Err: err})
 				return
 			}
+			held := 0
+			for _, ev := range evs {
+				held += eventBytes(ev)
+			}
+			s.watchHeld.note(held)
 			for _, ev := range evs {
 				if !send(ev) {
 					return
@@ -358,7 +382,7 @@ func (s *Store) watch(ctx context.Context, prefix string, next int64, out chan<-
 }
 
 // collect takes the events from revision next on that match prefix out of
-// the in-memory window, up to maxSendBatch. It returns the next revision to
+// the in-memory window, up to maxSendBatch events or sendBytes. It returns the next revision to
 // read and, when the watcher has caught up, a channel closed on the next
 // append. fromLog says next lies before the window (or the window does not
 // exist yet): the watcher must read the log itself, and wake is set so it
@@ -375,13 +399,16 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 		return batch, next, f.changed, true, false
 	}
 	head := f.head()
-	for scanned := 0; next <= head && scanned < maxSendBatch*4 && len(batch) < maxSendBatch; scanned++ {
+	held := 0
+	for scanned := 0; next <= head && scanned < maxSendBatch*4 && len(batch) < maxSendBatch && held < sendBytes; scanned++ {
 		ev := f.events[next-f.start]
 		next++
 		if strings.HasPrefix(ev.KV.Key, prefix) {
 			batch = append(batch, ev)
+			held += eventBytes(ev)
 		}
 	}
+	s.watchHeld.note(held)
 	if next > head {
 		f.waiting.Store(true)
 		wake = f.changed
@@ -396,7 +423,7 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 func (s *Store) replay(ctx context.Context, prefix string, next int64) ([]backends.Event, int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	evs, _, err := s.readLog(ctx, next, prefix, pollBatch)
+	evs, _, err := s.readLog(ctx, next, prefix, pollBatch, sendBytes)
 	if err != nil {
 		return nil, 0, s.opError(fmt.Sprintf("watch %q: read log", prefix), err)
 	}
