@@ -216,9 +216,10 @@ func logQuery(from int64, prefix string, limit int) (string, []any) {
 func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
 
 // readLog returns the events of up to limit log rows from revision from on,
-// in order, and whether more rows may follow (the batch was full or cut
-// short once its events held maxBytes; it holds at least one). Values are fetched only for keys with the given
-// prefix (all for ""); other rows come with their key and revision only.
+// in order, and whether more rows may follow (the batch was full, or cut
+// short once its events held maxBytes; it holds at least one). Values are
+// fetched only for keys with the given prefix (all for ""); other rows come
+// with their key and revision only.
 func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit, maxBytes int) (_ []backends.Event, more bool, _ error) {
 	q, args := logQuery(from, prefix, limit)
 	rows, err := s.query(ctx, q, args...)
@@ -382,11 +383,11 @@ func (s *Store) watch(ctx context.Context, prefix string, next int64, out chan<-
 }
 
 // collect takes the events from revision next on that match prefix out of
-// the in-memory window, up to maxSendBatch events or sendBytes. It returns the next revision to
-// read and, when the watcher has caught up, a channel closed on the next
-// append. fromLog says next lies before the window (or the window does not
-// exist yet): the watcher must read the log itself, and wake is set so it
-// can wait if the log has nothing new either.
+// the in-memory window, up to maxSendBatch events or sendBytes. It returns
+// the next revision to read and, when the watcher has caught up, a channel
+// closed on the next append. fromLog says next lies before the window (or
+// the window does not exist yet): the watcher must read the log itself, and
+// wake is set so it can wait if the log has nothing new either.
 func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []backends.Event, _ int64, wake <-chan struct{}, fromLog, closed bool) {
 	f := &s.feed
 	f.mu.RLock()
