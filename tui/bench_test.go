@@ -47,7 +47,8 @@ func scaleStore(tb testing.TB, n int) *memory.Store {
 	return s
 }
 
-// scaleEtcd opens a Store on etcd holding the scale data set of n pods.
+// scaleEtcd opens a Store on etcd holding the scale data set of n pods,
+// closed when tb ends.
 // The etcd is the one K3_TEST_ETCD_ENDPOINTS names (give it one in another
 // process to measure the console's memory alone; the data set is loaded
 // once and reused by later runs) or else an embedded one, whose memory then
@@ -61,6 +62,7 @@ func scaleEtcd(tb testing.TB, n int) (store backends.Store, external bool) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { s.Close() })
 	have, err := s.Count(ctx, "/registry/")
 	if err != nil {
 		tb.Fatal(err)
@@ -133,7 +135,6 @@ func BenchmarkKeypress(b *testing.B) {
 // data set (see scaleEtcd: K3_TEST_ETCD_ENDPOINTS, or an embedded etcd).
 func BenchmarkKeypressEtcd(b *testing.B) {
 	store, _ := scaleEtcd(b, 1_000_000)
-	defer store.Close()
 	benchKeypresses(b, "keys=1M/", store)
 }
 
@@ -226,7 +227,6 @@ func BenchmarkScaleMillion(b *testing.B) {
 		debug.FreeOSMemory()
 		base, _ := rss(b)
 		store, external := scaleEtcd(b, n)
-		defer store.Close()
 		what := "an etcd client (the 1M keys are in etcd's own process)"
 		if !external {
 			what = "an embedded etcd holding the 1M keys (set " + etcdtest.EnvEndpoints + " for the console alone)"
