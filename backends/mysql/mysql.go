@@ -270,6 +270,7 @@ type Store struct {
 	compacting    atomic.Bool   // a background compaction runs
 	compactTarget atomic.Int64  // newest revision automatic compaction should keep
 	feed          feed
+	pollLimit     logLimit // the poller's next batch size (its goroutine only)
 	// watchHeld is the most event bytes one watcher took at once (from
 	// the window or a replay of the log), for tests.
 	watchHeld maxGauge

@@ -70,6 +70,9 @@ func TestSlowWatcherHoldsBoundedBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cap(live) > 1 {
+		t.Fatalf("the watch channel buffers %d events; each may hold two values of up to 1.5 MiB", cap(live))
+	}
 	const n = 48
 	value := func(i int) []byte { return bytes.Repeat([]byte{byte('a' + i%26)}, 1<<20) }
 	revs := make([]int64, n)

@@ -172,7 +172,7 @@ func (s *Store) pollOnce() bool {
 		}
 		next = cur + 1
 	}
-	evs, more, err := s.readLog(ctx, next, "", pollBatch, readBytes)
+	evs, more, err := s.readLog(ctx, next, "", &s.pollLimit, readBytes)
 	if err != nil {
 		return false
 	}
@@ -195,6 +195,32 @@ func (s *Store) pollOnce() bool {
 	return more
 }
 
+// logLimit is the LIMIT of one reader's next log query (the poller's, or a
+// watcher's replay): pollBatch rows, or fewer after a batch was cut short
+// by its byte budget. Rows past the cut are still sent by the server and
+// read by the driver, only to be discarded when the rows are closed, so
+// with large values a query asks for about as many rows as fit; the limit
+// doubles back towards pollBatch while batches fill it without a cut. The
+// zero value is pollBatch. Only its reader's goroutine uses it.
+type logLimit int
+
+func (l *logLimit) get() int {
+	if *l <= 0 {
+		return pollBatch
+	}
+	return int(*l)
+}
+
+// update records a batch of rows rows, cut short by its byte budget or not.
+func (l *logLimit) update(rows int, cut bool) {
+	switch {
+	case cut:
+		*l = logLimit(max(rows, 1))
+	case rows >= l.get():
+		*l = logLimit(min(2*l.get(), pollBatch))
+	}
+}
+
 // logQuery builds readLog's statement.
 func logQuery(from int64, prefix string, limit int) (string, []any) {
 	match, args := "1", []any{}
@@ -215,13 +241,15 @@ func logQuery(from int64, prefix string, limit int) (string, []any) {
 // cannot stop the poller for good.
 func queryTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
 
-// readLog returns the events of up to limit log rows from revision from on,
-// in order, and whether more rows may follow (the batch was full, or cut
-// short once its events held maxBytes; it holds at least one). Values are
-// fetched only for keys with the given prefix (all for ""); other rows come
-// with their key and revision only.
-func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit, maxBytes int) (_ []backends.Event, more bool, _ error) {
-	q, args := logQuery(from, prefix, limit)
+// readLog returns the events of up to limit.get() log rows from revision
+// from on, in order, and whether more rows may follow (the batch was full,
+// or cut short once its events held maxBytes; it holds at least one), and
+// adjusts limit for the reader's next batch. Values are fetched only for
+// keys with the given prefix (all for ""); other rows come with their key
+// and revision only.
+func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit *logLimit, maxBytes int) (_ []backends.Event, more bool, _ error) {
+	n := limit.get()
+	q, args := logQuery(from, prefix, n)
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, false, err
@@ -257,10 +285,12 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit, m
 		}
 		evs = append(evs, ev)
 		if size += eventBytes(ev); size >= maxBytes {
-			return evs, true, rows.Err() // rows.Close discards the rest
+			limit.update(len(evs), true)
+			return evs, true, rows.Err() // rows.Close reads the rest to discard it
 		}
 	}
-	return evs, len(evs) == limit, rows.Err()
+	limit.update(len(evs), false)
+	return evs, len(evs) == n, rows.Err()
 }
 
 // Watch implements backends.Store. The watcher must read its channel until
@@ -331,6 +361,7 @@ func (s *Store) watch(ctx context.Context, prefix string, next int64, out chan<-
 		}
 	}
 	var batch []backends.Event
+	var replayLimit logLimit
 	for {
 		var wake <-chan struct{}
 		var fromLog, closed bool
@@ -340,7 +371,7 @@ func (s *Store) watch(ctx context.Context, prefix string, next int64, out chan<-
 			return
 		}
 		if fromLog {
-			evs, last, err := s.replay(qctx, prefix, next)
+			evs, last, err := s.replay(qctx, prefix, next, &replayLimit)
 			if ctx.Err() != nil {
 				return
 			}
@@ -421,10 +452,10 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 // window. It returns the matching events and the last revision read (below
 // next when the log holds nothing new), or ErrCompacted when next is no
 // longer retained. The request timeout bounds it.
-func (s *Store) replay(ctx context.Context, prefix string, next int64) ([]backends.Event, int64, error) {
+func (s *Store) replay(ctx context.Context, prefix string, next int64, limit *logLimit) ([]backends.Event, int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	evs, _, err := s.readLog(ctx, next, prefix, pollBatch, sendBytes)
+	evs, _, err := s.readLog(ctx, next, prefix, limit, sendBytes)
 	if err != nil {
 		return nil, 0, s.opError(fmt.Sprintf("watch %q: read log", prefix), err)
 	}
