@@ -11,8 +11,21 @@ func WatchStats(s *Store) (pauses, restarts, maxHeld int64) {
 // MaxWatchBytes is maxWatchBytes, for tests.
 const MaxWatchBytes = maxWatchBytes
 
-// PageBounds is pageBounds, for tests.
-var PageBounds = pageBounds
+// PageBounds returns the bounds of the reads of a page after after, when
+// read i finds keys if found[i] (false beyond found).
+func PageBounds(prefix, after, end string, found ...bool) []string {
+	n := &narrowing{after: after, end: end, floor: len(prefix), m: len(after), step: 1}
+	var bounds []string
+	f := false
+	for i := 0; ; i++ {
+		b := n.next(f)
+		bounds = append(bounds, b)
+		if b == end {
+			return bounds
+		}
+		f = i < len(found) && found[i]
+	}
+}
 
 // NarrowAlways makes s read every page after the first in narrow ranges,
 // whatever the prefix's size, for tests.

@@ -34,6 +34,9 @@ const (
 	// maxNarrowReads caps the narrow reads of one page; the last read
 	// then covers the rest of the prefix.
 	maxNarrowReads = 16
+	// maxNarrowStep is the most bytes of After one narrow read gives up
+	// over the previous one (see narrowing).
+	maxNarrowStep = 4
 	// maxPrefixSizes bounds the prefixes whose size is remembered.
 	maxPrefixSizes = 1024
 )
@@ -80,19 +83,18 @@ func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptio
 	}
 	defer cancel()
 	start, end := keyRange(prefix)
-	bounds := []string{end}
+	var bounds ranges = oneRange(end)
 	if opts.After != "" && opts.After >= start {
 		start = opts.After + "\x00" // the least key greater than After
 		if opts.Limit > 0 && strings.HasPrefix(opts.After, prefix) && s.sizes.large(prefix) {
-			bounds = pageBounds(prefix, opts.After, end)
+			bounds = &narrowing{after: opts.After, end: end, floor: len(prefix), m: len(opts.After), step: 1}
 		}
 	}
-	page, count, err := s.listRanges(ctx, start, bounds, opts.Limit)
-	if err != nil && len(bounds) > 1 && errors.Is(err, rpctypes.ErrCompacted) {
+	page, count, err := s.listRanges(ctx, start, end, bounds, opts.Limit)
+	if _, narrow := bounds.(*narrowing); narrow && errors.Is(err, rpctypes.ErrCompacted) {
 		// The first read's revision was compacted before a later read:
 		// read the page again in one range, at the current revision.
-		bounds = []string{end}
-		page, count, err = s.listRanges(ctx, start, bounds, opts.Limit)
+		page, count, err = s.listRanges(ctx, start, end, oneRange(end), opts.Limit)
 	}
 	if err != nil {
 		return backends.Page{}, s.fail("list", prefix, err)
@@ -103,15 +105,26 @@ func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptio
 	return page, nil
 }
 
+// ranges yields the upper bounds of the consecutive ranges a page is read
+// in, the last being the end of the prefix's range; found says whether the
+// previous read found keys.
+type ranges interface{ next(found bool) string }
+
+// oneRange is a page read in one range, up to its end.
+type oneRange string
+
+func (r oneRange) next(bool) string { return string(r) }
+
 // listRanges reads up to limit+1 keys (every key when limit is 0) from start
-// through the consecutive ranges [start, bounds[0]), [bounds[0], bounds[1])
-// …, the first read at the current revision and the others at the same
-// one, and stops once it has enough. count is the total etcd reported for
-// the first range.
-func (s *Store) listRanges(ctx context.Context, start string, bounds []string, limit int) (page backends.Page, count int64, err error) {
+// through the consecutive ranges [start, b1), [b1, b2) … whose bounds come
+// from bounds, up to end, the first read at the current revision and the
+// others at the same one, and stops once it has enough. count is the total
+// etcd reported for the first range.
+func (s *Store) listRanges(ctx context.Context, start, end string, bounds ranges, limit int) (page backends.Page, count int64, err error) {
 	var kvs []*mvccpb.KeyValue
-	lo := start
-	for i, hi := range bounds {
+	lo, found := start, false
+	for i := 0; ; i++ {
+		hi := bounds.next(found)
 		ops := []clientv3.OpOption{clientv3.WithRange(hi)}
 		if limit > 0 {
 			// One more than asked tells whether more keys follow without
@@ -134,9 +147,12 @@ func (s *Store) listRanges(ctx context.Context, start string, bounds []string, l
 		if i == 0 {
 			page.Revision, count = resp.Header.Revision, resp.Count
 		}
-		kvs = append(kvs, resp.Kvs...)
+		kvs, found = append(kvs, resp.Kvs...), len(resp.Kvs) > 0
 		if limit > 0 && len(kvs) > limit {
 			kvs, page.More = kvs[:limit], true
+			break
+		}
+		if hi == end {
 			break
 		}
 		lo = hi
@@ -156,30 +172,48 @@ func serializable(on bool) []clientv3.OpOption {
 	return nil
 }
 
-// pageBounds returns the upper bounds of the consecutive ranges that a page
-// after the key after (which starts with prefix) is read in; the last is
-// end, the end of the prefix's range. The keys above after fall, in order,
-// into those that extend after, those that share all but its last byte,
-// all but its last two, and so on up to the prefix; the keys sharing
-// after's first m bytes end at PrefixEnd(after[:m]). Keys are path
-// segments, names and counters, so each of these sets is some times larger
-// than the one before and a page is usually found within a few of them:
-// each read covers one more, up to maxNarrowReads, and the last read the
-// rest of the prefix. Sets that end where the previous one does (after 0xff
-// bytes) add no read.
-func pageBounds(prefix, after, end string) []string {
-	var bounds []string
-	for m := len(after); m > len(prefix) && len(bounds) < maxNarrowReads; m-- {
-		b := backends.PrefixEnd(after[:m])
+// narrowing yields the bounds of the narrow ranges a page after the key
+// after (which starts with the prefix) is read in. The keys above after fall,
+// in order, into those that extend after, those that share all but its last
+// byte, all but its last two, and so on up to the prefix: the keys sharing
+// after's first m bytes end at PrefixEnd(after[:m]). Keys are path segments,
+// names and counters, so each of these sets is some times larger than the
+// one before, and a page is usually found within a few of them. Each read
+// gives up one more byte of after while reads find keys; after a read that
+// found none (a name's random suffix, a sparse counter) it gives up twice as
+// many as the last time, up to maxNarrowStep, so that a long empty stretch
+// costs few round trips and a read overshoots the set it needs by at most
+// a few bytes. Sets that end where the previous one does (after 0xff
+// bytes) add no read. After maxNarrowReads reads, the last covers the rest.
+type narrowing struct {
+	after, end string
+	floor      int    // len(prefix): the set of the whole prefix
+	m          int    // the next read ends with the keys sharing after[:m]
+	step       int    // bytes the last read gave up over the one before
+	reads      int    // narrow reads so far
+	prev       string // the last bound returned
+}
+
+func (n *narrowing) next(found bool) string {
+	if n.reads > 0 {
+		if found {
+			n.step = 1
+		} else {
+			n.step = min(2*max(n.step, 1), maxNarrowStep)
+		}
+		n.m -= n.step
+	}
+	for n.reads < maxNarrowReads && n.m > n.floor {
+		b := backends.PrefixEnd(n.after[:n.m])
 		if b == "" { // after[:m] is all 0xff: its keys run to the end
 			break
 		}
-		if len(bounds) == 0 || bounds[len(bounds)-1] != b {
-			bounds = append(bounds, b)
+		if b != n.prev {
+			n.prev = b
+			n.reads++
+			return b
 		}
+		n.m-- // the same set as the last read's: no read
 	}
-	if len(bounds) == 0 || bounds[len(bounds)-1] != end {
-		bounds = append(bounds, end)
-	}
-	return bounds
+	return n.end
 }

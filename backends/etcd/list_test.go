@@ -13,29 +13,37 @@ import (
 	"github.com/k3/k3-storage/backends/memory"
 )
 
-// TestPageBounds checks the widening ranges a page after a key is read in:
-// the keys extending After, then those sharing all but its last byte, then
-// one byte fewer at a time, ending at the prefix's end; 0xff bytes, whose
-// sets end where the next shorter one does, add no empty read.
+// TestPageBounds checks the ranges a page after a key is read in: the keys
+// extending After, then one byte of After given up per read while reads
+// find keys, and 2, then 4 bytes after reads that find none; 0xff bytes,
+// whose sets end where the next shorter one does, add no read; the last
+// read ends at the prefix's end.
 func TestPageBounds(t *testing.T) {
+	all := func(n int) []bool { return slices.Repeat([]bool{true}, n) }
 	for _, tc := range []struct {
 		prefix, after, end string
+		found              []bool
 		want               []string
 	}{
-		{"/r/", "/r/ab", "/r0", []string{"/r/ac", "/r/b", "/r0"}},
-		{"", "abcdefgh", "\x00", []string{"abcdefgi", "abcdefh", "abcdeg", "abcdf", "abce", "abd", "ac", "b", "\x00"}},
-		{"/", "/a\xff\xff", "0", []string{"/b", "0"}},
-		{"", "\xff\xff", "\x00", []string{"\x00"}},
-		{"/r/", "/r/", "/r0", []string{"/r0"}},
-		{"/r/", "/r/a", "/r0", []string{"/r/b", "/r0"}},
+		{"/r/", "/r/ab", "/r0", nil, []string{"/r/ac", "/r0"}},
+		{"/r/", "/r/ab", "/r0", all(9), []string{"/r/ac", "/r/b", "/r0"}},
+		{"", "abcdefgh", "\x00", nil, []string{"abcdefgi", "abcdeg", "ac", "\x00"}},
+		{"", "abcdefgh", "\x00", all(9), []string{"abcdefgi", "abcdefh", "abcdeg", "abcdf", "abce", "abd", "ac", "b", "\x00"}},
+		// Empty, found, empty, empty: steps 2, 1, 2, 4.
+		{"", "abcdefghijkl", "\x00", []bool{false, true, false, false}, []string{"abcdefghijkm", "abcdefghik", "abcdefghj", "abcdefh", "abd", "\x00"}},
+		{"/", "/a\xff\xff", "0", nil, []string{"/b", "0"}},
+		{"", "\xff\xff", "\x00", nil, []string{"\x00"}},
+		{"/r/", "/r/", "/r0", nil, []string{"/r0"}},
+		{"/r/", "/r/a", "/r0", nil, []string{"/r/b", "/r0"}},
 	} {
-		if got := etcd.PageBounds(tc.prefix, tc.after, tc.end); !slices.Equal(got, tc.want) {
-			t.Errorf("PageBounds(%q, %q, %q) = %q, want %q", tc.prefix, tc.after, tc.end, got, tc.want)
+		if got := etcd.PageBounds(tc.prefix, tc.after, tc.end, tc.found...); !slices.Equal(got, tc.want) {
+			t.Errorf("PageBounds(%q, %q, %q, found %v) = %q, want %q", tc.prefix, tc.after, tc.end, tc.found, got, tc.want)
 		}
 	}
-	// A long key: a bounded number of narrow reads, then the rest.
+	// A long key whose reads keep finding keys: a bounded number of
+	// narrow reads, then the rest.
 	after := "/r/" + strings.Repeat("x", 40)
-	got := etcd.PageBounds("/r/", after, "/r0")
+	got := etcd.PageBounds("/r/", after, "/r0", all(40)...)
 	if len(got) != etcd.MaxNarrowReads+1 || got[0] != "/r/"+strings.Repeat("x", 39)+"y" || got[len(got)-1] != "/r0" {
 		t.Errorf("PageBounds(%q) = %q: want %d narrow reads, then the rest", after, got, etcd.MaxNarrowReads)
 	}
