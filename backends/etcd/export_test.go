@@ -14,7 +14,7 @@ const MaxWatchBytes = maxWatchBytes
 // PageBounds returns the bounds of the reads of a page after after, when
 // read i finds keys if found[i] (false beyond found).
 func PageBounds(prefix, after, end string, found ...bool) []string {
-	n := &narrowing{after: after, end: end, floor: len(prefix), m: len(after), step: 1}
+	n := &narrowing{after: after, end: end, floor: len(prefix), m: len(after)}
 	var bounds []string
 	f := false
 	for i := 0; ; i++ {

@@ -87,7 +87,7 @@ func (s *Store) List(ctx context.Context, prefix string, opts backends.ListOptio
 	if opts.After != "" && opts.After >= start {
 		start = opts.After + "\x00" // the least key greater than After
 		if opts.Limit > 0 && strings.HasPrefix(opts.After, prefix) && s.sizes.large(prefix) {
-			bounds = &narrowing{after: opts.After, end: end, floor: len(prefix), m: len(opts.After), step: 1}
+			bounds = &narrowing{after: opts.After, end: end, floor: len(prefix), m: len(opts.After)}
 		}
 	}
 	page, count, err := s.listRanges(ctx, start, end, bounds, opts.Limit)
@@ -179,29 +179,33 @@ func serializable(on bool) []clientv3.OpOption {
 // after's first m bytes end at PrefixEnd(after[:m]). Keys are path segments,
 // names and counters, so each of these sets is some times larger than the
 // one before, and a page is usually found within a few of them. Each read
-// gives up one more byte of after while reads find keys; after a read that
-// found none (a name's random suffix, a sparse counter) it gives up twice as
-// many as the last time, up to maxNarrowStep, so that a long empty stretch
-// costs few round trips and a read overshoots the set it needs by at most
-// a few bytes. Sets that end where the previous one does (after 0xff
+// gives up one more byte of after; after three or more reads in a row that
+// found no keys (a name's random suffix, a sparse counter) it gives up 2,
+// then 4 (maxNarrowStep), so that a long empty stretch costs few round
+// trips, while a single empty set (a counter at the end of its decade)
+// does not make the next read skip the set it needs. A read overshoots the
+// set it needs by at most a few bytes. Sets that end where the previous one does (after 0xff
 // bytes) add no read. After maxNarrowReads reads, the last covers the rest.
 type narrowing struct {
 	after, end string
 	floor      int    // len(prefix): the set of the whole prefix
 	m          int    // the next read ends with the keys sharing after[:m]
-	step       int    // bytes the last read gave up over the one before
+	empty      int    // reads in a row that found no keys
 	reads      int    // narrow reads so far
 	prev       string // the last bound returned
 }
 
 func (n *narrowing) next(found bool) string {
 	if n.reads > 0 {
+		n.empty++
 		if found {
-			n.step = 1
-		} else {
-			n.step = min(2*max(n.step, 1), maxNarrowStep)
+			n.empty = 0
 		}
-		n.m -= n.step
+		step := 1
+		if n.empty > 2 {
+			step = min(1<<(n.empty-2), maxNarrowStep)
+		}
+		n.m -= step
 	}
 	for n.reads < maxNarrowReads && n.m > n.floor {
 		b := backends.PrefixEnd(n.after[:n.m])

@@ -14,8 +14,8 @@ import (
 )
 
 // TestPageBounds checks the ranges a page after a key is read in: the keys
-// extending After, then one byte of After given up per read while reads
-// find keys, and 2, then 4 bytes after reads that find none; 0xff bytes,
+// extending After, then one byte of After given up per read, and 2, then 4
+// bytes after three, four … reads in a row that found none; 0xff bytes,
 // whose sets end where the next shorter one does, add no read; the last
 // read ends at the prefix's end.
 func TestPageBounds(t *testing.T) {
@@ -25,12 +25,12 @@ func TestPageBounds(t *testing.T) {
 		found              []bool
 		want               []string
 	}{
-		{"/r/", "/r/ab", "/r0", nil, []string{"/r/ac", "/r0"}},
+		{"/r/", "/r/ab", "/r0", nil, []string{"/r/ac", "/r/b", "/r0"}},
 		{"/r/", "/r/ab", "/r0", all(9), []string{"/r/ac", "/r/b", "/r0"}},
-		{"", "abcdefgh", "\x00", nil, []string{"abcdefgi", "abcdeg", "ac", "\x00"}},
+		{"", "abcdefgh", "\x00", nil, []string{"abcdefgi", "abcdefh", "abcdeg", "abce", "\x00"}},
 		{"", "abcdefgh", "\x00", all(9), []string{"abcdefgi", "abcdefh", "abcdeg", "abcdf", "abce", "abd", "ac", "b", "\x00"}},
-		// Empty, found, empty, empty: steps 2, 1, 2, 4.
-		{"", "abcdefghijkl", "\x00", []bool{false, true, false, false}, []string{"abcdefghijkm", "abcdefghik", "abcdefghj", "abcdefh", "abd", "\x00"}},
+		// Empty, found, then empty: steps 1, 1, 1, 1, 2, 4, 4.
+		{"", "abcdefghijkl", "\x00", []bool{false, true}, []string{"abcdefghijkm", "abcdefghijl", "abcdefghik", "abcdefghj", "abcdefgi", "abcdeg", "ac", "\x00"}},
 		{"/", "/a\xff\xff", "0", nil, []string{"/b", "0"}},
 		{"", "\xff\xff", "\x00", nil, []string{"\x00"}},
 		{"/r/", "/r/", "/r0", nil, []string{"/r0"}},
