@@ -487,15 +487,17 @@ func busyboxLayer(extra ...entry) (*baseLayer, error) {
 	return newBaseLayer("busybox", entries)
 }
 
-// buildStubbornEtcd is the etcd image with busybox added and a shell as the
-// container's first process, running etcd as its child. The kernel delivers
-// no signal to a namespace's first process that has no handler for it, so
-// `docker stop` waits out its whole timeout before it kills the container.
+// buildStubbornEtcd is the etcd image with busybox added and a shell that
+// ignores SIGTERM and SIGINT as the container's first process, running etcd
+// as its child: `docker stop` signals only the first process (or, with
+// the daemon's init, only its child, the shell), so it waits out its whole
+// timeout before it kills the container.
 func buildStubbornEtcd() (*baseImage, error) {
-	base, err := buildEtcd()
-	if err != nil {
-		return nil, err
+	etcdBuild.Do(func() { etcdBuild.img, etcdBuild.err = buildEtcd() })
+	if etcdBuild.err != nil {
+		return nil, etcdBuild.err
 	}
+	base := etcdBuild.img
 	if _, err := os.Stat(BusyboxBinary); err != nil {
 		return nil, err
 	}
@@ -507,7 +509,7 @@ func buildStubbornEtcd() (*baseImage, error) {
 	img.layers = append([]*baseLayer{bb}, base.layers...)
 	// The container's command (etcd and its flags) is the script's $0 and
 	// arguments.
-	img.config.Entrypoint = []string{"/bin/sh", "-c", `"$0" "$@" & wait`}
+	img.config.Entrypoint = []string{"/bin/sh", "-c", `trap '' TERM INT; "$0" "$@" & wait`}
 	return &img, nil
 }
 
