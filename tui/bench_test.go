@@ -48,11 +48,11 @@ func scaleStore(tb testing.TB, n int) *memory.Store {
 }
 
 // scaleEtcd opens a Store on etcd holding the scale data set of n pods,
-// closed when tb ends.
-// The etcd is the one K3_TEST_ETCD_ENDPOINTS names (give it one in another
-// process to measure the console's memory alone; the data set is loaded
-// once and reused by later runs) or else an embedded one, whose memory then
-// counts in this process's.
+// closed when tb ends. The etcd is the one K3_TEST_ETCD_ENDPOINTS names
+// (give it one in another process to measure the console's memory alone;
+// the benchmark owns /registry/ there: the data set is loaded once, over
+// anything else under it, and reused by later runs) or else an embedded
+// one, whose memory then counts in this process's.
 func scaleEtcd(tb testing.TB, n int) (store backends.Store, external bool) {
 	tb.Helper()
 	ctx := context.Background()
@@ -68,7 +68,11 @@ func scaleEtcd(tb testing.TB, n int) (store backends.Store, external bool) {
 		tb.Fatal(err)
 	}
 	if have != int64(n+scaleServices) {
+		// Not this data set: replace whatever is under /registry/.
 		start := time.Now()
+		if err := etcdtest.DeletePrefix(ctx, endpoints, "/registry/"); err != nil {
+			tb.Fatal(err)
+		}
 		if err := etcdtest.Fill(ctx, endpoints, n+scaleServices, func(i int) (string, []byte) { return scalePair(n, i) }); err != nil {
 			tb.Fatal(err)
 		}

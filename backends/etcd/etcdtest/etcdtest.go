@@ -521,3 +521,22 @@ feed:
 	wg.Wait()
 	return context.Cause(ctx)
 }
+
+// DeletePrefix deletes every key under prefix in the cluster at endpoints
+// (all keys for ""), in one request.
+func DeletePrefix(ctx context.Context, endpoints []string, prefix string) error {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return fmt.Errorf("delete %q: %w", prefix, err)
+	}
+	defer cli.Close()
+	if prefix == "" {
+		_, err = cli.Delete(ctx, "\x00", clientv3.WithFromKey())
+	} else {
+		_, err = cli.Delete(ctx, prefix, clientv3.WithPrefix())
+	}
+	if err != nil {
+		return fmt.Errorf("delete %q: %w", prefix, err)
+	}
+	return nil
+}
