@@ -427,7 +427,7 @@ func (c *Cluster) EnableAuth(tb testing.TB, rootPassword, user, password string)
 
 // EnableAuth is Cluster.EnableAuth for any cluster reachable at endpoints.
 func EnableAuth(ctx context.Context, endpoints []string, rootPassword, user, password string) error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	cli, err := newClient(endpoints)
 	if err != nil {
 		return fmt.Errorf("enable auth: %w", err)
 	}
@@ -484,7 +484,7 @@ func randomHex() string {
 // rather than the hours of one round trip each. It is for preparing large
 // data sets in benchmarks; it returns the first error.
 func Fill(ctx context.Context, endpoints []string, n int, kv func(i int) (string, []byte)) error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	cli, err := newClient(endpoints)
 	if err != nil {
 		return fmt.Errorf("fill: %w", err)
 	}
@@ -525,7 +525,7 @@ feed:
 // DeletePrefix deletes every key under prefix in the cluster at endpoints
 // (all keys for ""), in one request.
 func DeletePrefix(ctx context.Context, endpoints []string, prefix string) error {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	cli, err := newClient(endpoints)
 	if err != nil {
 		return fmt.Errorf("delete %q: %w", prefix, err)
 	}
@@ -539,4 +539,10 @@ func DeletePrefix(ctx context.Context, endpoints []string, prefix string) error 
 		return fmt.Errorf("delete %q: %w", prefix, err)
 	}
 	return nil
+}
+
+// newClient is a plain client of the cluster at endpoints, for helpers that
+// set it up or fill it.
+func newClient(endpoints []string) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 }
