@@ -23,7 +23,9 @@ type tmuxSession struct {
 }
 
 func (s *tmuxSession) tmux(args ...string) (string, error) {
-	out, err := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...).CombinedOutput()
+	// -f /dev/null: no user configuration (a default-terminal of "screen",
+	// say, would change what the program under test may draw).
+	out, err := exec.Command("tmux", append([]string{"-f", "/dev/null", "-S", s.sock}, args...)...).CombinedOutput()
 	return string(out), err
 }
 
@@ -97,9 +99,10 @@ func hasColor(s string) bool {
 // startBinary runs bin in a fresh tmux session, in an empty directory (so
 // the built-in example config, memory backend, is used), with extra
 // environment settings; the shell writes the exit code to the returned
-// file. The variables that change colour detection are cleared, as in a
-// developer's terminal: CI runners set CI, which termenv takes to mean "not
-// a terminal", so the console would rightly draw without colour.
+// file. The variables that change colour detection are set as in a
+// developer's terminal: TERM is the pane's own (tmux-256color) and CI is
+// cleared (CI runners set it, which termenv takes to mean "not a terminal",
+// so the console would rightly draw without colour).
 func startBinary(t *testing.T, bin string, env ...string) (*tmuxSession, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -109,7 +112,7 @@ func startBinary(t *testing.T, bin string, env ...string) (*tmuxSession, string)
 	}
 	exitFile := filepath.Join(dir, "exit")
 	s := &tmuxSession{t: t, sock: filepath.Join(dir, "tmux.sock"), name: fmt.Sprintf("k3tui-%d", os.Getpid())}
-	envArgs := "-u CONFIG_PATH -u NO_COLOR -u CI -u CLICOLOR -u CLICOLOR_FORCE"
+	envArgs := "-u CONFIG_PATH -u NO_COLOR -u CI -u CLICOLOR -u CLICOLOR_FORCE TERM=tmux-256color"
 	for _, e := range env {
 		envArgs += " " + shellQuote(e)
 	}
