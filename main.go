@@ -25,6 +25,7 @@ import (
 	"github.com/k3/k3-storage/configs"
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 	"github.com/k3/k3-storage/tui"
 )
 
@@ -174,7 +175,7 @@ func headless(eng *engine.Engine, output string, grace time.Duration, stdout, st
 
 	if _, err := eng.Start(ctx); err != nil {
 		<-printed
-		if errors.Is(err, engine.ErrStopped) {
+		if errors.Is(err, lifecycle.ErrStopped) {
 			return exitOK
 		}
 		return exitFailure

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // connect opens the backend, retrying failed attempts with capped backoff
@@ -17,9 +18,9 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 	budget := b.budget()
 	addr := b.address()
 	if budget > 0 {
-		e.begin(StageConnect, "", fmt.Sprintf(detailConnecting, addr, roundDuration(budget)))
+		e.begin(lifecycle.StageConnect, "", fmt.Sprintf(detailConnecting, addr, roundDuration(budget)))
 	} else {
-		e.begin(StageConnect, "", "")
+		e.begin(lifecycle.StageConnect, "", "")
 	}
 	start := time.Now()
 	delay := e.opts.Retry.Initial
@@ -28,7 +29,7 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 		store, err := b.open(attemptCtx)
 		cancel()
 		if err == nil {
-			e.end(StageConnect, Done, b.readyText(), "", nil)
+			e.end(lifecycle.StageConnect, lifecycle.Done, b.readyText(), "", nil)
 			return store, nil
 		}
 		if ctx.Err() != nil {
@@ -36,7 +37,7 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 		}
 		elapsed := time.Since(start)
 		last := errors.Is(err, backends.ErrPermanent) || budget <= 0 || elapsed+delay >= budget
-		a := &Attempt{N: n, Address: addr, Elapsed: elapsed, Budget: budget}
+		a := &lifecycle.Attempt{N: n, Address: addr, Elapsed: elapsed, Budget: budget}
 		if !last {
 			a.NextDelay = delay
 		}
@@ -85,13 +86,13 @@ func (e *Engine) attemptTimeout(budget, elapsed time.Duration) time.Duration {
 
 // progressAttempt reports a failed attempt. Attempts are progress, but the
 // last one is kept even when the reader is behind.
-func (e *Engine) progressAttempt(a *Attempt, err error) {
+func (e *Engine) progressAttempt(a *lifecycle.Attempt, err error) {
 	var detail string
 	if a.NextDelay > 0 {
 		detail = fmt.Sprintf(detailAttempt, a.N, a.Address, roundDuration(a.Elapsed), roundDuration(a.Budget), err, roundDuration(a.NextDelay))
-		e.progress(Event{Kind: KindAttempt, Stage: StageConnect, Attempt: a, Detail: detail, Err: err})
+		e.progress(lifecycle.Event{Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Attempt: a, Detail: detail, Err: err})
 		return
 	}
 	detail = fmt.Sprintf(detailLastAttempt, a.N, a.Address, roundDuration(a.Elapsed), roundDuration(a.Budget), err)
-	e.emit(Event{Kind: KindAttempt, Stage: StageConnect, Attempt: a, Detail: detail, Err: err})
+	e.emit(lifecycle.Event{Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Attempt: a, Detail: detail, Err: err})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
 	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // fakeBackend stands in for a database whose failures cannot be provoked on
@@ -51,15 +52,15 @@ func (f *fakeBackend) open(ctx context.Context) (backends.Store, error) {
 	return memory.New(memory.Options{}), nil
 }
 
-func run(t *testing.T, b backend, opts Options) (*Engine, <-chan []Event) {
+func run(t *testing.T, b backend, opts Options) (*Engine, <-chan []lifecycle.Event) {
 	t.Helper()
 	if opts.Retry == (Retry{}) {
 		opts.Retry = Retry{Initial: time.Millisecond, Max: 4 * time.Millisecond}
 	}
 	e := newEngine(opts.withDefaults(), b)
-	out := make(chan []Event, 1)
+	out := make(chan []lifecycle.Event, 1)
 	go func() {
-		var evs []Event
+		var evs []lifecycle.Event
 		for ev := range e.Events() {
 			evs = append(evs, ev)
 		}
@@ -68,10 +69,10 @@ func run(t *testing.T, b backend, opts Options) (*Engine, <-chan []Event) {
 	return e, out
 }
 
-func attempts(evs []Event) []*Attempt {
-	var as []*Attempt
+func attempts(evs []lifecycle.Event) []*lifecycle.Attempt {
+	var as []*lifecycle.Attempt
 	for _, ev := range evs {
-		if ev.Kind == KindAttempt {
+		if ev.Kind == lifecycle.KindAttempt {
 			as = append(as, ev.Attempt)
 		}
 	}
@@ -102,7 +103,7 @@ func TestRetryThenConnect(t *testing.T) {
 		}
 	}
 	for _, ev := range evs {
-		if ev.Kind == KindAttempt && !errors.Is(ev.Err, syscall.ECONNREFUSED) {
+		if ev.Kind == lifecycle.KindAttempt && !errors.Is(ev.Err, syscall.ECONNREFUSED) {
 			t.Fatalf("attempt event error %v does not wrap the cause", ev.Err)
 		}
 	}
@@ -132,7 +133,7 @@ func TestPermanentErrorStopsAtOnce(t *testing.T) {
 	}
 	evs := <-events
 	last := evs[len(evs)-1]
-	if !last.Final() || last.Status != Failed || !errors.Is(last.Err, backends.ErrPermanent) {
+	if !last.Final() || last.Status != lifecycle.Failed || !errors.Is(last.Err, backends.ErrPermanent) {
 		t.Fatalf("final event %+v, want failed with the permanent error", last)
 	}
 	for _, ev := range evs {
@@ -180,7 +181,7 @@ func TestShutdownDuringStart(t *testing.T) {
 	if err := e.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown during Start: %v", err)
 	}
-	if err := <-started; !errors.Is(err, ErrStopped) {
+	if err := <-started; !errors.Is(err, lifecycle.ErrStopped) {
 		t.Fatalf("Start: %v, want ErrStopped", err)
 	}
 	evs := <-events
@@ -197,7 +198,7 @@ func TestStartContextCancelled(t *testing.T) {
 		<-b.entered
 		cancel()
 	}()
-	if _, err := e.Start(ctx); !errors.Is(err, ErrStopped) {
+	if _, err := e.Start(ctx); !errors.Is(err, lifecycle.ErrStopped) {
 		t.Fatalf("Start: %v, want ErrStopped", err)
 	}
 	<-events
@@ -226,7 +227,7 @@ func TestSlowReaderNeverBlocks(t *testing.T) {
 	var stages, total int
 	for ev := range e.Events() {
 		total++
-		if ev.Kind == KindStage {
+		if ev.Kind == lifecycle.KindStage {
 			stages++
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/k3/k3-storage/containers/containertest"
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // containerStartup bounds a start that may pull an image and initialise a
@@ -349,14 +350,14 @@ func TestNoRuntimeConnectsAnyway(t *testing.T) {
 	}
 	var warned, skipped bool
 	for _, ev := range <-events {
-		if ev.Kind == engine.KindLog && ev.Level == engine.Warn && strings.Contains(ev.Detail, "未检测到可用的容器运行时") &&
+		if ev.Kind == lifecycle.KindLog && ev.Level == lifecycle.Warn && strings.Contains(ev.Detail, "未检测到可用的容器运行时") &&
 			strings.Contains(ev.Detail, empty+"/var/run/docker.sock") {
 			warned = true
 		}
-		if ev.Stage == engine.StageRuntime && ev.Status == engine.Skipped {
+		if ev.Stage == lifecycle.StageRuntime && ev.Status == lifecycle.Skipped {
 			skipped = true
 		}
-		if ev.Stage == engine.StageCreate {
+		if ev.Stage == lifecycle.StageCreate {
 			t.Fatal("tried to create a container without a runtime")
 		}
 	}
@@ -439,15 +440,15 @@ func TestExistingDatabaseUsed(t *testing.T) {
 // checkPaired fails unless every stage that ends was begun, and none is
 // left running at the final event (config, ready, close-store and
 // stopped are single events by design).
-func checkPaired(t *testing.T, evs []engine.Event) {
+func checkPaired(t *testing.T, evs []lifecycle.Event) {
 	t.Helper()
-	instant := []engine.Stage{engine.StageConfig, engine.StageReady, engine.StageCloseStore, engine.StageStopped}
-	running := map[engine.Stage]bool{}
+	instant := []lifecycle.Stage{lifecycle.StageConfig, lifecycle.StageReady, lifecycle.StageCloseStore, lifecycle.StageStopped}
+	running := map[lifecycle.Stage]bool{}
 	for _, ev := range evs {
-		if ev.Kind != engine.KindStage || slices.Contains(instant, ev.Stage) {
+		if ev.Kind != lifecycle.KindStage || slices.Contains(instant, ev.Stage) {
 			continue
 		}
-		if ev.Status == engine.Running {
+		if ev.Status == lifecycle.Running {
 			if running[ev.Stage] {
 				t.Fatalf("stage %v begun twice", ev.Stage)
 			}
@@ -474,7 +475,7 @@ func TestConcurrentEnginesPairStages(t *testing.T) {
 		Container: engine.Container{Auto: true, Image: l.image, Name: l.name, StopTimeout: 5 * time.Second},
 	}}
 	engines := make([]*engine.Engine, 2)
-	events := make([]<-chan []engine.Event, 2)
+	events := make([]<-chan []lifecycle.Event, 2)
 	for i := range engines {
 		eng, err := engine.New(opts)
 		if err != nil {
@@ -511,7 +512,7 @@ func TestConcurrentEnginesPairStages(t *testing.T) {
 		evs := <-events[i]
 		checkPaired(t, evs)
 		for _, ev := range evs {
-			if ev.Stage == engine.StageCreate && ev.Status == engine.Done {
+			if ev.Stage == lifecycle.StageCreate && ev.Status == lifecycle.Done {
 				creators++
 				created[i] = true
 			}
@@ -573,10 +574,10 @@ func TestRemoteRuntimeNotUsed(t *testing.T) {
 	}
 	var warned bool
 	for _, ev := range <-events {
-		if ev.Kind == engine.KindLog && ev.Level == engine.Warn && strings.Contains(ev.Detail, l.Addr().String()) && strings.Contains(ev.Detail, "不在本机") {
+		if ev.Kind == lifecycle.KindLog && ev.Level == lifecycle.Warn && strings.Contains(ev.Detail, l.Addr().String()) && strings.Contains(ev.Detail, "不在本机") {
 			warned = true
 		}
-		if ev.Stage == engine.StageContainer || ev.Stage == engine.StageCreate {
+		if ev.Stage == lifecycle.StageContainer || ev.Stage == lifecycle.StageCreate {
 			t.Fatalf("looked for or created a container on a remote runtime: %+v", ev)
 		}
 	}

@@ -15,14 +15,8 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
-
-// ErrStopped is returned by Start when Shutdown or the end of Start's
-// context stopped the engine before the store was ready and everything
-// startup created was cleaned up. It is a requested stop, not a failure:
-// the final event carries no error. (When that cleanup fails, Start returns
-// the cleanup's error instead.)
-var ErrStopped = errors.New("engine: stopped before ready")
 
 // ErrStarted is returned by a second call to Start.
 var ErrStarted = errors.New("engine: already started")
@@ -50,7 +44,7 @@ const (
 type Engine struct {
 	opts    Options
 	backend backend
-	events  chan Event
+	events  chan lifecycle.Event
 
 	mu          sync.Mutex
 	state       state
@@ -62,7 +56,7 @@ type Engine struct {
 
 	// Owned by the goroutine running Start, then by the one running stop,
 	// which never overlap.
-	open          []Stage // stages begun and not yet ended, in order
+	open          []lifecycle.Stage // stages begun and not yet ended, in order
 	discover      discoverFunc
 	client        containerClient
 	handle        containers.Handle
@@ -86,11 +80,11 @@ func newEngine(opts Options, b backend) *Engine {
 		opts:     opts,
 		backend:  b,
 		discover: discoverWith(opts.ContainerEnv),
-		events:   make(chan Event, opts.EventBuffer),
+		events:   make(chan lifecycle.Event, opts.EventBuffer),
 		stopDone: make(chan struct{}),
 	}
 	if opts.ConfigFile != "" {
-		e.emit(Event{Kind: KindStage, Stage: StageConfig, Status: Done, Text: fmt.Sprintf(msgConfig, opts.ConfigFile)})
+		e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConfig, Status: lifecycle.Done, Text: fmt.Sprintf(msgConfig, opts.ConfigFile)})
 	}
 	return e
 }
@@ -99,7 +93,7 @@ func newEngine(opts Options, b backend) *Engine {
 // after the final event (StageStopped), which follows a failed Start or a
 // Shutdown. Readers should drain it: stage events wait for buffer space,
 // while progress events are dropped when the reader falls far behind.
-func (e *Engine) Events() <-chan Event { return e.events }
+func (e *Engine) Events() <-chan lifecycle.Event { return e.events }
 
 // Backend returns the backend type: "memory", "mysql" or "etcd".
 func (e *Engine) Backend() string { return e.backend.kind() }
@@ -126,7 +120,7 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	defer close(e.startDone)
 	defer cancel()
 
-	e.begin(StageStart, fmt.Sprintf(msgStarting, e.backend.kind()), "")
+	e.begin(lifecycle.StageStart, fmt.Sprintf(msgStarting, e.backend.kind()), "")
 	store, err := e.provision(ctx)
 	if err == nil && store == nil {
 		store, err = e.connect(ctx)
@@ -136,8 +130,8 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		// a concurrent Shutdown waits for Start instead of sending
 		// stopping events first; then, under the lock, the store is handed
 		// out unless a stop was requested meanwhile.
-		e.end(StageStart, Done, "", "", nil)
-		e.end(StageReady, Done, msgReady, "", nil)
+		e.end(lifecycle.StageStart, lifecycle.Done, "", "", nil)
+		e.end(lifecycle.StageReady, lifecycle.Done, msgReady, "", nil)
 		e.mu.Lock()
 		if ctx.Err() == nil {
 			e.store, e.state = store, stateReady
@@ -156,17 +150,17 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	if ctx.Err() != nil {
 		// A requested stop: not a failure, so the final event is clean
 		// unless the cleanup fails.
-		e.closeOpen(Skipped, nil)
-		e.begin(StageStopping, msgStopping, "")
+		e.closeOpen(lifecycle.Skipped, nil)
+		e.begin(lifecycle.StageStopping, msgStopping, "")
 		rerr := e.releaseContainer(cleanup, true)
-		e.end(StageStopping, statusOf(rerr), "", "", rerr)
+		e.end(lifecycle.StageStopping, statusOf(rerr), "", "", rerr)
 		e.complete(rerr, msgStopped, nil)
 		if rerr != nil {
 			return nil, e.redact(rerr)
 		}
-		return nil, fmt.Errorf("%w: %s", ErrStopped, errStopped)
+		return nil, fmt.Errorf("%w: %s", lifecycle.ErrStopped, errStopped)
 	}
-	e.closeOpen(Failed, err)
+	e.closeOpen(lifecycle.Failed, err)
 	if rerr := e.releaseContainer(cleanup, true); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
@@ -174,11 +168,11 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	return nil, e.redact(err)
 }
 
-func statusOf(err error) Status {
+func statusOf(err error) lifecycle.Status {
 	if err != nil {
-		return Failed
+		return lifecycle.Failed
 	}
-	return Done
+	return lifecycle.Done
 }
 
 // complete sends the final event, closes the channel and records the
@@ -187,11 +181,11 @@ func statusOf(err error) Status {
 // Shutdown returns shutdownErr (a failed start is Start's error, not
 // Shutdown's).
 func (e *Engine) complete(err error, text string, shutdownErr error) {
-	status := Done
+	status := lifecycle.Done
 	if err != nil {
-		status = Failed
+		status = lifecycle.Failed
 	}
-	e.emit(Event{Kind: KindStage, Stage: StageStopped, Status: status, Text: text, Err: e.redact(err)})
+	e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageStopped, Status: status, Text: text, Err: e.redact(err)})
 	close(e.events)
 	e.mu.Lock()
 	e.stopErr = e.redact(shutdownErr)
@@ -212,8 +206,8 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		case stateNew:
 			e.state = stateStopped
 			e.mu.Unlock()
-			e.begin(StageStopping, msgStopping, "")
-			e.end(StageStopping, Done, "", "", nil)
+			e.begin(lifecycle.StageStopping, msgStopping, "")
+			e.end(lifecycle.StageStopping, lifecycle.Done, "", "", nil)
 			e.complete(nil, msgStopped, nil)
 			return nil
 		case stateStarting:
@@ -254,20 +248,20 @@ func (e *Engine) wait(ctx context.Context) error {
 // caller's values but no deadline: the steps run to completion even when
 // Shutdown stops waiting.
 func (e *Engine) stop(ctx context.Context, store backends.Store) {
-	e.begin(StageStopping, msgStopping, "")
+	e.begin(lifecycle.StageStopping, msgStopping, "")
 	var errs []error
 	if err := store.Close(); err != nil {
 		err = fmt.Errorf("engine: close store: %w", err)
 		errs = append(errs, err)
-		e.end(StageCloseStore, Failed, "", "", err)
+		e.end(lifecycle.StageCloseStore, lifecycle.Failed, "", "", err)
 	} else {
-		e.end(StageCloseStore, Done, msgStoreClosed, "", nil)
+		e.end(lifecycle.StageCloseStore, lifecycle.Done, msgStoreClosed, "", nil)
 	}
 	if err := e.releaseContainer(ctx, false); err != nil {
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)
-	e.end(StageStopping, statusOf(err), "", "", err)
+	e.end(lifecycle.StageStopping, statusOf(err), "", "", err)
 	e.mu.Lock()
 	e.state = stateStopped
 	e.mu.Unlock()
@@ -275,51 +269,51 @@ func (e *Engine) stop(ctx context.Context, store backends.Store) {
 }
 
 // begin emits a stage's Running event and records it as open.
-func (e *Engine) begin(s Stage, text, detail string) {
+func (e *Engine) begin(s lifecycle.Stage, text, detail string) {
 	e.open = append(e.open, s)
-	e.emit(Event{Kind: KindStage, Stage: s, Status: Running, Text: text, Detail: detail})
+	e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: s, Status: lifecycle.Running, Text: text, Detail: detail})
 }
 
 // end emits a stage's final status; a stage that was not begun is
 // reported with that status alone. Ending a stage that is not open with
 // Done and no text or detail is a no-op, so callers may end defensively.
-func (e *Engine) end(s Stage, st Status, text, detail string, err error) {
+func (e *Engine) end(s lifecycle.Stage, st lifecycle.Status, text, detail string, err error) {
 	if e.isOpen(s) {
-		e.open = slices.DeleteFunc(e.open, func(o Stage) bool { return o == s })
-	} else if st == Done && text == "" && detail == "" && err == nil {
+		e.open = slices.DeleteFunc(e.open, func(o lifecycle.Stage) bool { return o == s })
+	} else if st == lifecycle.Done && text == "" && detail == "" && err == nil {
 		return
 	}
-	e.emit(Event{Kind: KindStage, Stage: s, Status: st, Text: text, Detail: detail, Err: e.redact(err)})
+	e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: s, Status: st, Text: text, Detail: detail, Err: e.redact(err)})
 }
 
 // isOpen reports whether stage s has begun and not ended.
-func (e *Engine) isOpen(s Stage) bool { return slices.Contains(e.open, s) }
+func (e *Engine) isOpen(s lifecycle.Stage) bool { return slices.Contains(e.open, s) }
 
 // closeOpen ends every open stage, innermost first, with st; err goes to
 // the innermost only.
-func (e *Engine) closeOpen(st Status, err error) {
+func (e *Engine) closeOpen(st lifecycle.Status, err error) {
 	for i := len(e.open) - 1; i >= 0; i-- {
 		s := e.open[i]
 		e.open = e.open[:i]
-		e.emit(Event{Kind: KindStage, Stage: s, Status: st, Err: e.redact(err)})
+		e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: s, Status: st, Err: e.redact(err)})
 		err = nil
 	}
 }
 
 // log emits a KindLog event.
-func (e *Engine) log(l Level, detail string) {
-	e.emit(Event{Kind: KindLog, Level: l, Detail: detail})
+func (e *Engine) log(l lifecycle.Level, detail string) {
+	e.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: l, Detail: detail})
 }
 
 // emit sends a stage or log event, waiting for buffer space.
-func (e *Engine) emit(ev Event) {
+func (e *Engine) emit(ev lifecycle.Event) {
 	ev.Time = time.Now()
 	e.events <- ev
 }
 
 // progress sends a progress event unless the reader is far behind, in
 // which case it is dropped: later progress supersedes it.
-func (e *Engine) progress(ev Event) {
+func (e *Engine) progress(ev lifecycle.Event) {
 	if len(e.events) >= cap(e.events)-reserve {
 		return
 	}

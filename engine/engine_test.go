@@ -14,6 +14,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 func TestMain(m *testing.M) {
@@ -29,10 +30,10 @@ func TestMain(m *testing.M) {
 }
 
 // collect reads every event until the channel closes.
-func collect(eng *engine.Engine) <-chan []engine.Event {
-	out := make(chan []engine.Event, 1)
+func collect(eng *engine.Engine) <-chan []lifecycle.Event {
+	out := make(chan []lifecycle.Event, 1)
 	go func() {
-		var evs []engine.Event
+		var evs []lifecycle.Event
 		for ev := range eng.Events() {
 			evs = append(evs, ev)
 		}
@@ -43,15 +44,15 @@ func collect(eng *engine.Engine) <-chan []engine.Event {
 
 // step is the part of a stage event a sequence test compares.
 type step struct {
-	stage  engine.Stage
-	status engine.Status
+	stage  lifecycle.Stage
+	status lifecycle.Status
 	text   string
 }
 
-func stagesOf(evs []engine.Event) []step {
+func stagesOf(evs []lifecycle.Event) []step {
 	var steps []step
 	for _, ev := range evs {
-		if ev.Kind == engine.KindStage {
+		if ev.Kind == lifecycle.KindStage {
 			steps = append(steps, step{ev.Stage, ev.Status, ev.Text})
 		}
 	}
@@ -83,16 +84,16 @@ func TestMemoryLifecycle(t *testing.T) {
 	evs := <-events
 	checkPaired(t, evs)
 	want := []step{
-		{engine.StageConfig, engine.Done, "配置文件: configs/config-example.yaml"},
-		{engine.StageStart, engine.Running, "正在启动存储服务 (类型: memory)..."},
-		{engine.StageConnect, engine.Running, ""},
-		{engine.StageConnect, engine.Done, "内存存储已初始化"},
-		{engine.StageStart, engine.Done, ""},
-		{engine.StageReady, engine.Done, "存储服务启动完成"},
-		{engine.StageStopping, engine.Running, "正在关闭存储服务..."},
-		{engine.StageCloseStore, engine.Done, "存储连接已关闭"},
-		{engine.StageStopping, engine.Done, ""},
-		{engine.StageStopped, engine.Done, "存储服务已关闭"},
+		{lifecycle.StageConfig, lifecycle.Done, "配置文件: configs/config-example.yaml"},
+		{lifecycle.StageStart, lifecycle.Running, "正在启动存储服务 (类型: memory)..."},
+		{lifecycle.StageConnect, lifecycle.Running, ""},
+		{lifecycle.StageConnect, lifecycle.Done, "内存存储已初始化"},
+		{lifecycle.StageStart, lifecycle.Done, ""},
+		{lifecycle.StageReady, lifecycle.Done, "存储服务启动完成"},
+		{lifecycle.StageStopping, lifecycle.Running, "正在关闭存储服务..."},
+		{lifecycle.StageCloseStore, lifecycle.Done, "存储连接已关闭"},
+		{lifecycle.StageStopping, lifecycle.Done, ""},
+		{lifecycle.StageStopped, lifecycle.Done, "存储服务已关闭"},
 	}
 	if got := stagesOf(evs); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("event sequence\n got %v\nwant %v", got, want)
@@ -143,9 +144,9 @@ func TestShutdownBeforeStart(t *testing.T) {
 	}
 	got := stagesOf(<-events)
 	want := []step{
-		{engine.StageStopping, engine.Running, "正在关闭存储服务..."},
-		{engine.StageStopping, engine.Done, ""},
-		{engine.StageStopped, engine.Done, "存储服务已关闭"},
+		{lifecycle.StageStopping, lifecycle.Running, "正在关闭存储服务..."},
+		{lifecycle.StageStopping, lifecycle.Done, ""},
+		{lifecycle.StageStopped, lifecycle.Done, "存储服务已关闭"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -166,15 +167,15 @@ func TestPrinters(t *testing.T) {
 	var out, errOut strings.Builder
 	p := &engine.LogPrinter{Out: &out, Err: &errOut}
 	now := time.Now()
-	evs := []engine.Event{
-		{Time: now, Kind: engine.KindStage, Stage: engine.StageStart, Status: engine.Running, Text: "正在启动存储服务 (类型: mysql)..."},
-		{Time: now, Kind: engine.KindAttempt, Stage: engine.StageConnect, Detail: "第 1 次连接失败", Attempt: &engine.Attempt{N: 1}},
-		{Time: now, Kind: engine.KindLog, Level: engine.Warn, Detail: "未检测到容器运行时"},
-		{Time: now, Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
-		{Time: now.Add(time.Second), Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},
-		{Time: now.Add(3 * time.Second), Kind: engine.KindPull, Pull: &engine.Pull{Image: "mysql:8.0", Done: 1 << 20, Size: 1 << 20, Layers: 2, LayersDone: 2}},
-		{Time: now, Kind: engine.KindStage, Stage: engine.StageConnect, Status: engine.Done, Text: "MySQL 存储已连接: localhost:3306/k3"},
-		{Time: now, Kind: engine.KindStage, Stage: engine.StageStopped, Status: engine.Failed, Err: errors.New("boom")},
+	evs := []lifecycle.Event{
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStart, Status: lifecycle.Running, Text: "正在启动存储服务 (类型: mysql)..."},
+		{Time: now, Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Detail: "第 1 次连接失败", Attempt: &lifecycle.Attempt{N: 1}},
+		{Time: now, Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "未检测到容器运行时"},
+		{Time: now, Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
+		{Time: now.Add(time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},
+		{Time: now.Add(3 * time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 1 << 20, Size: 1 << 20, Layers: 2, LayersDone: 2}},
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Done, Text: "MySQL 存储已连接: localhost:3306/k3"},
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopped, Status: lifecycle.Failed, Err: errors.New("boom")},
 	}
 	for _, ev := range evs {
 		p.Print(ev)

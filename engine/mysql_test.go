@@ -13,6 +13,7 @@ import (
 	"github.com/k3/k3-storage/backends/mysql/mysqltest"
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // writeConfig writes a config file into a fresh directory and returns the
@@ -136,7 +137,7 @@ func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var (
-		attempts  = make(chan engine.Event, 1024)
+		attempts  = make(chan lifecycle.Event, 1024)
 		connected = make(chan time.Time, 1)
 		drained   = make(chan struct{})
 	)
@@ -144,9 +145,9 @@ func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 		defer close(drained)
 		for ev := range eng.Events() {
 			switch {
-			case ev.Kind == engine.KindAttempt:
+			case ev.Kind == lifecycle.KindAttempt:
 				attempts <- ev
-			case ev.Stage == engine.StageConnect && ev.Status == engine.Done:
+			case ev.Stage == lifecycle.StageConnect && ev.Status == lifecycle.Done:
 				connected <- ev.Time
 			}
 		}
@@ -156,7 +157,7 @@ func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 		_, err := eng.Start(t.Context())
 		started <- err
 	}()
-	var last engine.Event
+	var last lifecycle.Event
 	for range 4 {
 		select {
 		case last = <-attempts:

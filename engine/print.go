@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // LogPrinter renders events for headless mode. The original service's log
@@ -20,14 +22,14 @@ type LogPrinter struct {
 }
 
 // Print writes the lines for one event.
-func (p *LogPrinter) Print(ev Event) {
+func (p *LogPrinter) Print(ev lifecycle.Event) {
 	if ev.Text != "" {
 		fmt.Fprintln(p.Out, ev.Text)
 	}
 	switch {
-	case ev.Kind == KindPull:
+	case ev.Kind == lifecycle.KindPull:
 		p.pull(ev)
-	case ev.Kind == KindLog && ev.Level == Warn:
+	case ev.Kind == lifecycle.KindLog && ev.Level == lifecycle.Warn:
 		fmt.Fprintln(p.Err, "警告: "+ev.Detail)
 	case ev.Detail != "":
 		fmt.Fprintln(p.Err, ev.Detail)
@@ -37,7 +39,7 @@ func (p *LogPrinter) Print(ev Event) {
 	}
 }
 
-func (p *LogPrinter) pull(ev Event) {
+func (p *LogPrinter) pull(ev lifecycle.Event) {
 	every := p.PullEvery
 	if every == 0 {
 		every = 2 * time.Second
@@ -64,7 +66,7 @@ type JSONPrinter struct {
 }
 
 // Print writes one event.
-func (p JSONPrinter) Print(ev Event) error {
+func (p JSONPrinter) Print(ev lifecycle.Event) error {
 	line, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("engine: encode event: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // Container configures the database container the engine provisions when
@@ -86,16 +87,16 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 	}
 	e.containerOpts = copts
 
-	e.begin(StageRuntime, "", detailRuntimeProbe)
+	e.begin(lifecycle.StageRuntime, "", detailRuntimeProbe)
 	client, err := e.discover(ctx, func(c containers.Candidate) {
-		e.log(Info, fmt.Sprintf(detailCandidate, c.Source, c.Address, candidateStatus(c)))
+		e.log(lifecycle.Info, fmt.Sprintf(detailCandidate, c.Source, c.Address, candidateStatus(c)))
 	})
 	if err != nil {
 		if errors.Is(err, containers.ErrNoRuntime) {
 			// The original behaviour: the user may have started the
 			// database by hand, so carry on and connect.
-			e.end(StageRuntime, Skipped, "", "", nil)
-			e.log(Warn, fmt.Sprintf(warnNoRuntime, triedList(err)))
+			e.end(lifecycle.StageRuntime, lifecycle.Skipped, "", "", nil)
+			e.log(lifecycle.Warn, fmt.Sprintf(warnNoRuntime, triedList(err)))
 			return nil, nil
 		}
 		return nil, fmt.Errorf("engine: discover container runtime: %w", err)
@@ -104,14 +105,14 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 		// Its containers would publish ports on another machine's
 		// loopback: nothing to reach here.
 		client.Close()
-		e.end(StageRuntime, Skipped, "", "", nil)
-		e.log(Warn, fmt.Sprintf(warnRemoteRuntime, client.Address()))
+		e.end(lifecycle.StageRuntime, lifecycle.Skipped, "", "", nil)
+		e.log(lifecycle.Warn, fmt.Sprintf(warnRemoteRuntime, client.Address()))
 		return nil, nil
 	}
 	e.client = client
-	e.end(StageRuntime, Done, "", fmt.Sprintf(detailRuntime, client.Address(), client.APIVersion()), nil)
+	e.end(lifecycle.StageRuntime, lifecycle.Done, "", fmt.Sprintf(detailRuntime, client.Address(), client.APIVersion()), nil)
 
-	e.begin(StageContainer, "", fmt.Sprintf(detailInspect, spec.Name))
+	e.begin(lifecycle.StageContainer, "", fmt.Sprintf(detailInspect, spec.Name))
 	st, err := client.Inspect(ctx, spec.Name)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -120,15 +121,15 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 		// A database the user runs on the port needs no container.
 		store, err := e.probe(ctx)
 		if err == nil {
-			e.end(StageContainer, Skipped, "", fmt.Sprintf(detailExisting, e.backend.address()), nil)
-			e.begin(StageConnect, "", "")
-			e.end(StageConnect, Done, e.backend.readyText(), "", nil)
+			e.end(lifecycle.StageContainer, lifecycle.Skipped, "", fmt.Sprintf(detailExisting, e.backend.address()), nil)
+			e.begin(lifecycle.StageConnect, "", "")
+			e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
 			return store, nil
 		}
 		if errors.Is(err, backends.ErrPermanent) {
 			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
 		}
-		e.log(Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
+		e.log(lifecycle.Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
 	}
 	p := &progressMapper{e: e, spec: spec}
 	h, err := client.Ensure(ctx, spec, p.report)
@@ -138,7 +139,7 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 	e.handle = h
 	// Close the container stage when Ensure reused or adopted without a
 	// report that did so.
-	e.end(StageContainer, Done, "", "", nil)
+	e.end(lifecycle.StageContainer, lifecycle.Done, "", "", nil)
 	return nil, nil
 }
 
@@ -183,20 +184,20 @@ func (e *Engine) releaseContainer(ctx context.Context, neverReady bool) error {
 		return nil
 	}
 	stop := e.containerOpts.StopTimeout
-	e.begin(StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
+	e.begin(lifecycle.StageRemoveContainer, msgRemoving, fmt.Sprintf(detailRemoving, e.handle.Name))
 	ctx, cancel := context.WithTimeout(ctx, stop+removeGrace)
 	defer cancel()
 	purge := e.containerOpts.PurgeVolume || (neverReady && e.handle.NewVolume)
 	if err := e.client.Remove(ctx, e.handle, stop, purge); err != nil {
 		err = fmt.Errorf("engine: remove container %s: %w", e.handle.Name, err)
-		e.end(StageRemoveContainer, Failed, "", "", err)
+		e.end(lifecycle.StageRemoveContainer, lifecycle.Failed, "", "", err)
 		return err
 	}
 	detail := fmt.Sprintf(detailRemoved, e.handle.Name, e.handle.Volume)
 	if purge {
 		detail = fmt.Sprintf(detailPurged, e.handle.Name, e.handle.Volume)
 	}
-	e.end(StageRemoveContainer, Done, msgRemoved, detail, nil)
+	e.end(lifecycle.StageRemoveContainer, lifecycle.Done, msgRemoved, detail, nil)
 	return nil
 }
 
@@ -217,48 +218,48 @@ func (p *progressMapper) report(pr containers.Progress) {
 		p.settle(fmt.Sprintf(detailAdopt, pr.Container) + suffix(pr.Message))
 	case containers.StepWait:
 		p.skipCreation()
-		e.log(Info, fmt.Sprintf(detailWait, pr.Container))
+		e.log(lifecycle.Info, fmt.Sprintf(detailWait, pr.Container))
 	case containers.StepRemoveStale:
-		e.log(Info, fmt.Sprintf(detailRemoveStale, pr.Container)+suffix(pr.Message))
+		e.log(lifecycle.Info, fmt.Sprintf(detailRemoveStale, pr.Container)+suffix(pr.Message))
 	case containers.StepImageCheck:
-		e.end(StageContainer, Done, "", fmt.Sprintf(detailNoContainer, pr.Container), nil)
-		e.begin(StageImage, "", fmt.Sprintf(detailImageCheck, pr.Image))
+		e.end(lifecycle.StageContainer, lifecycle.Done, "", fmt.Sprintf(detailNoContainer, pr.Container), nil)
+		e.begin(lifecycle.StageImage, "", fmt.Sprintf(detailImageCheck, pr.Image))
 	case containers.StepImagePresent:
-		e.end(StageImage, Done, "", fmt.Sprintf(detailImagePresent, pr.Image), nil)
+		e.end(lifecycle.StageImage, lifecycle.Done, "", fmt.Sprintf(detailImagePresent, pr.Image), nil)
 	case containers.StepPull:
-		if !e.isOpen(StagePull) {
-			e.end(StageImage, Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
-			e.begin(StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
+		if !e.isOpen(lifecycle.StagePull) {
+			e.end(lifecycle.StageImage, lifecycle.Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
+			e.begin(lifecycle.StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
 			p.pullStart = time.Now()
 		}
 		a := pr.Aggregate
-		e.progress(Event{Kind: KindPull, Stage: StagePull, Pull: &Pull{
+		e.progress(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
 			Image: pr.Image, Layer: pr.Layer, Status: pr.Status, Current: pr.Current, Total: pr.Total,
 			Done: a.Current, Size: a.Total, Unknown: a.Unknown, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
 	case containers.StepPullComplete:
-		if !e.isOpen(StagePull) { // the image arrived without layer messages
-			e.end(StageImage, Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
-			e.begin(StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
+		if !e.isOpen(lifecycle.StagePull) { // the image arrived without layer messages
+			e.end(lifecycle.StageImage, lifecycle.Done, "", fmt.Sprintf(detailImageMissing, pr.Image), nil)
+			e.begin(lifecycle.StagePull, "", fmt.Sprintf(detailPulling, pr.Image))
 			p.pullStart = time.Now()
 		}
 		a := pr.Aggregate
-		e.emit(Event{Kind: KindPull, Stage: StagePull, Pull: &Pull{
+		e.emit(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
 			Image: pr.Image, Done: a.Current, Size: a.Total, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
-		e.end(StagePull, Done, "", fmt.Sprintf(detailPulled, pr.Image, formatBytes(a.Total), roundDuration(time.Since(p.pullStart))), nil)
+		e.end(lifecycle.StagePull, lifecycle.Done, "", fmt.Sprintf(detailPulled, pr.Image, formatBytes(a.Total), roundDuration(time.Since(p.pullStart))), nil)
 	case containers.StepVolume:
-		e.log(Info, fmt.Sprintf(detailVolume, p.spec.Volume))
+		e.log(lifecycle.Info, fmt.Sprintf(detailVolume, p.spec.Volume))
 	case containers.StepCreate:
-		e.end(StageContainer, Done, "", "", nil) // after a wait or a stale removal
-		e.begin(StageCreate, "", fmt.Sprintf(detailCreating, pr.Container, p.spec.Image, portsOf(p.spec), p.spec.Volume))
+		e.end(lifecycle.StageContainer, lifecycle.Done, "", "", nil) // after a wait or a stale removal
+		e.begin(lifecycle.StageCreate, "", fmt.Sprintf(detailCreating, pr.Container, p.spec.Image, portsOf(p.spec), p.spec.Volume))
 	case containers.StepStart:
-		e.end(StageCreate, Done, "", fmt.Sprintf(detailCreated, pr.Container), nil)
-		e.begin(StageContainerStart, "", fmt.Sprintf(detailStarting, pr.Container))
+		e.end(lifecycle.StageCreate, lifecycle.Done, "", fmt.Sprintf(detailCreated, pr.Container), nil)
+		e.begin(lifecycle.StageContainerStart, "", fmt.Sprintf(detailStarting, pr.Container))
 	case containers.StepRunning:
-		e.end(StageContainerStart, Done, "", fmt.Sprintf(detailStarted, pr.Container), nil)
+		e.end(lifecycle.StageContainerStart, lifecycle.Done, "", fmt.Sprintf(detailStarted, pr.Container), nil)
 	case containers.StepCleanup:
-		e.log(Info, fmt.Sprintf(detailCleanup, pr.Container)+suffix(pr.Message))
+		e.log(lifecycle.Info, fmt.Sprintf(detailCleanup, pr.Container)+suffix(pr.Message))
 	}
 }
 
@@ -268,20 +269,20 @@ func (p *progressMapper) report(pr containers.Progress) {
 // after closing the creation stages it made moot.
 func (p *progressMapper) settle(detail string) {
 	e := p.e
-	if e.isOpen(StageContainer) {
-		e.end(StageContainer, Done, "", detail, nil)
+	if e.isOpen(lifecycle.StageContainer) {
+		e.end(lifecycle.StageContainer, lifecycle.Done, "", detail, nil)
 		return
 	}
 	p.skipCreation()
-	e.log(Info, detail)
+	e.log(lifecycle.Info, detail)
 }
 
 // skipCreation ends the image and creation stages that are open because
 // another process is providing the container after all.
 func (p *progressMapper) skipCreation() {
-	for _, s := range []Stage{StagePull, StageImage, StageCreate, StageContainerStart} {
+	for _, s := range []lifecycle.Stage{lifecycle.StagePull, lifecycle.StageImage, lifecycle.StageCreate, lifecycle.StageContainerStart} {
 		if p.e.isOpen(s) {
-			p.e.end(s, Skipped, "", "", nil)
+			p.e.end(s, lifecycle.Skipped, "", "", nil)
 		}
 	}
 }

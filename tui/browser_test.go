@@ -5,7 +5,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 const nginxPod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"nginx-7d9f","namespace":"default","labels":{"app":"nginx"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.27","ports":[{"containerPort":80}]}]},"status":{"phase":"Running","podIP":"10.244.0.12"}}`
@@ -158,7 +158,7 @@ func TestNarrowResize(t *testing.T) {
 func TestStartupLog(t *testing.T) {
 	clock := newTestClock()
 	f := readyEngine(clock, newStore(t, "k", "v"))
-	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "未找到容器运行时：已尝试 DOCKER_HOST (未设置)"})
+	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "未找到容器运行时：已尝试 DOCKER_HOST (未设置)"})
 	h := startHarness(t, f, Options{}, 80, 24)
 	h.waitFor("共 1 个键", "1 条警告")
 	h.keys("L")

@@ -3,7 +3,7 @@ package tui
 import (
 	"time"
 
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // dashboard is the startup and shutdown view state, folded from engine
@@ -12,7 +12,7 @@ type dashboard struct {
 	rows []stageRow
 	pull *pullState
 	// The last connect attempt, when it was reported, and its error.
-	attempt    *engine.Attempt
+	attempt    *lifecycle.Attempt
 	attemptAt  time.Time
 	attemptErr string
 	warnings   []string
@@ -23,14 +23,14 @@ type dashboard struct {
 }
 
 type logLine struct {
-	stage engine.Stage
+	stage lifecycle.Stage
 	text  string
 }
 
 // stageRow is one line of the checklist.
 type stageRow struct {
-	stage    engine.Stage
-	status   engine.Status
+	stage    lifecycle.Stage
+	status   lifecycle.Status
 	text     string
 	began    time.Time
 	duration time.Duration
@@ -42,21 +42,21 @@ type stageRow struct {
 const maxWarnings = 20
 
 // apply folds one engine event into the view state.
-func (d *dashboard) apply(ev engine.Event) {
+func (d *dashboard) apply(ev lifecycle.Event) {
 	if ev.Text != "" {
 		d.log = append(d.log, logLine{ev.Stage, ev.Text})
 	}
 	switch ev.Kind {
-	case engine.KindStage:
+	case lifecycle.KindStage:
 		d.applyStage(ev)
-	case engine.KindPull:
+	case lifecycle.KindPull:
 		if ev.Pull != nil {
 			if d.pull == nil {
 				d.pull = newPullState()
 			}
 			d.pull.apply(ev.Time, *ev.Pull)
 		}
-	case engine.KindAttempt:
+	case lifecycle.KindAttempt:
 		if ev.Attempt != nil {
 			a := *ev.Attempt
 			d.attempt, d.attemptAt = &a, ev.Time
@@ -65,7 +65,7 @@ func (d *dashboard) apply(ev engine.Event) {
 		if ev.Err != nil {
 			d.attemptErr = ev.Err.Error()
 		}
-	case engine.KindLog:
+	case lifecycle.KindLog:
 		line := ev.Detail
 		if line == "" {
 			line = ev.Text
@@ -73,7 +73,7 @@ func (d *dashboard) apply(ev engine.Event) {
 		if line == "" && ev.Err != nil {
 			line = ev.Err.Error()
 		}
-		if ev.Level == engine.Warn {
+		if ev.Level == lifecycle.Warn {
 			if len(d.warnings) < maxWarnings {
 				d.warnings = append(d.warnings, line)
 			}
@@ -83,17 +83,17 @@ func (d *dashboard) apply(ev engine.Event) {
 	}
 }
 
-func (d *dashboard) applyStage(ev engine.Event) {
+func (d *dashboard) applyStage(ev lifecycle.Event) {
 	text := ev.Text
 	if text == "" {
 		text = ev.Detail
 	}
-	if ev.Stage == engine.StageConnect && ev.Status != engine.Running {
+	if ev.Stage == lifecycle.StageConnect && ev.Status != lifecycle.Running {
 		d.attempt = nil
 	}
 	for i := range d.rows {
 		r := &d.rows[i]
-		if r.stage != ev.Stage || r.status != engine.Running {
+		if r.stage != ev.Stage || r.status != lifecycle.Running {
 			continue
 		}
 		r.status = ev.Status
@@ -114,9 +114,9 @@ func (d *dashboard) applyStage(ev engine.Event) {
 }
 
 // running reports whether a stage is in progress.
-func (d *dashboard) running(s engine.Stage) bool {
+func (d *dashboard) running(s lifecycle.Stage) bool {
 	for _, r := range d.rows {
-		if r.stage == s && r.status == engine.Running {
+		if r.stage == s && r.status == lifecycle.Running {
 			return true
 		}
 	}
@@ -128,7 +128,7 @@ func (d *dashboard) running(s engine.Stage) bool {
 func (d *dashboard) pending() []string {
 	var out []string
 	for _, r := range d.rows {
-		if r.status == engine.Running && r.stage >= engine.StageStopping && r.stage != engine.StageStopped {
+		if r.status == lifecycle.Running && r.stage >= lifecycle.StageStopping && r.stage != lifecycle.StageStopped {
 			out = append(out, stageLabel(r.stage))
 		}
 	}
@@ -166,7 +166,7 @@ const rateWindow = 5 * time.Second
 
 func newPullState() *pullState { return &pullState{index: map[string]int{}} }
 
-func (p *pullState) apply(t time.Time, pl engine.Pull) {
+func (p *pullState) apply(t time.Time, pl lifecycle.Pull) {
 	if pl.Image != "" {
 		p.image = pl.Image
 	}

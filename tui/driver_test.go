@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/k3/k3-storage/backends"
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // errNoWatch is what noWatch stores return from Watch.
@@ -55,7 +55,7 @@ func (c *countingStore) Revision(ctx context.Context) (int64, int64, error) {
 // without a program.
 type stubEngine struct{}
 
-func (stubEngine) Events() <-chan engine.Event                   { return nil }
+func (stubEngine) Events() <-chan lifecycle.Event                { return nil }
 func (stubEngine) Start(context.Context) (backends.Store, error) { return nil, errors.New("stub") }
 func (stubEngine) Shutdown(context.Context) error                { return nil }
 func (stubEngine) Backend() string                               { return "memory" }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 func TestFormatBytes(t *testing.T) {
@@ -149,6 +149,6 @@ func TestEditable(t *testing.T) {
 	}
 }
 
-func pullAt(done int64) engine.Pull {
-	return engine.Pull{Image: "mysql:8.0", Done: done, Size: 100 << 20, Layers: 1}
+func pullAt(done int64) lifecycle.Pull {
+	return lifecycle.Pull{Image: "mysql:8.0", Done: done, Size: 100 << 20, Layers: 1}
 }

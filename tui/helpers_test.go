@@ -16,7 +16,7 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 func TestMain(m *testing.M) {
@@ -56,7 +56,7 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 // test gives it, returns the store from Start when released and runs a
 // scripted shutdown.
 type fakeEngine struct {
-	events   chan engine.Event
+	events   chan lifecycle.Event
 	store    backends.Store
 	startErr error
 	failTime time.Time     // when the start fails (the clock's time when zero)
@@ -74,25 +74,25 @@ type fakeEngine struct {
 
 func newFakeEngine(clock *testClock, store backends.Store) *fakeEngine {
 	return &fakeEngine{
-		events: make(chan engine.Event, 1024), store: store, backend: "memory",
+		events: make(chan lifecycle.Event, 1024), store: store, backend: "memory",
 		clock: clock, stopped: make(chan struct{}),
 	}
 }
 
-func (f *fakeEngine) Events() <-chan engine.Event { return f.events }
-func (f *fakeEngine) Backend() string             { return f.backend }
-func (f *fakeEngine) Address() string             { return f.address }
+func (f *fakeEngine) Events() <-chan lifecycle.Event { return f.events }
+func (f *fakeEngine) Backend() string                { return f.backend }
+func (f *fakeEngine) Address() string                { return f.address }
 
 // emit sends an event stamped with the test clock unless it has a time.
-func (f *fakeEngine) emit(ev engine.Event) {
+func (f *fakeEngine) emit(ev lifecycle.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = f.clock.Now()
 	}
 	f.events <- ev
 }
 
-func (f *fakeEngine) stage(s engine.Stage, st engine.Status, text string, when time.Time) {
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: s, Status: st, Text: text, Time: when})
+func (f *fakeEngine) stage(s lifecycle.Stage, st lifecycle.Status, text string, when time.Time) {
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: s, Status: st, Text: text, Time: when})
 }
 
 func (f *fakeEngine) Start(ctx context.Context) (backends.Store, error) {
@@ -100,17 +100,17 @@ func (f *fakeEngine) Start(ctx context.Context) (backends.Store, error) {
 		select {
 		case <-f.release:
 		case <-ctx.Done():
-			return nil, engine.ErrStopped
+			return nil, lifecycle.ErrStopped
 		}
 	}
 	if f.startErr != nil {
-		f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageStart, Status: engine.Failed, Err: f.startErr, Time: f.failTime})
-		f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageStopped, Status: engine.Failed, Err: f.startErr, Time: f.failTime})
+		f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageStart, Status: lifecycle.Failed, Err: f.startErr, Time: f.failTime})
+		f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageStopped, Status: lifecycle.Failed, Err: f.startErr, Time: f.failTime})
 		close(f.events)
 		return nil, f.startErr
 	}
-	f.stage(engine.StageStart, engine.Done, "", time.Time{})
-	f.stage(engine.StageReady, engine.Done, "存储服务启动完成", time.Time{})
+	f.stage(lifecycle.StageStart, lifecycle.Done, "", time.Time{})
+	f.stage(lifecycle.StageReady, lifecycle.Done, "存储服务启动完成", time.Time{})
 	return f.store, nil
 }
 
@@ -122,18 +122,18 @@ func (f *fakeEngine) Shutdown(ctx context.Context) error {
 	f.stopOnce.Do(func() {
 		go func() {
 			defer close(f.stopped)
-			f.stage(engine.StageStopping, engine.Running, "正在关闭存储服务...", time.Time{})
+			f.stage(lifecycle.StageStopping, lifecycle.Running, "正在关闭存储服务...", time.Time{})
 			if f.store != nil {
 				f.store.Close()
 			}
-			f.stage(engine.StageCloseStore, engine.Done, "存储连接已关闭", time.Time{})
+			f.stage(lifecycle.StageCloseStore, lifecycle.Done, "存储连接已关闭", time.Time{})
 			if f.stopGate != nil {
-				f.stage(engine.StageRemoveContainer, engine.Running, "清理由本进程拉起的存储后端容器 ...", time.Time{})
+				f.stage(lifecycle.StageRemoveContainer, lifecycle.Running, "清理由本进程拉起的存储后端容器 ...", time.Time{})
 				<-f.stopGate
-				f.stage(engine.StageRemoveContainer, engine.Done, "存储后端容器已清理", time.Time{})
+				f.stage(lifecycle.StageRemoveContainer, lifecycle.Done, "存储后端容器已清理", time.Time{})
 			}
-			f.stage(engine.StageStopping, engine.Done, "", time.Time{})
-			f.stage(engine.StageStopped, engine.Done, "存储服务已关闭", time.Time{})
+			f.stage(lifecycle.StageStopping, lifecycle.Done, "", time.Time{})
+			f.stage(lifecycle.StageStopped, lifecycle.Done, "存储服务已关闭", time.Time{})
 			close(f.events)
 		}()
 	})
@@ -148,10 +148,10 @@ func (f *fakeEngine) Shutdown(ctx context.Context) error {
 // readyEngine returns a fake engine over store that starts at once.
 func readyEngine(clock *testClock, store backends.Store) *fakeEngine {
 	f := newFakeEngine(clock, store)
-	f.stage(engine.StageConfig, engine.Done, "配置文件: configs/config-example.yaml", t0)
-	f.stage(engine.StageStart, engine.Running, "正在启动存储服务 (类型: memory)...", t0)
-	f.stage(engine.StageConnect, engine.Running, "", t0)
-	f.stage(engine.StageConnect, engine.Done, "内存存储已初始化", at(3*time.Millisecond))
+	f.stage(lifecycle.StageConfig, lifecycle.Done, "配置文件: configs/config-example.yaml", t0)
+	f.stage(lifecycle.StageStart, lifecycle.Running, "正在启动存储服务 (类型: memory)...", t0)
+	f.stage(lifecycle.StageConnect, lifecycle.Running, "", t0)
+	f.stage(lifecycle.StageConnect, lifecycle.Done, "内存存储已初始化", at(3*time.Millisecond))
 	return f
 }
 

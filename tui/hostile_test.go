@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/backends"
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // Hostile keys and values: terminal escape sequences (colour, screen
@@ -52,7 +52,7 @@ func TestHostileData(t *testing.T) {
 	clock := newTestClock()
 	store := newStore(t, hostile()...)
 	f := readyEngine(clock, store)
-	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "warn \x1b]52;c;ZXZpbA==\x07 \u202ewarn"})
+	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "warn \x1b]52;c;ZXZpbA==\x07 \u202ewarn"})
 	h := startHarness(t, f, Options{ConfigFile: "conf\x1b[31m.yaml"}, 100, 30)
 	h.waitFor("共 6 个键")
 	h.descend("/")
@@ -84,7 +84,7 @@ func TestHostileData(t *testing.T) {
 		t.Errorf("write error not escaped: %q", got)
 	}
 	var sum bytes.Buffer
-	fm.dash.log = append(fm.dash.log, logLine{engine.StageStopping, "stop \x1b[2J cleared"})
+	fm.dash.log = append(fm.dash.log, logLine{lifecycle.StageStopping, "stop \x1b[2J cleared"})
 	fm.printSummary(&sum)
 	checkInert(t, sum.Bytes())
 }
@@ -98,13 +98,13 @@ func TestHostileStartup(t *testing.T) {
 	f.backend, f.address = "mysql", "evil\x1b[2J cleared:3306"
 	f.release = make(chan struct{})
 	h := startHarness(t, f, Options{ConfigFile: "x\u202e.yaml"}, 100, 30)
-	f.stage(engine.StagePull, engine.Running, "pull \x07", at(0))
-	f.emit(engine.Event{Kind: engine.KindPull, Stage: engine.StagePull, Pull: &engine.Pull{
+	f.stage(lifecycle.StagePull, lifecycle.Running, "pull \x07", at(0))
+	f.emit(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
 		Image: "img\x1b]52;c;eA==\x07", Layer: "l\x1b[31mRED", Status: "Downloading\x08", Current: 5, Total: 10, Layers: 1}})
-	f.emit(engine.Event{Kind: engine.KindAttempt, Stage: engine.StageConnect, Err: errors.New("refused \x1b]8;;http://x\x07"),
-		Attempt: &engine.Attempt{N: 1, Address: "a\u202eb", Elapsed: time.Second, Budget: 45 * time.Second, NextDelay: time.Second}})
-	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Detail: "w \xff\xfe \u009b31m"})
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageConnect, Status: engine.Running, Detail: "detail \x00"})
+	f.emit(lifecycle.Event{Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Err: errors.New("refused \x1b]8;;http://x\x07"),
+		Attempt: &lifecycle.Attempt{N: 1, Address: "a\u202eb", Elapsed: time.Second, Budget: 45 * time.Second, NextDelay: time.Second}})
+	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "w \xff\xfe \u009b31m"})
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Running, Detail: "detail \x00"})
 	h.waitFor(`img\x1b]52;c;eA==\x07`, `refused \x1b]8;;http://x\x07`, "w \uFFFD\uFFFD \\u{009b}31m")
 	f.startErr = backends.Permanent(errors.New("denied \x1b[31mRED\x1b]52;c;eA==\x07"))
 	close(f.release)

@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/k3/k3-storage/backends"
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // TestShutdownView shows each cleanup step as it happens: here the store
@@ -102,7 +102,7 @@ func TestSecondSignalForces(t *testing.T) {
 func TestSignalDuringStartup(t *testing.T) {
 	m := newModel(t.Context(), stubEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
 	var next tea.Model = m
-	next, _ = next.Update(startedMsg{err: engine.ErrStopped})
+	next, _ = next.Update(startedMsg{err: lifecycle.ErrStopped})
 	next, _ = next.Update(signalMsg{})
 	if fm := next.(model); fm.forced || fm.state != stateStopping {
 		t.Fatalf("after one signal: forced %v state %v", fm.forced, fm.state)
@@ -158,7 +158,7 @@ func (c *crashingEngine) Backend() string {
 }
 
 func (c *crashingEngine) Shutdown(ctx context.Context) error {
-	c.emit(engine.Event{Kind: engine.KindLog, Stage: engine.StageStopping, Text: "hostile \x1b]52;c;eA==\x07 line"})
+	c.emit(lifecycle.Event{Kind: lifecycle.KindLog, Stage: lifecycle.StageStopping, Text: "hostile \x1b]52;c;eA==\x07 line"})
 	return c.fakeEngine.Shutdown(ctx)
 }
 

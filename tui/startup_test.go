@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 const mib = 1 << 20
@@ -15,21 +15,21 @@ const mib = 1 << 20
 // provisioning emits the stages before a pull, as the engine does for a
 // local MySQL without the image.
 func provisioning(f *fakeEngine) {
-	f.stage(engine.StageConfig, engine.Done, "配置文件: .config.yaml", t0)
-	f.stage(engine.StageStart, engine.Running, "正在启动存储服务 (类型: mysql)...", t0)
-	f.stage(engine.StageRuntime, engine.Running, "", t0)
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageRuntime, Status: engine.Done,
+	f.stage(lifecycle.StageConfig, lifecycle.Done, "配置文件: .config.yaml", t0)
+	f.stage(lifecycle.StageStart, lifecycle.Running, "正在启动存储服务 (类型: mysql)...", t0)
+	f.stage(lifecycle.StageRuntime, lifecycle.Running, "", t0)
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageRuntime, Status: lifecycle.Done,
 		Detail: "docker 27.3.1 (unix:///var/run/docker.sock)", Time: at(42 * time.Millisecond)})
-	f.stage(engine.StageContainer, engine.Running, "", at(42*time.Millisecond))
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageContainer, Status: engine.Done,
+	f.stage(lifecycle.StageContainer, lifecycle.Running, "", at(42*time.Millisecond))
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageContainer, Status: lifecycle.Done,
 		Detail: "未找到 k3-storage-mysql，将新建", Time: at(50 * time.Millisecond)})
-	f.stage(engine.StageImage, engine.Running, "", at(50*time.Millisecond))
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageImage, Status: engine.Done,
+	f.stage(lifecycle.StageImage, lifecycle.Running, "", at(50*time.Millisecond))
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageImage, Status: lifecycle.Done,
 		Detail: "本地没有 mysql:8.0", Time: at(61 * time.Millisecond)})
 }
 
-func pullEvent(when time.Duration, layer, status string, cur, total, done, size int64, layersDone int) engine.Event {
-	return engine.Event{Kind: engine.KindPull, Stage: engine.StagePull, Time: at(when), Pull: &engine.Pull{
+func pullEvent(when time.Duration, layer, status string, cur, total, done, size int64, layersDone int) lifecycle.Event {
+	return lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Time: at(when), Pull: &lifecycle.Pull{
 		Image: "mysql:8.0", Layer: layer, Status: status, Current: cur, Total: total,
 		Done: done, Size: size, LayersDone: layersDone, Layers: 5,
 	}}
@@ -44,8 +44,8 @@ func TestStartupPull(t *testing.T) {
 	f.backend, f.address, f.release = "mysql", "localhost:3306", make(chan struct{})
 	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
 	provisioning(f)
-	f.stage(engine.StagePull, engine.Running, "", at(61*time.Millisecond))
-	for _, ev := range []engine.Event{
+	f.stage(lifecycle.StagePull, lifecycle.Running, "", at(61*time.Millisecond))
+	for _, ev := range []lifecycle.Event{
 		pullEvent(100*time.Millisecond, "ef93d12216c0", "Already exists", 0, 0, 0, 0, 1),
 		pullEvent(150*time.Millisecond, "df9e0673bfc6", "Pulling fs layer", 0, 0, 0, 0, 1),
 		pullEvent(150*time.Millisecond, "706878fa0450", "Pulling fs layer", 0, 0, 0, 0, 1),
@@ -75,17 +75,17 @@ func TestStartupRetries(t *testing.T) {
 	f := newFakeEngine(clock, nil)
 	f.backend, f.address, f.release = "mysql", "db.internal:3306", make(chan struct{})
 	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
-	f.stage(engine.StageConfig, engine.Done, "配置文件: .config.yaml", t0)
-	f.stage(engine.StageStart, engine.Running, "正在启动存储服务 (类型: mysql)...", t0)
-	f.emit(engine.Event{Kind: engine.KindLog, Level: engine.Warn, Time: at(5 * time.Millisecond),
+	f.stage(lifecycle.StageConfig, lifecycle.Done, "配置文件: .config.yaml", t0)
+	f.stage(lifecycle.StageStart, lifecycle.Running, "正在启动存储服务 (类型: mysql)...", t0)
+	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Time: at(5 * time.Millisecond),
 		Detail: "未找到容器运行时：已尝试 DOCKER_HOST (未设置)、unix:///var/run/docker.sock (不存在)、podman (未安装)；将直接连接 db.internal:3306"})
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageConnect, Status: engine.Running, Time: at(10 * time.Millisecond),
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Running, Time: at(10 * time.Millisecond),
 		Detail: "正在连接 db.internal:3306 (最多等待 45s)..."})
 	for i, d := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
 		n := i + 1
 		elapsed := time.Duration(n) * 400 * time.Millisecond
-		f.emit(engine.Event{Kind: engine.KindAttempt, Stage: engine.StageConnect, Time: at(10*time.Millisecond + elapsed),
-			Attempt: &engine.Attempt{N: n, Address: "db.internal:3306/k3", Elapsed: elapsed, Budget: 45 * time.Second, NextDelay: d},
+		f.emit(lifecycle.Event{Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Time: at(10*time.Millisecond + elapsed),
+			Attempt: &lifecycle.Attempt{N: n, Address: "db.internal:3306/k3", Elapsed: elapsed, Budget: 45 * time.Second, NextDelay: d},
 			Err:     errors.New("dial tcp 10.0.0.7:3306: connect: connection refused\n(the server is not listening)")})
 	}
 	clock.Set(at(1300 * time.Millisecond))
@@ -101,10 +101,10 @@ func TestStartupFailed(t *testing.T) {
 	f.backend, f.address = "mysql", "localhost:3306"
 	f.failTime = at(45 * time.Second)
 	f.startErr = errors.New("在 45s 内未能连接 localhost:3306/k3: Error 1045 (28000): Access denied for user 'root'@'172.17.0.1' (using password: YES)")
-	f.stage(engine.StageConfig, engine.Done, "配置文件: .config.yaml", t0)
-	f.stage(engine.StageStart, engine.Running, "正在启动存储服务 (类型: mysql)...", t0)
-	f.stage(engine.StageConnect, engine.Running, "", t0)
-	f.emit(engine.Event{Kind: engine.KindStage, Stage: engine.StageConnect, Status: engine.Failed, Time: at(45 * time.Second),
+	f.stage(lifecycle.StageConfig, lifecycle.Done, "配置文件: .config.yaml", t0)
+	f.stage(lifecycle.StageStart, lifecycle.Running, "正在启动存储服务 (类型: mysql)...", t0)
+	f.stage(lifecycle.StageConnect, lifecycle.Running, "", t0)
+	f.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Failed, Time: at(45 * time.Second),
 		Err: errors.New("Error 1045 (28000): Access denied for user 'root'@'172.17.0.1' (using password: YES)")})
 	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
 	clock.Set(at(45 * time.Second))
@@ -128,10 +128,10 @@ func TestStartupPullManyLayers(t *testing.T) {
 	f.backend, f.address, f.release = "mysql", "localhost:3306", make(chan struct{})
 	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
 	provisioning(f)
-	f.stage(engine.StagePull, engine.Running, "", at(61*time.Millisecond))
+	f.stage(lifecycle.StagePull, lifecycle.Running, "", at(61*time.Millisecond))
 	for i := 0; i < 11; i++ {
 		id := fmt.Sprintf("%012x", 0xa1b2c3d4e5f0+i)
-		var ev engine.Event
+		var ev lifecycle.Event
 		switch {
 		case i < 6:
 			ev = pullEvent(time.Duration(i+1)*100*time.Millisecond, id, "Pull complete", 0, 0, int64(i+1)*mib, 30*mib, i+1)

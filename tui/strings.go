@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/k3/k3-storage/engine"
+import "github.com/k3/k3-storage/engine/lifecycle"
 
 // The console's user-facing text, in the original service's language.
 // Identifiers, key names and protocol words (JSON, YAML, rev) stay in
@@ -180,35 +180,35 @@ const (
 )
 
 // stageLabel names a lifecycle stage in the checklist.
-func stageLabel(s engine.Stage) string {
+func stageLabel(s lifecycle.Stage) string {
 	switch s {
-	case engine.StageConfig:
+	case lifecycle.StageConfig:
 		return "加载配置"
-	case engine.StageStart:
+	case lifecycle.StageStart:
 		return "启动存储服务"
-	case engine.StageRuntime:
+	case lifecycle.StageRuntime:
 		return "检测容器运行时"
-	case engine.StageContainer:
+	case lifecycle.StageContainer:
 		return "查找已有容器"
-	case engine.StageImage:
+	case lifecycle.StageImage:
 		return "检查镜像"
-	case engine.StagePull:
+	case lifecycle.StagePull:
 		return "拉取镜像"
-	case engine.StageCreate:
+	case lifecycle.StageCreate:
 		return "创建容器"
-	case engine.StageContainerStart:
+	case lifecycle.StageContainerStart:
 		return "启动容器"
-	case engine.StageConnect:
+	case lifecycle.StageConnect:
 		return "连接存储后端"
-	case engine.StageReady:
+	case lifecycle.StageReady:
 		return "就绪"
-	case engine.StageStopping:
+	case lifecycle.StageStopping:
 		return "关闭存储服务"
-	case engine.StageCloseStore:
+	case lifecycle.StageCloseStore:
 		return "关闭存储连接"
-	case engine.StageRemoveContainer:
+	case lifecycle.StageRemoveContainer:
 		return "清理本进程拉起的容器"
-	case engine.StageStopped:
+	case lifecycle.StageStopped:
 		return "已关闭"
 	}
 	return txtStageUnknown + " " + s.String()

@@ -25,13 +25,14 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // Engine is what the console needs from the lifecycle; *engine.Engine
 // implements it.
 type Engine interface {
 	// Events is closed by the engine after its final event.
-	Events() <-chan engine.Event
+	Events() <-chan lifecycle.Event
 	Start(ctx context.Context) (backends.Store, error)
 	Shutdown(ctx context.Context) error
 	Backend() string
@@ -146,7 +147,7 @@ func shutdownAfterCrash(eng Engine, d dashboard, timeout time.Duration, w io.Wri
 	err := eng.Shutdown(ctx)
 	<-done
 	for _, l := range d.log {
-		if l.stage >= engine.StageStopping {
+		if l.stage >= lifecycle.StageStopping {
 			fmt.Fprintln(w, Escape(l.text))
 		}
 	}
@@ -172,7 +173,7 @@ const (
 
 // Messages of the lifecycle.
 type (
-	eventMsg        struct{ ev engine.Event }
+	eventMsg        struct{ ev lifecycle.Event }
 	eventsClosedMsg struct{}
 	startedMsg      struct {
 		store backends.Store
@@ -254,7 +255,7 @@ func (m model) tickEvery() time.Duration {
 
 // waitEvent reads one engine event; Update re-arms it. It returns nothing
 // once detach is closed.
-func waitEvent(ch <-chan engine.Event, detach <-chan struct{}) tea.Cmd {
+func waitEvent(ch <-chan lifecycle.Event, detach <-chan struct{}) tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case ev, ok := <-ch:
@@ -355,7 +356,7 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 		})
 		m.br.resize(m.width, m.height)
 		return m, m.br.init(m.now)
-	case errors.Is(msg.err, engine.ErrStopped):
+	case errors.Is(msg.err, lifecycle.ErrStopped):
 		// A stop requested during startup (q or a signal): not a failure.
 		m.state = stateStopping
 		m.shutdownDone = true
@@ -478,7 +479,7 @@ func (m model) printSummary(w io.Writer) {
 		return
 	}
 	for _, l := range m.dash.log {
-		if l.stage >= engine.StageStopping {
+		if l.stage >= lifecycle.StageStopping {
 			fmt.Fprintln(w, Escape(l.text))
 		}
 	}

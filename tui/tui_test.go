@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 func newMemoryEngine(t *testing.T) *engine.Engine {
@@ -37,7 +38,7 @@ func TestStartupReadyQuit(t *testing.T) {
 	}
 	var done []string
 	for _, r := range fm.dash.rows {
-		if r.status == engine.Done {
+		if r.status == lifecycle.Done {
 			done = append(done, r.stage.String())
 		}
 	}

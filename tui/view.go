@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/k3/k3-storage/engine"
+	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
 // minWidth and minHeight are the smallest screen the console draws on.
@@ -89,8 +89,8 @@ func (m model) dashboardView() []string {
 	w, h := m.width, m.height
 	lines := []string{m.header(), ""}
 	var body []string
-	checklist := m.checklist(func(r stageRow) bool { return r.stage < engine.StageStopping })
-	if p := m.dash.pull; p != nil && m.dash.running(engine.StagePull) {
+	checklist := m.checklist(func(r stageRow) bool { return r.stage < lifecycle.StageStopping })
+	if p := m.dash.pull; p != nil && m.dash.running(lifecycle.StagePull) {
 		body = append(body, m.pullView(p, h)...)
 	}
 	if a := m.dash.attempt; a != nil && m.state == stateStarting {
@@ -149,18 +149,18 @@ func (m model) checklist(keep func(stageRow) bool) []string {
 		}
 		var mark string
 		switch r.status {
-		case engine.Running:
+		case lifecycle.Running:
 			mark = s.spinner(m.now)
-		case engine.Done:
+		case lifecycle.Done:
 			mark = s.ok.Render("✓")
-		case engine.Failed:
+		case lifecycle.Failed:
 			mark = s.fail.Render("✗")
 		default:
 			mark = s.dim.Render("–")
 		}
 		line := mark + " " + stageLabel(r.stage)
 		switch {
-		case r.status == engine.Running:
+		case r.status == lifecycle.Running:
 			line += s.dim.Render(" " + formatDuration(m.now.Sub(r.began)))
 		case r.duration > 0:
 			line += s.dim.Render(" " + formatDuration(r.duration))
@@ -170,7 +170,7 @@ func (m model) checklist(keep func(stageRow) bool) []string {
 		}
 		out = append(out, line)
 		// A failed stage's error, unless the final error already says it.
-		if r.status == engine.Failed && r.err != "" && !strings.Contains(m.err, r.err) {
+		if r.status == lifecycle.Failed && r.err != "" && !strings.Contains(m.err, r.err) {
 			for _, l := range wrapPlain(Escape(r.err), m.width-4, 2) {
 				out = append(out, "  "+s.errText.Render(l))
 			}
@@ -288,7 +288,7 @@ func (m model) pullTotal(p *pullState) string {
 // attemptView shows the connect retries: attempt number and address,
 // elapsed time against the budget as a bar, the last error in one line and
 // the countdown to the next attempt.
-func (m model) attemptView(a *engine.Attempt) []string {
+func (m model) attemptView(a *lifecycle.Attempt) []string {
 	s := m.styles
 	since := max(m.now.Sub(m.dash.attemptAt), 0)
 	elapsed := a.Elapsed + since
@@ -323,7 +323,7 @@ func oneLine(s string) string {
 func (m model) shutdownView() []string {
 	s := m.styles
 	lines := []string{m.header(), "", s.running.Render(txtStopping), ""}
-	lines = append(lines, m.checklist(func(r stageRow) bool { return r.stage >= engine.StageStopping })...)
+	lines = append(lines, m.checklist(func(r stageRow) bool { return r.stage >= lifecycle.StageStopping })...)
 	if m.err != "" {
 		lines = append(lines, "")
 		for _, l := range wrapPlain(Escape(m.err), m.width, 4) {

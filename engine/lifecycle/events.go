@@ -1,10 +1,22 @@
-package engine
+// Package lifecycle holds the types the engine reports its lifecycle in:
+// Event and its payloads (stages, image pull progress, connect attempts,
+// log lines) and the sentinel a requested stop returns. It is a leaf: it
+// imports only the standard library, so a console or a log printer can
+// read engine events without linking a database driver or the Docker SDK.
+package lifecycle
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrStopped is returned by the engine's Start when a stop was requested
+// (Shutdown, or the end of Start's context) before the store was ready and
+// everything startup created was cleaned up. It is not a failure: the final
+// event carries no error.
+var ErrStopped = errors.New("engine: stopped before ready")
 
 // Kind says which payload an Event carries.
 type Kind int
@@ -136,11 +148,48 @@ type Event struct {
 // Final reports whether this is the last event before the channel closes.
 func (ev Event) Final() bool { return ev.Kind == KindStage && ev.Stage == StageStopped }
 
+// LayerPhase is where one image layer stands in a pull, whatever words the
+// container runtime used for it.
+type LayerPhase int
+
+// Layer phases, in the order a layer goes through them. PhaseUnknown is a
+// status the runtime sent that has no phase here.
+const (
+	PhaseUnknown LayerPhase = iota
+	PhaseWaiting
+	PhaseDownloading
+	PhaseVerifying
+	PhaseDownloaded
+	PhaseExtracting
+	PhaseComplete
+	PhaseExists // the layer was already present
+)
+
+var phaseNames = map[LayerPhase]string{
+	PhaseUnknown: "unknown", PhaseWaiting: "waiting", PhaseDownloading: "downloading",
+	PhaseVerifying: "verifying", PhaseDownloaded: "downloaded", PhaseExtracting: "extracting",
+	PhaseComplete: "complete", PhaseExists: "exists",
+}
+
+// String returns the phase's stable identifier, as used in JSON output.
+func (p LayerPhase) String() string {
+	if n, ok := phaseNames[p]; ok {
+		return n
+	}
+	return fmt.Sprintf("LayerPhase(%d)", int(p))
+}
+
+// Done reports a layer that needs nothing more.
+func (p LayerPhase) Done() bool { return p == PhaseComplete || p == PhaseExists }
+
 // Pull is image pull progress: one layer's state plus the aggregate.
 type Pull struct {
-	Image  string
-	Layer  string // layer ID; "" for an aggregate-only update
-	Status string // the daemon's status, e.g. "Downloading", "Pull complete"
+	Image string
+	Layer string     // layer ID; "" for an aggregate-only update
+	Phase LayerPhase // the layer's phase; PhaseUnknown for an aggregate-only update
+	// Status is the runtime's own words for the layer's state, e.g.
+	// "Downloading"; for logs only (use Phase to decide).
+	Status string
 	// Current and Total are the layer's bytes; Total <= 0 means unknown.
 	Current, Total int64
 	// Done and Size are the bytes of all layers whose size is known so far.
@@ -176,6 +225,7 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 	type pull struct {
 		Image      string `json:"image,omitempty"`
 		Layer      string `json:"layer,omitempty"`
+		Phase      string `json:"phase,omitempty"`
 		Status     string `json:"status,omitempty"`
 		Current    int64  `json:"current"`
 		Total      int64  `json:"total"`
@@ -210,7 +260,11 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		out.Error = ev.Err.Error()
 	}
 	if p := ev.Pull; p != nil {
-		out.Pull = &pull{p.Image, p.Layer, p.Status, p.Current, p.Total, p.Done, p.Size, p.Unknown, p.LayersDone, p.Layers}
+		phase := ""
+		if p.Layer != "" {
+			phase = p.Phase.String()
+		}
+		out.Pull = &pull{p.Image, p.Layer, phase, p.Status, p.Current, p.Total, p.Done, p.Size, p.Unknown, p.LayersDone, p.Layers}
 	}
 	if a := ev.Attempt; a != nil {
 		out.Attempt = &attempt{a.N, a.Address, a.Elapsed.Milliseconds(), a.Budget.Milliseconds(), a.NextDelay.Milliseconds()}
