@@ -10,13 +10,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,79 +34,33 @@ const (
 	exitUsage   = 2
 )
 
-// User-facing text of the command (the original service's language).
-const (
-	usageText = `k3-storage — k3 的存储服务：启动并持有存储后端 (memory / mysql / etcd)，
-配置指向 localhost 时自动拉起 MySQL/etcd 容器。
+// shutdownGrace bounds a clean shutdown, on top of the container's stop
+// timeout, before the program gives up on it.
+const shutdownGrace = 60 * time.Second
 
-用法:
-  k3-storage [--config PATH] [--headless [--output text|json]] [--readonly] [--purge-volume]
-
-配置文件查找顺序: --config PATH, $CONFIG_PATH, ./.config.yaml, ./configs/config-example.yaml, 内置示例。
-
-选项:
-`
-	exitCodesText = `
-退出码: 0 正常停止, 1 启动或运行失败, 2 用法或配置错误。
-`
-	msgNotTerminal = "标准输出不是终端，以 --headless 模式运行"
-	msgForceExit   = "再次收到信号，强制退出：清理未完成"
-	msgConfigError = "配置错误: "
-	msgUsageError  = "用法错误: "
-	// shutdownGrace bounds a clean shutdown, on top of the container's stop
-	// timeout, before main gives up on it.
-	shutdownGrace = 60 * time.Second
-)
+var _ tui.Engine = (*engine.Engine)(nil)
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	// Signals are caught first thing, so that one arriving during start-up
+	// is a stop request rather than the runtime's default exit.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	stop, force := requests(context.Background(), sigs, time.Now)
+	os.Exit(run(stop, force, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-// flags are the parsed command line.
-type flags struct {
-	config      string
-	headless    bool
-	output      string
-	readonly    bool
-	purgeVolume bool
-	version     bool
-}
-
-func parseFlags(args []string, stderr io.Writer) (flags, error) {
-	var f flags
-	fs := flag.NewFlagSet("k3-storage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.config, "config", "", "配置文件路径 (`PATH`)")
-	fs.BoolVar(&f.headless, "headless", false, "不启动控制台，按原服务格式输出日志 (供脚本使用)")
-	fs.StringVar(&f.output, "output", "text", "headless 输出格式: text (原服务日志行) 或 json (每行一个事件)")
-	fs.BoolVar(&f.readonly, "readonly", false, "控制台只读：禁用新建、编辑和删除")
-	fs.BoolVar(&f.purgeVolume, "purge-volume", false, "退出删除本进程拉起的容器时，连同数据卷一起删除（数据将丢失）")
-	fs.BoolVar(&f.version, "version", false, "显示版本并退出")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, exitCodesText)
-	}
-	if err := fs.Parse(args); err != nil {
-		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected argument %q (k3-storage takes only flags; see -h)", fs.Arg(0))
-	}
-	if f.output != "text" && f.output != "json" {
-		return f, fmt.Errorf("--output %q: want text or json", f.output)
-	}
-	return f, nil
-}
-
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	f, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
+// run is the whole program: ctx ends on a stop request, force closes on a
+// later request while cleanup runs (see requests). It returns the exit
+// code; it never exits the process itself.
+func run(ctx context.Context, force <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, usage())
 		return exitOK
 	}
+	out := reporter{json: f.output == "json" || wantsJSON(args), w: stdout, errw: stderr}
 	if err != nil {
-		fmt.Fprintln(stderr, msgUsageError+err.Error())
-		return exitUsage
+		return out.fail(lifecycle.StageConfig, msgUsageError+err.Error(), exitUsage)
 	}
 	if f.version {
 		fmt.Fprintln(stdout, version())
@@ -117,48 +69,53 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 	src, err := configs.Find(f.config, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, msgConfigError+err.Error())
-		return exitUsage
+		return out.fail(lifecycle.StageConfig, msgConfigError+err.Error(), exitUsage)
 	}
 	cfg, err := configs.LoadSource(src)
 	if err != nil {
-		fmt.Fprintln(stderr, msgConfigError+indent(err.Error()))
-		return exitUsage
+		return out.fail(lifecycle.StageConfig, msgConfigError+indent(err.Error()), exitUsage)
 	}
 	eng, err := engine.New(engineOptions(cfg, src, f))
 	if err != nil {
-		fmt.Fprintln(stderr, msgConfigError+err.Error())
-		return exitUsage
+		return out.fail(lifecycle.StageConfig, msgConfigError+err.Error(), exitUsage)
 	}
 
 	grace := shutdownGrace + stopTimeout(cfg)
 	if !f.headless && f.output == "text" {
 		if isTerminal(stdout) {
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-			defer stop()
-			return tui.Run(ctx, eng, tui.Options{ConfigFile: src.String(), ReadOnly: f.readonly, ShutdownTimeout: grace})
+			return tui.Run(ctx, force, eng, tui.Options{ConfigFile: src.String(), ReadOnly: f.readonly, ShutdownTimeout: grace})
 		}
 		fmt.Fprintln(stderr, msgNotTerminal)
 	}
-	return headless(eng, f.output, grace, stdout, stderr)
+	return headless(ctx, force, eng, f.output, grace, stdout, stderr)
+}
+
+// reporter reports an error that ends the program before the engine runs:
+// a line on stderr, or with --output json an event like the engine's own
+// (the failed stage, then the final event), on stdout.
+type reporter struct {
+	json    bool
+	w, errw io.Writer
+}
+
+func (r reporter) fail(stage lifecycle.Stage, msg string, code int) int {
+	if !r.json {
+		fmt.Fprintln(r.errw, msg)
+		return code
+	}
+	err := errors.New(msg)
+	p := engine.JSONPrinter{Out: r.w}
+	now := time.Now()
+	p.Print(lifecycle.Event{Time: now, Kind: lifecycle.KindStage, Stage: stage, Status: lifecycle.Failed, Err: err})
+	p.Print(lifecycle.Event{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopped, Status: lifecycle.Failed, Err: err})
+	return code
 }
 
 // headless runs the engine without the console: it prints events, waits
-// for a signal once ready (or stops a startup in progress), then shuts
-// down. A second signal at any point after the first exits at once.
-func headless(eng *engine.Engine, output string, grace time.Duration, stdout, stderr io.Writer) int {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-	ctx, stopRequested := context.WithCancel(context.Background())
-	defer stopRequested()
-	go func() {
-		<-sigs
-		stopRequested()
-		<-sigs
-		fmt.Fprintln(stderr, msgForceExit)
-		os.Exit(exitFailure)
-	}()
-
+// for a stop request once ready (or stops a startup in progress), then
+// shuts down. A force request while that cleanup runs exits at once,
+// naming what was left; once the cleanup has finished, its outcome stands.
+func headless(ctx context.Context, force <-chan struct{}, eng *engine.Engine, output string, grace time.Duration, stdout, stderr io.Writer) int {
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
@@ -172,18 +129,61 @@ func headless(eng *engine.Engine, output string, grace time.Duration, stdout, st
 			}
 		}
 	}()
-
-	if _, err := eng.Start(ctx); err != nil {
-		<-printed
-		if errors.Is(err, lifecycle.ErrStopped) {
+	// forced leaves during a cleanup: with a warning and code 1 when the
+	// engine still holds something, quietly when nothing is left to clean.
+	forced := func() int {
+		held := eng.Holding()
+		if len(held) == 0 {
 			return exitOK
 		}
+		fmt.Fprintln(stderr, msgForceExit)
+		fmt.Fprintln(stderr, msgLeftBehind+strings.Join(held, "、"))
 		return exitFailure
 	}
+
+	started := make(chan error, 1)
+	go func() {
+		_, err := eng.Start(ctx)
+		started <- err
+	}()
+	select {
+	case err := <-started:
+		if err != nil {
+			<-printed // the final event, with any error, is printed
+			if errors.Is(err, lifecycle.ErrStopped) {
+				return exitOK
+			}
+			return exitFailure
+		}
+	case <-force:
+		// Only after a stop request, while Start cleans up what it began.
+		select {
+		case err := <-started:
+			<-printed
+			if err != nil && !errors.Is(err, lifecycle.ErrStopped) {
+				return exitFailure
+			}
+			return exitOK
+		default:
+			return forced()
+		}
+	}
+
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	err := eng.Shutdown(sctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- eng.Shutdown(sctx) }()
+	var err error
+	select {
+	case err = <-stopped:
+	case <-force:
+		select {
+		case err = <-stopped: // the cleanup finished first: its outcome stands
+		default:
+			return forced()
+		}
+	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		<-printed // the final event, with any error, is printed
 	}
@@ -250,19 +250,4 @@ func indent(s string) string {
 		}
 	}
 	return string(out)
-}
-
-func version() string {
-	v, rev := "(devel)", ""
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Version != "" {
-			v = info.Main.Version
-		}
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = " " + s.Value[:12]
-			}
-		}
-	}
-	return fmt.Sprintf("k3-storage %s%s %s %s/%s", v, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/containers/containertest"
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 // BenchmarkContainerStart compares, with the image already present, the
@@ -29,7 +30,7 @@ func BenchmarkContainerStart(b *testing.B) {
 	image := containertest.MariaDBImage(b)
 	containertest.Pull(b, image)
 	const password = "bench-pw"
-	enginetest.Binary(b) // build outside the measurements
+	testbin.Binary(b) // build outside the measurements
 
 	var k3, docker []time.Duration
 	for b.Loop() {
@@ -107,7 +108,7 @@ func BenchmarkWarmReuse(b *testing.B) {
 	containertest.WaitMySQL(ctx, b, fmt.Sprintf("127.0.0.1:%d", l.port), "root", l.password, "")
 	cancel()
 	cfg := l.config(b)
-	enginetest.Binary(b)
+	testbin.Binary(b)
 	for b.Loop() {
 		p := enginetest.Start(b, b.TempDir(), nil, "--headless", "--config", cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 // TestHeadlessMemory runs the real binary on the memory backend and stops
@@ -92,7 +93,7 @@ func TestHeadlessJSON(t *testing.T) {
 }
 
 func TestCommandLine(t *testing.T) {
-	bin := enginetest.Binary(t)
+	bin := testbin.Binary(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("storage:\n  type: mysq\n"), 0o644)

@@ -53,6 +53,13 @@ type Engine struct {
 	store       backends.Store
 	stopDone    chan struct{}
 	stopErr     error
+	holding     []string // see Holding
+
+	// abandoned is closed when a Shutdown gave up waiting (its context
+	// ended): from then on nobody is known to read the events, and emit
+	// drops what does not fit instead of blocking.
+	abandoned   chan struct{}
+	abandonOnce sync.Once
 
 	// Owned by the goroutine running Start, then by the one running stop,
 	// which never overlap.
@@ -77,11 +84,12 @@ func New(opts Options) (*Engine, error) {
 
 func newEngine(opts Options, b backend) *Engine {
 	e := &Engine{
-		opts:     opts,
-		backend:  b,
-		discover: discoverWith(opts.ContainerEnv),
-		events:   make(chan lifecycle.Event, opts.EventBuffer),
-		stopDone: make(chan struct{}),
+		opts:      opts,
+		backend:   b,
+		discover:  discoverWith(opts.ContainerEnv),
+		events:    make(chan lifecycle.Event, opts.EventBuffer),
+		stopDone:  make(chan struct{}),
+		abandoned: make(chan struct{}),
 	}
 	if opts.ConfigFile != "" {
 		e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConfig, Status: lifecycle.Done, Text: fmt.Sprintf(msgConfig, opts.ConfigFile)})
@@ -100,6 +108,29 @@ func (e *Engine) Backend() string { return e.backend.kind() }
 
 // Address returns the backend's address as configured ("" for memory).
 func (e *Engine) Address() string { return e.backend.address() }
+
+// Holding lists, for a person, what the engine provisioned and has not
+// released yet — a container this process owns — that is, what a forced
+// exit would leave behind. It is empty when nothing would be. Safe to call
+// from any goroutine at any time.
+func (e *Engine) Holding() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.holding)
+}
+
+// hold records a resource the engine now owns; release forgets it.
+func (e *Engine) hold(what string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.holding = append(e.holding, what)
+}
+
+func (e *Engine) release(what string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.holding = slices.DeleteFunc(e.holding, func(h string) bool { return h == what })
+}
 
 // Start brings the backend up and returns its Store once it answers. It
 // blocks until then, until a failure (after cleaning up what it created,
@@ -217,6 +248,7 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 			select {
 			case <-done: // Start has stopped, or became ready just before
 			case <-ctx.Done():
+				e.abandon()
 				return ctx.Err()
 			}
 			continue
@@ -240,9 +272,14 @@ func (e *Engine) wait(ctx context.Context) error {
 		defer e.mu.Unlock()
 		return e.stopErr
 	case <-ctx.Done():
+		e.abandon()
 		return ctx.Err()
 	}
 }
+
+// abandon records that the caller of Shutdown stopped waiting, and with
+// it, presumably, reading the events.
+func (e *Engine) abandon() { e.abandonOnce.Do(func() { close(e.abandoned) }) }
 
 // stop runs the shutdown steps of a ready engine. ctx carries the
 // caller's values but no deadline: the steps run to completion even when
@@ -305,10 +342,15 @@ func (e *Engine) log(l lifecycle.Level, detail string) {
 	e.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: l, Detail: detail})
 }
 
-// emit sends a stage or log event, waiting for buffer space.
+// emit sends a stage or log event, waiting for buffer space — but never
+// past a Shutdown that stopped waiting: the events' reader is then
+// presumed gone, and the event is dropped.
 func (e *Engine) emit(ev lifecycle.Event) {
 	ev.Time = time.Now()
-	e.events <- ev
+	select {
+	case e.events <- ev:
+	case <-e.abandoned:
+	}
 }
 
 // progress sends a progress event unless the reader is far behind, in
@@ -318,7 +360,10 @@ func (e *Engine) progress(ev lifecycle.Event) {
 		return
 	}
 	ev.Time = time.Now()
-	e.events <- ev
+	select {
+	case e.events <- ev:
+	default:
+	}
 }
 
 // redact hides the backend's secrets in err's text, keeping errors.Is.

@@ -13,13 +13,13 @@ import (
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/engine"
-	"github.com/k3/k3-storage/engine/enginetest"
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	enginetest.RemoveBinary()
+	testbin.Remove()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)

@@ -60,6 +60,7 @@ const (
 	detailCleanup      = "清理本次启动失败时创建的容器 %s"
 	errConnect         = "无法连接 %s: %w"
 	errStopped         = "启动未完成即被停止"
+	heldContainer      = "容器 %s"
 )
 
 // roundDuration shortens a duration for display: 1.234s, 250ms.

@@ -137,6 +137,9 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e.handle = h
+	if h.Owned {
+		e.hold(fmt.Sprintf(heldContainer, h.Name))
+	}
 	// Close the container stage when Ensure reused or adopted without a
 	// report that did so.
 	e.end(lifecycle.StageContainer, lifecycle.Done, "", "", nil)
@@ -193,6 +196,7 @@ func (e *Engine) releaseContainer(ctx context.Context, neverReady bool) error {
 		e.end(lifecycle.StageRemoveContainer, lifecycle.Failed, "", "", err)
 		return err
 	}
+	e.release(fmt.Sprintf(heldContainer, e.handle.Name))
 	detail := fmt.Sprintf(detailRemoved, e.handle.Name, e.handle.Volume)
 	if purge {
 		detail = fmt.Sprintf(detailPurged, e.handle.Name, e.handle.Volume)

@@ -123,18 +123,6 @@ func (d *dashboard) running(s lifecycle.Stage) bool {
 	return false
 }
 
-// pending lists the cleanup steps that had begun but not finished, for the
-// warning after a forced exit.
-func (d *dashboard) pending() []string {
-	var out []string
-	for _, r := range d.rows {
-		if r.status == lifecycle.Running && r.stage >= lifecycle.StageStopping && r.stage != lifecycle.StageStopped {
-			out = append(out, stageLabel(r.stage))
-		}
-	}
-	return out
-}
-
 // pullState tracks an image pull layer by layer, plus samples of the
 // aggregate for the rate.
 type pullState struct {

@@ -60,6 +60,7 @@ func (stubEngine) Start(context.Context) (backends.Store, error) { return nil, e
 func (stubEngine) Shutdown(context.Context) error                { return nil }
 func (stubEngine) Backend() string                               { return "memory" }
 func (stubEngine) Address() string                               { return "" }
+func (stubEngine) Holding() []string                             { return nil }
 
 // driver runs the console's model in the ready state without a Bubble
 // Tea program: it runs every command at once, in order, and feeds the

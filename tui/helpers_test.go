@@ -17,12 +17,15 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/memory"
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
 	// Golden files are plain text: no colours, whatever the terminal.
 	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
+	code := m.Run()
+	testbin.Remove()
+	os.Exit(code)
 }
 
 // t0 is the fixed time of the test clock.
@@ -82,6 +85,20 @@ func newFakeEngine(clock *testClock, store backends.Store) *fakeEngine {
 func (f *fakeEngine) Events() <-chan lifecycle.Event { return f.events }
 func (f *fakeEngine) Backend() string                { return f.backend }
 func (f *fakeEngine) Address() string                { return f.address }
+
+// Holding reports the fake container while a gated shutdown has not
+// removed it.
+func (f *fakeEngine) Holding() []string {
+	if f.stopGate == nil {
+		return nil
+	}
+	select {
+	case <-f.stopped:
+		return nil
+	default:
+		return []string{"容器 k3-storage-test"}
+	}
+}
 
 // emit sends an event stamped with the test clock unless it has a time.
 func (f *fakeEngine) emit(ev lifecycle.Event) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -74,42 +75,76 @@ func TestForceQuit(t *testing.T) {
 	}
 	var out strings.Builder
 	fm.printSummary(&out)
-	if want := txtForced + "\n" + txtNotCleaned + "关闭存储服务, 清理本进程拉起的容器\n"; out.String() != want {
+	if want := txtForced + "\n" + txtNotCleaned + "容器 k3-storage-test\n"; out.String() != want {
 		t.Fatalf("summary %q, want %q", out.String(), want)
 	}
 }
 
-// TestSecondSignalForces: a signal starts the visible shutdown like q; a
-// second signal during it forces the exit like a second ctrl+c.
-func TestSecondSignalForces(t *testing.T) {
+// TestForceRequest: a stop request starts the visible shutdown like q; a
+// repeated stop request is the same request; a force request during the
+// cleanup forces the exit like a second ctrl+c.
+func TestForceRequest(t *testing.T) {
 	clock := newTestClock()
 	f := readyEngine(clock, newStore(t, "k", "v"))
 	f.stopGate = make(chan struct{})
 	h := startHarness(t, f, Options{}, 80, 24)
 	h.waitFor("共 1 个键")
-	h.tm.Send(signalMsg{})
+	h.tm.Send(stopMsg{})
 	h.waitFor("清理本进程拉起的容器", txtForceHint)
-	h.tm.Send(signalMsg{})
+	h.tm.Send(stopMsg{})
+	h.tm.Send(forceMsg{})
 	if fm := h.final(); fm.exitCode() != 1 || !fm.forced {
 		t.Fatalf("exit %d forced %v", fm.exitCode(), fm.forced)
 	}
 }
 
-// TestSignalDuringStartup: a signal during startup ends the root context,
-// so the start may report ErrStopped before the signal's message arrives.
-// That one signal must start the visible shutdown, not force the exit; a
-// second one forces it.
-func TestSignalDuringStartup(t *testing.T) {
+// TestSecondCtrlCNothingHeld: a second ctrl+c while a shutdown that holds
+// nothing runs exits at once with code 0 and no warning.
+func TestSecondCtrlCNothingHeld(t *testing.T) {
 	m := newModel(t.Context(), stubEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
 	var next tea.Model = m
 	next, _ = next.Update(startedMsg{err: lifecycle.ErrStopped})
-	next, _ = next.Update(signalMsg{})
-	if fm := next.(model); fm.forced || fm.state != stateStopping {
-		t.Fatalf("after one signal: forced %v state %v", fm.forced, fm.state)
+	next, _ = next.Update(stopMsg{})
+	next, _ = next.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	fm := next.(model)
+	if fm.forced || fm.exitCode() != 0 || fm.state != stateDone {
+		t.Fatalf("forced %v exit %d state %v", fm.forced, fm.exitCode(), fm.state)
 	}
-	next, _ = next.Update(signalMsg{})
-	if fm := next.(model); !fm.forced || fm.exitCode() != 1 {
-		t.Fatalf("after a second signal: forced %v exit %d", fm.forced, fm.exitCode())
+	var out strings.Builder
+	fm.printSummary(&out)
+	if strings.Contains(out.String(), txtForced) {
+		t.Fatalf("summary warns: %q", out.String())
+	}
+}
+
+// holdingEngine is a stub engine that still holds a container.
+type holdingEngine struct{ stubEngine }
+
+func (holdingEngine) Holding() []string { return []string{"容器 k3-storage-mysql"} }
+
+// TestStopDuringStartup: a stop request during startup ends the root
+// context, so the start may report ErrStopped (its cleanup done) before
+// the request's message arrives. That request must not force anything,
+// nor may a force request then: nothing is left to clean. While the
+// startup is still cleaning up, a force request forces the exit.
+func TestStopDuringStartup(t *testing.T) {
+	m := newModel(t.Context(), holdingEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
+	var next tea.Model = m
+	next, _ = next.Update(startedMsg{err: lifecycle.ErrStopped})
+	next, _ = next.Update(stopMsg{})
+	if fm := next.(model); fm.forced || fm.state != stateStopping {
+		t.Fatalf("after one request: forced %v state %v", fm.forced, fm.state)
+	}
+	next, _ = next.Update(forceMsg{})
+	if fm := next.(model); fm.forced || fm.exitCode() != 0 || fm.state != stateDone {
+		t.Fatalf("force after the startup's cleanup: forced %v exit %d state %v", fm.forced, fm.exitCode(), fm.state)
+	}
+
+	next = newModel(t.Context(), holdingEngine{}, Options{}, newStyles(true), func() time.Time { return t0 })
+	next, _ = next.Update(stopMsg{})
+	next, _ = next.Update(forceMsg{})
+	if fm := next.(model); !fm.forced || fm.exitCode() != 1 || !slices.Equal(fm.held, []string{"容器 k3-storage-mysql"}) {
+		t.Fatalf("force during the startup's cleanup: forced %v exit %d held %q", fm.forced, fm.exitCode(), fm.held)
 	}
 }
 
@@ -130,7 +165,7 @@ func TestShutdownTimeout(t *testing.T) {
 	var out strings.Builder
 	fm.printSummary(&out)
 	want := "正在关闭存储服务...\n存储连接已关闭\n清理由本进程拉起的存储后端容器 ...\n" +
-		fmt.Sprintf(txtShutdownTimedOut, "100ms") + "\n" + txtNotCleaned + "关闭存储服务, 清理本进程拉起的容器\n"
+		fmt.Sprintf(txtShutdownTimedOut, "100ms") + "\n" + txtNotCleaned + "容器 k3-storage-test\n"
 	if out.String() != want {
 		t.Fatalf("summary %q, want %q", out.String(), want)
 	}
@@ -172,7 +207,7 @@ func TestCrashShutsDown(t *testing.T) {
 	f.stopGate = make(chan struct{})
 	close(f.stopGate) // the container's removal finishes at once
 	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), f, Options{}, newStyles(true), &stdout, &stderr,
+	code := run(t.Context(), nil, f, Options{}, newStyles(true), &stdout, &stderr,
 		tea.WithInput(nil), tea.WithOutput(io.Discard))
 	if code != 1 {
 		t.Fatalf("exit code %d", code)

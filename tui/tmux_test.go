@@ -6,11 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 // tmuxSession drives a program in a detached tmux session on a private
@@ -139,13 +140,7 @@ func TestTmuxEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	bin := filepath.Join(t.TempDir(), "k3-storage")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = filepath.Join(filepath.Dir(file), "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Binary(t)
 
 	t.Run("create", func(t *testing.T) {
 		s, exitFile := startBinary(t, bin)

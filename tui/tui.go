@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -24,7 +22,6 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/k3/k3-storage/backends"
-	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
@@ -37,9 +34,11 @@ type Engine interface {
 	Shutdown(ctx context.Context) error
 	Backend() string
 	Address() string
+	// Holding lists what the engine provisioned and has not released yet
+	// (a container it owns, a database process it started): what a forced
+	// exit would leave behind. Empty when nothing would be.
+	Holding() []string
 }
-
-var _ Engine = (*engine.Engine)(nil)
 
 // Options configure the console.
 type Options struct {
@@ -54,44 +53,44 @@ type Options struct {
 }
 
 // Run shows the console until the user quits (q, ctrl+c) or ctx ends (a
-// signal), shutting the engine down visibly either way. It returns the exit
-// code: 0 after a clean stop, 1 after a failure or a forced exit.
-func Run(ctx context.Context, eng Engine, opts Options) int {
+// stop request from outside, such as a signal main received), shutting
+// the engine down visibly either way. A value on force (a later request
+// while the cleanup runs) leaves at once, as a second ctrl+c does: with a
+// warning naming what was left when the engine still holds something, and
+// quietly when nothing is left to clean. Run returns the exit code: 0
+// after a clean stop, 1 after a failure or a forced exit that left
+// something behind.
+func Run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options) int {
 	if os.Getenv("NO_COLOR") != "" {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
 	// Ask the terminal for its background now, before Bubble Tea reads
 	// the keyboard, so that the reply cannot arrive as keystrokes.
 	styles := newStyles(lipgloss.HasDarkBackground())
-	return run(ctx, eng, opts, styles, os.Stdout, os.Stderr, tea.WithAltScreen())
+	return run(ctx, force, eng, opts, styles, os.Stdout, os.Stderr, tea.WithAltScreen())
 }
 
 // run is Run on the given outputs, with extra program options (a test's
 // input and output).
-func run(ctx context.Context, eng Engine, opts Options, styles *styles, stdout, stderr io.Writer, progOpts ...tea.ProgramOption) int {
+func run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options, styles *styles, stdout, stderr io.Writer, progOpts ...tea.ProgramOption) int {
 	m := newModel(ctx, eng, opts, styles, time.Now)
 	detach := make(chan struct{})
 	m.detach = detach
-	force, cancelForce := context.WithCancel(context.Background())
-	defer cancelForce()
-	progOpts = append([]tea.ProgramOption{tea.WithContext(force), tea.WithoutSignalHandler()}, progOpts...)
+	progOpts = append([]tea.ProgramOption{tea.WithoutSignalHandler()}, progOpts...)
 	p := tea.NewProgram(m, progOpts...)
 	go func() {
-		// The first signal starts the visible shutdown; a second one
-		// during it forces the exit, as a second ctrl+c does.
+		// Requests from outside: the first starts the visible shutdown,
+		// as q does; a forced one leaves, as a second ctrl+c does.
 		select {
 		case <-ctx.Done():
-		case <-force.Done():
+			p.Send(stopMsg{})
+		case <-detach:
 			return
 		}
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-		defer signal.Stop(again)
-		p.Send(signalMsg{})
 		select {
-		case <-again:
-			p.Send(signalMsg{})
-		case <-force.Done():
+		case <-force:
+			p.Send(forceMsg{})
+		case <-detach:
 		}
 	}()
 	final, err := p.Run()
@@ -120,32 +119,28 @@ func run(ctx context.Context, eng Engine, opts Options, styles *styles, stdout, 
 }
 
 // shutdownAfterCrash shuts the engine down, within timeout, when the
-// program ended without its shutdown view, reading the engine's events
-// meanwhile (the engine waits for a reader when its buffer is full) and
-// writing the shutdown's lines to w, escaped. d holds what the console
-// had already shown.
+// program ended without its shutdown view, and writes the shutdown's lines
+// to w, escaped. d holds what the console had already shown. Nobody reads
+// the events meanwhile: the engine never blocks on them past Shutdown's
+// context, and they are read from the buffer afterwards.
 func shutdownAfterCrash(eng Engine, d dashboard, timeout time.Duration, w io.Writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case ev, ok := <-eng.Events():
-				if !ok {
-					return
-				}
-				d.apply(ev)
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	// The engine closes its events before Shutdown returns, unless ctx
-	// ended first: either way the reader stops.
 	err := eng.Shutdown(ctx)
-	<-done
+	// The engine closed its events before Shutdown returned, unless ctx
+	// ended first: then only what is buffered is read.
+	for more := true; more; {
+		select {
+		case ev, ok := <-eng.Events():
+			if !ok {
+				more = false
+				break
+			}
+			d.apply(ev)
+		default:
+			more = false
+		}
+	}
 	for _, l := range d.log {
 		if l.stage >= lifecycle.StageStopping {
 			fmt.Fprintln(w, Escape(l.text))
@@ -154,7 +149,7 @@ func shutdownAfterCrash(eng Engine, d dashboard, timeout time.Duration, w io.Wri
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(w, txtShutdownTimedOut+"\n", formatDuration(timeout))
-		printPending(w, d.pending())
+		printPending(w, eng.Holding())
 	case err != nil:
 		fmt.Fprintln(w, txtShutdownFailed+": "+Escape(err.Error()))
 	}
@@ -180,8 +175,11 @@ type (
 		err   error
 	}
 	shutdownMsg struct{ err error }
-	signalMsg   struct{}
-	tickMsg     struct{}
+	// stopMsg is a stop request from outside (Run's context ended).
+	stopMsg struct{}
+	// forceMsg is a later request from outside while the cleanup runs.
+	forceMsg struct{}
+	tickMsg  struct{}
 )
 
 type model struct {
@@ -210,12 +208,13 @@ type model struct {
 	eventsClosed bool
 	shutdownDone bool
 	forced       bool
-	timedOut     bool // the shutdown did not finish within ShutdownTimeout
-	startFailed  bool // m.err is a failed start, not a failed shutdown
-	// quitRequested: q, ctrl+c or a signal asked to quit. A signal after
-	// that forces the exit. (The state alone cannot tell: a signal ends the
-	// root context, so the start may report ErrStopped, and the console
-	// be stopping, before that first signal's message arrives.)
+	held         []string // what the engine still held when the exit was forced
+	timedOut     bool     // the shutdown did not finish within ShutdownTimeout
+	startFailed  bool     // m.err is a failed start, not a failed shutdown
+	// quitRequested: q, ctrl+c or a stop request asked to quit. (The state
+	// alone cannot tell: a stop request ends the root context, so the start
+	// may report ErrStopped, and the console be stopping, before the
+	// request's message arrives.)
 	quitRequested bool
 }
 
@@ -328,11 +327,13 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		return m.maybeQuit()
-	case signalMsg:
+	case stopMsg:
 		if m.quitRequested {
-			return m.forceQuit()
+			return m, nil // the same request, already being served
 		}
 		return m.quit()
+	case forceMsg:
+		return m.forceQuit()
 	case tea.KeyMsg:
 		return m.key(msg)
 	default:
@@ -371,11 +372,17 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 	return m.maybeQuit()
 }
 
-// forceQuit leaves at once during a shutdown; Run then warns about the
-// steps that did not finish.
+// forceQuit leaves at once during a shutdown. When the engine still
+// holds something (a container it owns, a database process it started),
+// the exit is forced: code 1, and the summary names what was left. When
+// the cleanup has finished or nothing is left to clean, it is an ordinary
+// quit with the outcome so far.
 func (m model) forceQuit() (tea.Model, tea.Cmd) {
-	m.forced = true
 	m.state = stateDone
+	if !m.shutdownDone {
+		m.held = m.eng.Holding()
+		m.forced = len(m.held) > 0
+	}
 	return m, tea.Quit
 }
 
@@ -475,7 +482,7 @@ func (m model) exitCode() int {
 func (m model) printSummary(w io.Writer) {
 	if m.forced {
 		fmt.Fprintln(w, txtForced)
-		printPending(w, m.dash.pending())
+		printPending(w, m.held)
 		return
 	}
 	for _, l := range m.dash.log {
@@ -485,7 +492,7 @@ func (m model) printSummary(w io.Writer) {
 	}
 	if m.timedOut {
 		fmt.Fprintf(w, txtShutdownTimedOut+"\n", formatDuration(m.opts.ShutdownTimeout))
-		printPending(w, m.dash.pending())
+		printPending(w, m.eng.Holding())
 		return
 	}
 	if m.err != "" {
@@ -497,11 +504,9 @@ func (m model) printSummary(w io.Writer) {
 	}
 }
 
-// printPending names the cleanup steps that had begun but not finished.
-func printPending(w io.Writer, pending []string) {
-	if len(pending) > 0 {
-		fmt.Fprintln(w, txtNotCleaned+strings.Join(pending, ", "))
-	} else {
-		fmt.Fprintln(w, txtNotCleanedUnknown)
+// printPending names what the engine still held when the console left.
+func printPending(w io.Writer, held []string) {
+	if len(held) > 0 {
+		fmt.Fprintln(w, txtNotCleaned+Escape(strings.Join(held, ", ")))
 	}
 }

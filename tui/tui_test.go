@@ -58,7 +58,7 @@ func TestSignalShutsDownVisibly(t *testing.T) {
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(txtLive)) },
 		teatest.WithDuration(10*time.Second))
-	tm.Send(signalMsg{})
+	tm.Send(stopMsg{})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	if fm := tm.FinalModel(t).(model); fm.exitCode() != 0 || fm.state != stateDone {
 		t.Fatalf("after a signal: state %v exit %d", fm.state, fm.exitCode())

@@ -8,54 +8,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/k3/k3-storage/internal/testbin"
 )
-
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// Binary builds the k3-storage command once per test process and returns
-// the path of the executable, in a temporary directory.
-func Binary(tb testing.TB) string {
-	tb.Helper()
-	build.once.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "k3-storage-bin-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(dir, "k3-storage")
-		// A plain build, as users run it: exit timings are the product's
-		// (a -race build sleeps a second at exit).
-		cmd := exec.Command("go", "build", "-o", build.path, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		tb.Fatal(build.err)
-	}
-	return build.path
-}
-
-// RemoveBinary deletes the binary built by Binary; call it from TestMain
-// after m.Run.
-func RemoveBinary() {
-	if build.path != "" {
-		os.RemoveAll(filepath.Dir(build.path))
-	}
-}
 
 // Process is a running k3-storage whose output is captured.
 type Process struct {
@@ -75,7 +34,7 @@ type Process struct {
 // environment variables; it is killed at test cleanup if still running.
 func Start(tb testing.TB, dir string, env []string, args ...string) *Process {
 	tb.Helper()
-	cmd := exec.Command(Binary(tb), args...)
+	cmd := exec.Command(testbin.Binary(tb), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// flags are the parsed command line.
+type flags struct {
+	config      string
+	headless    bool
+	output      string
+	readonly    bool
+	purgeVolume bool
+	version     bool
+}
+
+// errHelp is returned by parseFlags for -h, -help and --help.
+var errHelp = errors.New("help requested")
+
+// flagSet declares the flags with their help texts, bound to f.
+func flagSet(f *flags) *flag.FlagSet {
+	fs := flag.NewFlagSet("k3-storage", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&f.config, "config", "", hlpConfig)
+	fs.BoolVar(&f.headless, "headless", false, hlpHeadless)
+	fs.StringVar(&f.output, "output", "text", hlpOutput)
+	fs.BoolVar(&f.readonly, "readonly", false, hlpReadonly)
+	fs.BoolVar(&f.purgeVolume, "purge-volume", false, hlpPurgeVolume)
+	fs.BoolVar(&f.version, "version", false, hlpVersion)
+	return fs
+}
+
+// parseFlags parses the command line. Its errors are one Chinese sentence
+// each, naming the flag and what is allowed, with a "did you mean" for a
+// misspelt flag; -h gives errHelp.
+func parseFlags(args []string) (flags, error) {
+	var f flags
+	fs := flagSet(&f)
+	if err := checkArgs(fs, args); err != nil {
+		return f, err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, errHelp
+		}
+		// checkArgs has caught what the flag package rejects; this is a
+		// safety net that still says what happened.
+		return f, fmt.Errorf(errFlagOther, err)
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf(errArgument, fs.Arg(0))
+	}
+	if f.output != "text" && f.output != "json" {
+		return f, fmt.Errorf(errOutput, f.output)
+	}
+	return f, nil
+}
+
+// checkArgs finds what the flag package would reject — an unknown flag, a
+// flag without its value, a bad true/false — and says so in one sentence.
+func checkArgs(fs *flag.FlagSet, args []string) error {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return nil // the rest are arguments (rejected after parsing)
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == "h" || name == "help" {
+			return nil
+		}
+		fl := fs.Lookup(name)
+		if fl == nil {
+			if guess := closestFlag(fs, name); guess != "" {
+				return fmt.Errorf(errUnknownFlagGuess, "--"+name, "--"+guess)
+			}
+			return fmt.Errorf(errUnknownFlag, "--"+name)
+		}
+		if isBool(fl) {
+			if hasValue && value != "true" && value != "false" {
+				return fmt.Errorf(errFlagBool, "--"+name, value)
+			}
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return fmt.Errorf(errFlagValue, "--"+name)
+			}
+			i++
+		}
+	}
+	return nil
+}
+
+func isBool(fl *flag.Flag) bool {
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// closestFlag returns the flag within edit distance 2 of name, or one that
+// name is a prefix of, if any.
+func closestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", 3
+	fs.VisitAll(func(fl *flag.Flag) {
+		d := editDistance(strings.ToLower(name), fl.Name)
+		if len(name) >= 3 && strings.HasPrefix(fl.Name, name) {
+			d = 1
+		}
+		if d < bestDist {
+			best, bestDist = fl.Name, d
+		}
+	})
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// wantsJSON reports whether the command line asks for JSON output, even
+// when it cannot be parsed, so that a usage error can be reported as JSON.
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "output" || !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !ok && i+1 < len(args) {
+			value = args[i+1]
+		}
+		return value == "json"
+	}
+	return false
+}
+
+// usage is the text of -h.
+func usage() string {
+	var b strings.Builder
+	b.WriteString(usageText)
+	var f flags
+	flagSet(&f).VisitAll(func(fl *flag.Flag) {
+		arg, help := flag.UnquoteUsage(fl)
+		head := "  --" + fl.Name
+		if arg != "" {
+			head += " " + arg
+		}
+		fmt.Fprintf(&b, "%-24s %s\n", head, help)
+	})
+	b.WriteString(exitCodesText)
+	return b.String()
+}
+
+// version describes the build: the module version when installed with go
+// install module@version, else the VCS revision the binary was built from
+// (with its commit time, and "+dirty" for uncommitted changes), else —
+// built with -buildvcs=false or outside a repository — a digest of the
+// executable, so that two builds can still be told apart.
+func version() string {
+	v := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		v = describeBuild(info)
+	}
+	if v == "" {
+		v = txtVersionUnknown
+		if sum, err := executableDigest(); err == nil {
+			v = fmt.Sprintf(txtVersionDigest, sum)
+		}
+	}
+	return fmt.Sprintf("k3-storage %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// executableDigest returns the first 12 hex digits of the running
+// executable's SHA-256.
+func executableDigest() (string, error) {
+	path, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+// describeBuild returns the version of the build info, or "" when it
+// records none.
+func describeBuild(info *debug.BuildInfo) string {
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	rev := settings["vcs.revision"]
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && settings["vcs.modified"] == "true" {
+		rev += "+dirty"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if rev == "" {
+		return ""
+	}
+	if t := settings["vcs.time"]; t != "" {
+		return fmt.Sprintf("devel %s (%s)", rev, t)
+	}
+	return "devel " + rev
+}
