@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/k3/k3-storage/backends/etcd"
+	"github.com/k3/k3-storage/backends/mysql"
 	"github.com/k3/k3-storage/configs"
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/engine"
@@ -204,25 +206,31 @@ func stopTimeout(cfg configs.Config) time.Duration {
 	return 0
 }
 
+// engineOptions copies the config into the engine's options, once; the
+// defaults are the config's (configs.Default).
 func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Options {
 	s := cfg.Storage
 	opts := engine.Options{Backend: s.Type, ConfigFile: src.String(), ContainerEnv: containers.EnvFromOS()}
 	opts.Memory.History = s.Memory.History
 	m := s.MySQL
 	opts.MySQL = engine.MySQLOptions{
-		Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database,
-		MaxOpenConns: m.MaxOpenConns, MaxIdleConns: m.MaxIdleConns,
-		PollInterval: time.Duration(m.PollInterval), ConnectTimeout: time.Duration(m.ConnectTimeout),
-		Container: containerOptions(m.Container, f),
+		Options: mysql.Options{
+			Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database,
+			MaxOpenConns: m.MaxOpenConns, MaxIdleConns: m.MaxIdleConns, PollInterval: time.Duration(m.PollInterval),
+		},
+		ConnectBudget: time.Duration(m.ConnectTimeout),
+		Container:     containerOptions(m.Container, f),
 	}
 	e := s.Etcd
 	opts.Etcd = engine.EtcdOptions{
-		Endpoints: e.Endpoints, DialTimeout: time.Duration(e.DialTimeout),
-		Username: e.Username, Password: e.Password,
-		CAFile: e.TLS.CAFile, CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile,
-		ServerName: e.TLS.ServerName, InsecureSkipVerify: e.TLS.InsecureSkipVerify,
-		ConnectTimeout: time.Duration(e.ConnectTimeout),
-		Container:      containerOptions(e.Container, f),
+		Options: etcd.Options{
+			Endpoints: e.Endpoints, DialTimeout: time.Duration(e.DialTimeout),
+			Username: e.Username, Password: e.Password,
+			CAFile: e.TLS.CAFile, CertFile: e.TLS.CertFile, KeyFile: e.TLS.KeyFile,
+			ServerName: e.TLS.ServerName, InsecureSkipVerify: e.TLS.InsecureSkipVerify,
+		},
+		ConnectBudget: time.Duration(e.ConnectTimeout),
+		Container:     containerOptions(e.Container, f),
 	}
 	return opts
 }

@@ -30,10 +30,15 @@ func noEnv(string) string { return "" }
 // already made (nothing that starts waits for one).
 func runSync(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runSyncEnv(t, noEnv, args...)
+}
+
+func runSyncEnv(t *testing.T, getenv func(string) string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out, errb bytes.Buffer
-	code = run(ctx, make(chan struct{}), args, noEnv, &out, &errb)
+	code = run(ctx, make(chan struct{}), args, getenv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -49,6 +54,7 @@ func TestRunUsage(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		args       []string
+		configPath string // $CONFIG_PATH
 		code       int
 		stdout     []string // substrings of stdout
 		stderr     []string // substrings of stderr
@@ -67,9 +73,20 @@ func TestRunUsage(t *testing.T) {
 		{name: "argument", args: []string{"extra"}, code: 2, stderr: []string{`多余的参数 "extra"`}},
 		{name: "missing config", args: []string{"--headless", "--config", filepath.Join(dir, "none.yaml")}, code: 2, stderr: []string{"配置错误: ", "none.yaml"}},
 		{name: "bad config", args: []string{"--headless", "--config", bad}, code: 2, stderr: []string{"配置错误: " + bad + ":2: storage.type"}},
+		{name: "missing CONFIG_PATH", args: []string{"--headless"}, configPath: filepath.Join(dir, "gone.yaml"), code: 2,
+			stderr: []string{"配置错误: ", "gone.yaml", "CONFIG_PATH"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runSync(t, tt.args...)
+			getenv := noEnv
+			if tt.configPath != "" {
+				getenv = func(k string) string {
+					if k == "CONFIG_PATH" {
+						return tt.configPath
+					}
+					return ""
+				}
+			}
+			code, stdout, stderr := runSyncEnv(t, getenv, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
 			}
@@ -211,33 +228,26 @@ func TestTimeoutPreserveStatus(t *testing.T) {
 		t.Fatalf("GNU timeout (coreutils) is needed: %v", err)
 	}
 	bin := testbin.Binary(t)
-	const runs, parallel = 50, 5
+	// Page the binary in once: a signal that arrives before main has run
+	// takes the runtime's default action, and a cold start on a loaded
+	// machine can take a good part of half a second.
+	if err := exec.Command(bin, "--version").Run(); err != nil {
+		t.Fatal(err)
+	}
+	const runs = 50
 	want := "配置文件: configs/config-example.yaml (built-in)\n正在启动存储服务 (类型: memory)...\n内存存储已初始化\n存储服务启动完成\n" +
 		"正在关闭存储服务...\n存储连接已关闭\n存储服务已关闭\n"
 	dir := t.TempDir() // no config file there: the built-in one
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
 	var failures []string
 	for i := range runs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			cmd := exec.Command(timeout, "--preserve-status", "-s", "TERM", "0.5", bin, "--headless")
-			cmd.Dir = dir
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			if err != nil || out.String() != want {
-				mu.Lock()
-				failures = append(failures, fmt.Sprintf("run %d: %v\nstdout:\n%s\nstderr:\n%s", i, err, out.String(), errb.String()))
-				mu.Unlock()
-			}
-		}()
+		cmd := exec.Command(timeout, "--preserve-status", "-s", "TERM", "0.5", bin, "--headless")
+		cmd.Dir = dir
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil || out.String() != want {
+			failures = append(failures, fmt.Sprintf("run %d: %v\nstdout:\n%s\nstderr:\n%s", i, err, out.String(), errb.String()))
+		}
 	}
-	wg.Wait()
 	if len(failures) > 0 {
 		t.Fatalf("%d of %d runs failed; first:\n%s", len(failures), runs, failures[0])
 	}

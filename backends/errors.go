@@ -93,6 +93,32 @@ func PrefixEnd(prefix string) string {
 	return ""
 }
 
+// RedactError returns err with every occurrence of each non-empty secret
+// in its text replaced by "****" (see Redact), keeping err's chain for
+// errors.Is and errors.As; err itself when its text holds no secret.
+// Adapters and the engine pass every error that may leave the process
+// through it.
+func RedactError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := Redact(msg, secrets...); clean != msg {
+		return &redactedError{msg: clean, err: err}
+	}
+	return err
+}
+
+// redactedError shows a text with secrets removed while keeping the
+// original chain.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 // Redact replaces every occurrence of each non-empty secret in s with "****".
 // Adapters and the engine pass error texts through it before they leave the
 // process, so that a password never appears in output.

@@ -61,7 +61,7 @@ func (l localMySQL) openStore(t *testing.T) backends.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	s, err := mysql.Open(ctx, mysql.Options{Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3"})
+	s, err := mysql.Open(ctx, mysql.Options{Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3", PollInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open the provisioned database: %v", err)
 	}
@@ -333,9 +333,8 @@ func TestNoRuntimeConnectsAnyway(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
 	empty := t.TempDir()
 	eng, err := engine.New(engine.Options{
-		Backend: engine.MySQL,
-		MySQL: engine.MySQLOptions{Host: opts.Host, Port: opts.Port, User: opts.User, Password: opts.Password,
-			Database: opts.Database, Container: engine.Container{Auto: true}},
+		Backend:      engine.MySQL,
+		MySQL:        engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true}},
 		ContainerEnv: containers.Env{Root: empty, Home: empty, XDGRuntimeDir: empty},
 	})
 	if err != nil {
@@ -471,8 +470,10 @@ func checkPaired(t *testing.T, evs []lifecycle.Event) {
 func TestConcurrentEnginesPairStages(t *testing.T) {
 	l := newLocalMySQL(t, containertest.MariaDBImage(t))
 	opts := engine.Options{Backend: engine.MySQL, ContainerEnv: containers.EnvFromOS(), MySQL: engine.MySQLOptions{
-		Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3", ConnectTimeout: 2 * time.Minute,
-		Container: engine.Container{Auto: true, Image: l.image, Name: l.name, StopTimeout: 5 * time.Second},
+		Options: mysql.Options{Host: "127.0.0.1", Port: l.port, User: "root", Password: l.password, Database: "k3",
+			MaxOpenConns: 10, MaxIdleConns: 5, PollInterval: 100 * time.Millisecond},
+		ConnectBudget: 2 * time.Minute,
+		Container:     engine.Container{Auto: true, Image: l.image, Name: l.name, StopTimeout: 5 * time.Second},
 	}}
 	engines := make([]*engine.Engine, 2)
 	events := make([]<-chan []lifecycle.Event, 2)
@@ -557,9 +558,8 @@ func TestRemoteRuntimeNotUsed(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
 	empty := t.TempDir()
 	eng, err := engine.New(engine.Options{
-		Backend: engine.MySQL,
-		MySQL: engine.MySQLOptions{Host: opts.Host, Port: opts.Port, User: opts.User, Password: opts.Password,
-			Database: opts.Database, Container: engine.Container{Auto: true}},
+		Backend:      engine.MySQL,
+		MySQL:        engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true}},
 		ContainerEnv: containers.Env{DockerHost: "tcp://" + l.Addr().String(), Root: empty, Home: empty, XDGRuntimeDir: empty},
 	})
 	if err != nil {

@@ -3,9 +3,6 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/engine/enginetest"
-	"github.com/k3/k3-storage/internal/testbin"
 )
 
 // TestHeadlessMemory runs the real binary on the memory backend and stops
@@ -89,49 +85,6 @@ func TestHeadlessJSON(t *testing.T) {
 		"stopping/running", "close-store/done", "stopping/done", "stopped/done"}
 	if !slices.Equal(stages, want) {
 		t.Fatalf("JSON events %v, want %v", stages, want)
-	}
-}
-
-func TestCommandLine(t *testing.T) {
-	bin := testbin.Binary(t)
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("storage:\n  type: mysq\n"), 0o644)
-	cases := []struct {
-		name   string
-		args   []string
-		env    []string
-		code   int
-		stdout string // substring
-		stderr string // substring
-	}{
-		{"version", []string{"--version"}, nil, 0, "k3-storage ", ""},
-		{"help", []string{"-h"}, nil, 0, "", "退出码"},
-		{"unknown flag", []string{"--nope"}, nil, 2, "", "用法错误: flag provided but not defined: -nope"},
-		{"bad output", []string{"--headless", "--output", "xml"}, nil, 2, "", `--output "xml": want text or json`},
-		{"stray argument", []string{"serve"}, nil, 2, "", `unexpected argument "serve"`},
-		{"bad config", []string{"--headless", "--config", bad}, nil, 2, "", `bad.yaml:2: storage.type: unknown type "mysq" (want memory, mysql or etcd)`},
-		{"missing --config", []string{"--headless", "--config", "nope.yaml"}, nil, 2, "", "nope.yaml: no such file (named by --config)"},
-		{"missing CONFIG_PATH", []string{"--headless"}, []string{"CONFIG_PATH=gone.yaml"}, 2, "", "gone.yaml: no such file (named by CONFIG_PATH)"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(bin, c.args...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), c.env...)
-			var out, errOut strings.Builder
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != c.code {
-				t.Fatalf("exit code %d, want %d\nstderr: %s", code, c.code, errOut.String())
-			}
-			if !strings.Contains(out.String(), c.stdout) || !strings.Contains(errOut.String(), c.stderr) {
-				t.Fatalf("stdout %q (want %q), stderr %q (want %q)", out.String(), c.stdout, errOut.String(), c.stderr)
-			}
-			if c.code == 2 && strings.Contains(out.String(), "正在启动存储服务") {
-				t.Fatal("a usage or config error started the service")
-			}
-		})
 	}
 }
 

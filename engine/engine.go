@@ -367,21 +367,4 @@ func (e *Engine) progress(ev lifecycle.Event) {
 }
 
 // redact hides the backend's secrets in err's text, keeping errors.Is.
-func (e *Engine) redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := backends.Redact(err.Error(), e.backend.secrets()...)
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (r *redactedError) Error() string { return r.msg }
-func (r *redactedError) Unwrap() error { return r.err }
+func (e *Engine) redact(err error) error { return backends.RedactError(err, e.backend.secrets()...) }

@@ -12,32 +12,17 @@ import (
 	"github.com/k3/k3-storage/containers"
 )
 
-// EtcdOptions configure the etcd backend. Zero values take the defaults
-// of the config file (see configs).
+// EtcdOptions configure the etcd backend: the adapter's own options (its
+// fields and zero values, see etcd.Options) plus what the engine does
+// around it. The engine adds no defaults of its own.
 type EtcdOptions struct {
-	// Endpoints are client URLs; default [http://127.0.0.1:2379].
-	Endpoints   []string
-	DialTimeout time.Duration
-	// Username and Password enable etcd authentication; the password never
-	// appears in events, errors or output.
-	Username, Password string
-	// TLS client settings for https endpoints.
-	CAFile, CertFile, KeyFile, ServerName string
-	InsecureSkipVerify                    bool
-	// ConnectTimeout is how long to keep retrying the first connection.
-	// 0 means 30s.
-	ConnectTimeout time.Duration
+	etcd.Options
+	// ConnectBudget is how long to keep retrying the first connection; 0
+	// means a single attempt.
+	ConnectBudget time.Duration
 	// Container is provisioned for the first endpoint whose host is
 	// localhost, 127.0.0.1 or ::1 and whose scheme is http.
 	Container Container
-}
-
-func (o EtcdOptions) withDefaults() EtcdOptions {
-	if len(o.Endpoints) == 0 {
-		o.Endpoints = []string{"http://127.0.0.1:2379"}
-	}
-	o.Container = o.Container.withDefaults(Etcd, containers.DefaultEtcdImage)
-	return o
 }
 
 type etcdBackend struct {
@@ -47,7 +32,6 @@ type etcdBackend struct {
 }
 
 func newEtcdBackend(o EtcdOptions) *etcdBackend {
-	o = o.withDefaults()
 	b := &etcdBackend{o: o}
 	if !o.Container.Auto {
 		return b
@@ -67,7 +51,7 @@ func newEtcdBackend(o EtcdOptions) *etcdBackend {
 		}
 		b.local = true
 		b.spec = containers.EtcdSpec(containers.EtcdParams{
-			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
+			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.volume(),
 			HostIP: ip, ClientPort: port,
 		})
 		break
@@ -82,22 +66,12 @@ func (b *etcdBackend) address() string { return fmt.Sprintf("%v", b.o.Endpoints)
 
 func (b *etcdBackend) readyText() string { return fmt.Sprintf(msgEtcdReady, b.address()) }
 
-func (b *etcdBackend) budget() time.Duration {
-	if b.o.ConnectTimeout > 0 {
-		return b.o.ConnectTimeout
-	}
-	return 30 * time.Second
-}
+func (b *etcdBackend) budget() time.Duration { return b.o.ConnectBudget }
 
 func (b *etcdBackend) secrets() []string { return []string{b.o.Password} }
 
 func (b *etcdBackend) open(ctx context.Context) (backends.Store, error) {
-	s, err := etcd.Open(ctx, etcd.Options{
-		Endpoints: b.o.Endpoints, DialTimeout: b.o.DialTimeout,
-		Username: b.o.Username, Password: b.o.Password,
-		CAFile: b.o.CAFile, CertFile: b.o.CertFile, KeyFile: b.o.KeyFile,
-		ServerName: b.o.ServerName, InsecureSkipVerify: b.o.InsecureSkipVerify,
-	})
+	s, err := etcd.Open(ctx, b.o.Options)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}

@@ -10,50 +10,22 @@ import (
 	"github.com/k3/k3-storage/containers"
 )
 
-// MySQLOptions configure the MySQL backend. Zero values take the defaults
-// of the config file (see configs).
+// MySQLOptions configure the MySQL backend: the adapter's own options (its
+// fields and zero values, see mysql.Options) plus what the engine does
+// around it. The engine adds no defaults of its own: k3-storage's config
+// file is the one home of the defaults a user sees.
 type MySQLOptions struct {
-	Host     string // host name or IP address, no port
-	Port     int
-	User     string
-	Password string // never appears in events, errors or output
-	Database string
-	// MaxOpenConns and MaxIdleConns bound the pool; MaxIdleConns 0 keeps
-	// no idle connection.
-	MaxOpenConns, MaxIdleConns int
-	// PollInterval is how often a watch looks for other processes' writes.
-	PollInterval time.Duration
-	// History is how many log rows are kept for watch replay (0 = default).
-	History int64
-	// ConnectTimeout is how long to keep retrying the first connection.
-	// 0 means 45s.
-	ConnectTimeout time.Duration
+	mysql.Options
+	// ConnectBudget is how long to keep retrying the first connection; 0
+	// means a single attempt.
+	ConnectBudget time.Duration
 	// Container is provisioned when Host is localhost, 127.0.0.1 or ::1.
 	Container Container
 }
 
-func (o MySQLOptions) withDefaults() MySQLOptions {
-	if o.Host == "" {
-		o.Host = "localhost"
-	}
-	if o.Port == 0 {
-		o.Port = 3306
-	}
-	if o.User == "" {
-		o.User = "root"
-	}
-	if o.Database == "" {
-		o.Database = "k3"
-	}
-	if o.MaxOpenConns == 0 {
-		o.MaxOpenConns = 10
-	}
-	o.Container = o.Container.withDefaults(MySQL, containers.DefaultMySQLImage)
-	return o
-}
-
-// defaultRootPassword is the password the official image's root gets when
-// the config leaves it empty, as the original service did.
+// defaultRootPassword is the root password of a database k3-storage
+// provisions when the config leaves the password empty, as the original
+// service did; the engine then connects with it too.
 const defaultRootPassword = "password"
 
 type mysqlBackend struct {
@@ -63,17 +35,14 @@ type mysqlBackend struct {
 }
 
 func newMySQLBackend(o MySQLOptions) *mysqlBackend {
-	o = o.withDefaults()
 	b := &mysqlBackend{o: o}
 	if ip, ok := containers.Loopback(o.Host); ok && o.Container.Auto {
 		if b.o.Password == "" {
-			// The container is created with this password, so connect
-			// with it too.
 			b.o.Password = defaultRootPassword
 		}
 		b.local = true
 		b.spec = containers.MySQLSpec(containers.MySQLParams{
-			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
+			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.volume(),
 			HostIP: ip, Port: o.Port, User: o.User, Password: b.o.Password, Database: o.Database,
 		})
 	}
@@ -89,24 +58,12 @@ func (b *mysqlBackend) address() string {
 
 func (b *mysqlBackend) readyText() string { return fmt.Sprintf(msgMySQLReady, b.address()) }
 
-func (b *mysqlBackend) budget() time.Duration {
-	if b.o.ConnectTimeout > 0 {
-		return b.o.ConnectTimeout
-	}
-	return 45 * time.Second
-}
+func (b *mysqlBackend) budget() time.Duration { return b.o.ConnectBudget }
 
 func (b *mysqlBackend) secrets() []string { return []string{b.o.Password} }
 
 func (b *mysqlBackend) open(ctx context.Context) (backends.Store, error) {
-	idle := b.o.MaxIdleConns
-	if idle == 0 {
-		idle = -1 // the adapter reads 0 as its default
-	}
-	s, err := mysql.Open(ctx, mysql.Options{
-		Host: b.o.Host, Port: b.o.Port, User: b.o.User, Password: b.o.Password, Database: b.o.Database,
-		MaxOpenConns: b.o.MaxOpenConns, MaxIdleConns: idle, PollInterval: b.o.PollInterval, History: b.o.History,
-	})
+	s, err := mysql.Open(ctx, b.o.Options)
 	if err != nil {
 		return nil, err // not a typed nil in the interface
 	}

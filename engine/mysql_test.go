@@ -129,10 +129,8 @@ func TestMySQLBudgetExhausted(t *testing.T) {
 func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 	srv := mysqltest.NewServer(t)
 	o := srv.Options()
-	eng, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{
-		Host: o.Host, Port: o.Port, User: o.User, Password: o.Password, Database: "k3retry",
-		ConnectTimeout: 2 * time.Minute,
-	}})
+	o.Database = "k3retry"
+	eng, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{Options: o, ConnectBudget: 2 * time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +181,7 @@ func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 	// One Open does several round trips (create database, schema); time
 	// one against the running server to separate that from the wait.
 	openStart := time.Now()
-	probe, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{
-		Host: o.Host, Port: o.Port, User: o.User, Password: o.Password, Database: "k3retry",
-	}})
+	probe, err := engine.New(engine.Options{Backend: engine.MySQL, MySQL: engine.MySQLOptions{Options: o}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // LogPrinter renders events for headless mode. The original service's log
@@ -54,10 +55,10 @@ func (p *LogPrinter) pull(ev lifecycle.Event) {
 	}
 	p.lastPull = ev.Time
 	if pl.Size > 0 {
-		fmt.Fprintf(p.Err, detailPull+"\n", pl.Image, formatBytes(pl.Done), formatBytes(pl.Size), pl.Done*100/pl.Size, pl.LayersDone, pl.Layers)
+		fmt.Fprintf(p.Err, detailPull+"\n", pl.Image, units.Bytes(pl.Done), units.Bytes(pl.Size), pl.Done*100/pl.Size, pl.LayersDone, pl.Layers)
 		return
 	}
-	fmt.Fprintf(p.Err, detailPullUnknown+"\n", pl.Image, formatBytes(pl.Done), pl.LayersDone, pl.Layers)
+	fmt.Fprintf(p.Err, detailPullUnknown+"\n", pl.Image, units.Bytes(pl.Done), pl.LayersDone, pl.Layers)
 }
 
 // JSONPrinter writes every event as one JSON object per line.

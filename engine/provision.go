@@ -12,6 +12,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // Container configures the database container the engine provisions when
@@ -19,30 +20,24 @@ import (
 type Container struct {
 	// Auto enables provisioning; false means connect only.
 	Auto bool
-	// Image, Name and Volume of the container; empty fields take the
-	// containers package's defaults.
-	Image, Name, Volume string
+	// Image and Name of the container, required when provisioning.
+	Image, Name string
+	// Volume is the named volume holding the data; "" means Name + "-data".
+	Volume string
 	// PurgeVolume removes the data volume too when the engine removes the
 	// container it owns.
 	PurgeVolume bool
-	// StopTimeout is the database's grace period when stopped. 0 means 10s.
+	// StopTimeout is the database's grace period when stopped; 0 kills it
+	// at once.
 	StopTimeout time.Duration
 }
 
-func (c Container) withDefaults(backend, image string) Container {
-	if c.Image == "" {
-		c.Image = image
-	}
-	if c.Name == "" {
-		c.Name = "k3-storage-" + backend
-	}
+// volume is the data volume's name.
+func (c Container) volume() string {
 	if c.Volume == "" {
-		c.Volume = c.Name + "-data"
+		return c.Name + "-data"
 	}
-	if c.StopTimeout <= 0 {
-		c.StopTimeout = 10 * time.Second
-	}
-	return c
+	return c.Volume
 }
 
 // containerClient is what the engine needs from a container runtime;
@@ -238,7 +233,7 @@ func (p *progressMapper) report(pr containers.Progress) {
 		}
 		a := pr.Aggregate
 		e.progress(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
-			Image: pr.Image, Layer: pr.Layer, Status: pr.Status, Current: pr.Current, Total: pr.Total,
+			Image: pr.Image, Layer: pr.Layer, Phase: layerPhase(pr.Status), Status: pr.Status, Current: pr.Current, Total: pr.Total,
 			Done: a.Current, Size: a.Total, Unknown: a.Unknown, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
 	case containers.StepPullComplete:
@@ -251,7 +246,7 @@ func (p *progressMapper) report(pr containers.Progress) {
 		e.emit(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
 			Image: pr.Image, Done: a.Current, Size: a.Total, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
-		e.end(lifecycle.StagePull, lifecycle.Done, "", fmt.Sprintf(detailPulled, pr.Image, formatBytes(a.Total), roundDuration(time.Since(p.pullStart))), nil)
+		e.end(lifecycle.StagePull, lifecycle.Done, "", fmt.Sprintf(detailPulled, pr.Image, units.Bytes(a.Total), roundDuration(time.Since(p.pullStart))), nil)
 	case containers.StepVolume:
 		e.log(lifecycle.Info, fmt.Sprintf(detailVolume, p.spec.Volume))
 	case containers.StepCreate:
@@ -331,4 +326,25 @@ func triedList(err error) string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", c.Address, candidateStatus(c)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// layerPhase names the phase of a layer from the runtime's words.
+func layerPhase(status string) lifecycle.LayerPhase {
+	switch status {
+	case "Pulling fs layer", "Waiting":
+		return lifecycle.PhaseWaiting
+	case "Downloading":
+		return lifecycle.PhaseDownloading
+	case "Verifying Checksum":
+		return lifecycle.PhaseVerifying
+	case "Download complete":
+		return lifecycle.PhaseDownloaded
+	case "Extracting":
+		return lifecycle.PhaseExtracting
+	case "Pull complete":
+		return lifecycle.PhaseComplete
+	case "Already exists":
+		return lifecycle.PhaseExists
+	}
+	return lifecycle.PhaseUnknown
 }

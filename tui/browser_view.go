@@ -8,6 +8,8 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // narrow is the width below which the browser shows one pane at a time.
@@ -197,7 +199,7 @@ func (b *browser) row(e *entry, selected bool, width int, now time.Time) string 
 			meta = "…"
 		}
 	} else {
-		meta = formatBytes(int64(e.size))
+		meta = units.Bytes(int64(e.size))
 	}
 	nameW := max(width-3-ansi.StringWidth(meta)-1, 1)
 	name = clipMiddle(name, nameW)
@@ -264,7 +266,7 @@ func (b *browser) valueView(width int, now time.Time) []string {
 	if showHex {
 		meta[0] += " (" + txtHex + ")"
 	}
-	meta = append(meta, formatBytes(int64(len(v.kv.Value))),
+	meta = append(meta, units.Bytes(int64(len(v.kv.Value))),
 		fmt.Sprintf(txtVersion, v.kv.Version),
 		fmt.Sprintf(txtRevs, v.kv.CreateRevision, v.kv.ModRevision))
 	out[1] = s.dim.Render(strings.Join(meta, " · "))

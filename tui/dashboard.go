@@ -138,7 +138,8 @@ type pullState struct {
 // layerState is one layer's last reported progress.
 type layerState struct {
 	id      string
-	status  string
+	phase   lifecycle.LayerPhase
+	status  string // the runtime's words, shown for an unknown phase
 	current int64
 	total   int64 // of the current phase; <= 0 unknown
 	size    int64 // download size, once known
@@ -167,8 +168,8 @@ func (p *pullState) apply(t time.Time, pl lifecycle.Pull) {
 			p.layers = append(p.layers, layerState{id: pl.Layer})
 		}
 		l := &p.layers[i]
-		l.status, l.current, l.total = pl.Status, pl.Current, pl.Total
-		if pl.Status == layerDownloading && pl.Total > 0 {
+		l.phase, l.status, l.current, l.total = pl.Phase, pl.Status, pl.Current, pl.Total
+		if pl.Phase == lifecycle.PhaseDownloading && pl.Total > 0 {
 			l.size = pl.Total
 		}
 	}
@@ -201,24 +202,9 @@ func (p *pullState) rate() float64 {
 func (p *pullState) unknownLayers() int {
 	n := 0
 	for _, l := range p.layers {
-		if l.status == layerDownloading && l.total <= 0 {
+		if l.phase == lifecycle.PhaseDownloading && l.total <= 0 {
 			n++
 		}
 	}
 	return n
 }
-
-// Layer statuses of the Docker pull protocol, as the engine passes them on.
-const (
-	layerPulling     = "Pulling fs layer"
-	layerWaiting     = "Waiting"
-	layerDownloading = "Downloading"
-	layerVerifying   = "Verifying Checksum"
-	layerDownloaded  = "Download complete"
-	layerExtracting  = "Extracting"
-	layerComplete    = "Pull complete"
-	layerExists      = "Already exists"
-)
-
-// layerDone reports a layer that needs nothing more.
-func layerDone(status string) bool { return status == layerComplete || status == layerExists }

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // editOp is what a save does.
@@ -131,7 +132,7 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 	}
 	v := b.val.kv.Value
 	if len(v) > maxEditSize {
-		b.setStatus(statusErr, fmt.Sprintf(txtEditTooLarge, formatBytes(maxEditSize)), now, 5*time.Second)
+		b.setStatus(statusErr, fmt.Sprintf(txtEditTooLarge, units.Bytes(maxEditSize)), now, 5*time.Second)
 		return nil
 	}
 	if !editable(v) {

@@ -9,27 +9,12 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // Small pure formatting helpers. They take everything they need as
 // arguments (including the time) so that views are deterministic.
-
-// formatBytes renders a byte count in binary units: 512 B, 1.5 KiB, 12.3 MiB.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < 0 {
-		n = 0
-	}
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
-}
 
 // formatCount renders a count with thousands separators: 1,000,000.
 func formatCount(n int64) string {
@@ -85,7 +70,7 @@ func formatRate(bytesPerSecond float64) string {
 	if bytesPerSecond <= 0 {
 		return ""
 	}
-	return formatBytes(int64(bytesPerSecond)) + "/s"
+	return units.Bytes(int64(bytesPerSecond)) + "/s"
 }
 
 // eta estimates the time left for remaining bytes at rate bytes per

@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/units"
 )
 
 func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{
 		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 40 << 20: "40.0 MiB", 3 << 30: "3.0 GiB", -5: "0 B",
 	} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		if got := units.Bytes(n); got != want {
+			t.Errorf("units.Bytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -100,7 +100,7 @@ func TestHostileStartup(t *testing.T) {
 	h := startHarness(t, f, Options{ConfigFile: "x\u202e.yaml"}, 100, 30)
 	f.stage(lifecycle.StagePull, lifecycle.Running, "pull \x07", at(0))
 	f.emit(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
-		Image: "img\x1b]52;c;eA==\x07", Layer: "l\x1b[31mRED", Status: "Downloading\x08", Current: 5, Total: 10, Layers: 1}})
+		Image: "img\x1b]52;c;eA==\x07", Layer: "l\x1b[31mRED", Phase: lifecycle.PhaseUnknown, Status: "Downloading\x08", Current: 5, Total: 10, Layers: 1}})
 	f.emit(lifecycle.Event{Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Err: errors.New("refused \x1b]8;;http://x\x07"),
 		Attempt: &lifecycle.Attempt{N: 1, Address: "a\u202eb", Elapsed: time.Second, Budget: 45 * time.Second, NextDelay: time.Second}})
 	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "w \xff\xfe \u009b31m"})

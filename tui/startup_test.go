@@ -28,9 +28,17 @@ func provisioning(f *fakeEngine) {
 		Detail: "本地没有 mysql:8.0", Time: at(61 * time.Millisecond)})
 }
 
+// phaseOf is the phase the engine reports with each of Docker's words.
+var phaseOf = map[string]lifecycle.LayerPhase{
+	"Pulling fs layer": lifecycle.PhaseWaiting, "Waiting": lifecycle.PhaseWaiting,
+	"Downloading": lifecycle.PhaseDownloading, "Verifying Checksum": lifecycle.PhaseVerifying,
+	"Download complete": lifecycle.PhaseDownloaded, "Extracting": lifecycle.PhaseExtracting,
+	"Pull complete": lifecycle.PhaseComplete, "Already exists": lifecycle.PhaseExists,
+}
+
 func pullEvent(when time.Duration, layer, status string, cur, total, done, size int64, layersDone int) lifecycle.Event {
 	return lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Time: at(when), Pull: &lifecycle.Pull{
-		Image: "mysql:8.0", Layer: layer, Status: status, Current: cur, Total: total,
+		Image: "mysql:8.0", Layer: layer, Phase: phaseOf[status], Status: status, Current: cur, Total: total,
 		Done: done, Size: size, LayersDone: layersDone, Layers: 5,
 	}}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/units"
 )
 
 // minWidth and minHeight are the smallest screen the console draws on.
@@ -191,7 +192,7 @@ func (m model) pullView(p *pullState, height int) []string {
 	var active []string
 	folded := 0
 	for _, l := range p.layers {
-		if layerDone(l.status) && len(p.layers) > max(height-16, 3) {
+		if l.phase.Done() && len(p.layers) > max(height-16, 3) {
 			folded++
 			continue
 		}
@@ -217,45 +218,46 @@ func (m model) layerLine(l layerState, width int) string {
 		id = id[:12]
 	}
 	head := "  " + Escape(id) + "  "
-	label := layerLabel(l.status)
+	label := layerLabel(l)
 	const labelW = 8
 	switch {
-	case layerDone(l.status):
+	case l.phase.Done():
 		return head + s.ok.Render("✓ "+label)
-	case (l.status == layerDownloading || l.status == layerExtracting) && l.total > 0:
+	case (l.phase == lifecycle.PhaseDownloading || l.phase == lifecycle.PhaseExtracting) && l.total > 0:
 		// Bars of one width, numbers right-aligned, so layers line up.
 		const numsW = 23 // "1023.9 MiB / 1023.9 MiB"
-		nums := formatBytes(l.current) + " / " + formatBytes(l.total)
+		nums := units.Bytes(l.current) + " / " + units.Bytes(l.total)
 		barW := min(max(width-16-labelW-1-numsW-2, 8), 40)
 		return head + fit(label, labelW) + " " + s.gauge(float64(l.current)/float64(l.total), barW) + "  " +
 			strings.Repeat(" ", max(numsW-len(nums), 0)) + nums
-	case l.status == layerDownloading:
-		return head + fit(label, labelW) + " " + s.spinner(m.now) + " " + formatBytes(l.current) + "  " + s.dim.Render(txtSizeUnknown)
-	case l.status == layerVerifying || l.status == layerDownloaded:
+	case l.phase == lifecycle.PhaseDownloading:
+		return head + fit(label, labelW) + " " + s.spinner(m.now) + " " + units.Bytes(l.current) + "  " + s.dim.Render(txtSizeUnknown)
+	case l.phase == lifecycle.PhaseVerifying || l.phase == lifecycle.PhaseDownloaded:
 		return head + s.ok.Render(label)
 	}
 	return head + s.dim.Render(label)
 }
 
-// layerLabel names a layer status; unknown statuses are shown escaped.
-func layerLabel(status string) string {
-	switch status {
-	case layerPulling, layerWaiting:
+// layerLabel names a layer's phase; the runtime's own words, escaped, for
+// a phase it does not know.
+func layerLabel(l layerState) string {
+	switch l.phase {
+	case lifecycle.PhaseWaiting:
 		return txtLayerWaiting
-	case layerDownloading:
+	case lifecycle.PhaseDownloading:
 		return txtLayerDownloading
-	case layerVerifying:
+	case lifecycle.PhaseVerifying:
 		return txtLayerVerifying
-	case layerDownloaded:
+	case lifecycle.PhaseDownloaded:
 		return txtLayerDownloaded
-	case layerExtracting:
+	case lifecycle.PhaseExtracting:
 		return txtLayerExtracting
-	case layerComplete:
+	case lifecycle.PhaseComplete:
 		return txtLayerComplete
-	case layerExists:
+	case lifecycle.PhaseExists:
 		return txtLayerExists
 	}
-	return Escape(status)
+	return Escape(l.status)
 }
 
 // pullTotal is the aggregate line: bytes, rate, time left and layers.
@@ -263,9 +265,9 @@ func (m model) pullTotal(p *pullState) string {
 	s := m.styles
 	var parts []string
 	if p.size > 0 {
-		parts = append(parts, fmt.Sprintf(txtPullBytes, formatBytes(p.done), formatBytes(p.size)))
+		parts = append(parts, fmt.Sprintf(txtPullBytes, units.Bytes(p.done), units.Bytes(p.size)))
 	} else {
-		parts = append(parts, fmt.Sprintf(txtPullBytesUnknown, formatBytes(p.done)))
+		parts = append(parts, fmt.Sprintf(txtPullBytesUnknown, units.Bytes(p.done)))
 	}
 	rate := p.rate()
 	if r := formatRate(rate); r != "" {

@@ -148,25 +148,5 @@ func (o Options) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// redacted hides secrets in an error's text while keeping it inspectable
-// with errors.Is and errors.As.
-type redacted struct {
-	err error
-	msg string
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
-
-// redact returns err with every secret replaced by backends.Redact. It
-// keeps err itself when nothing needed hiding.
-func redact(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if clean := backends.Redact(msg, secrets...); clean != msg {
-		return &redacted{err: err, msg: clean}
-	}
-	return err
-}
+// redact hides the secrets in err's text, keeping its chain.
+func redact(err error, secrets ...string) error { return backends.RedactError(err, secrets...) }

@@ -36,8 +36,8 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	opts := mysqltest.NewDatabase(b)
 	s := open(b, opts)
 	raw := mysqltest.OpenDB(b, opts)
-	raw.SetMaxOpenConns(mysql.DefaultMaxOpenConns)
-	raw.SetMaxIdleConns(mysql.DefaultMaxIdleConns)
+	raw.SetMaxOpenConns(opts.MaxOpenConns) // the same pool as the Store's
+	raw.SetMaxIdleConns(opts.MaxIdleConns)
 	return &benchEnv{store: s, raw: raw, opts: opts}
 }
 
@@ -369,7 +369,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 			jitter := rand.New(rand.NewPCG(1, 2))
 			for b.Loop() {
 				b.StopTimer()
-				time.Sleep(time.Duration(jitter.IntN(int(mysql.DefaultPollInterval))))
+				time.Sleep(time.Duration(jitter.IntN(int(opts.PollInterval))))
 				b.StartTimer()
 				rev, err := writer.Put(ctx, "/lat/k", benchValue)
 				if err != nil {

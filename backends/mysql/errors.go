@@ -107,25 +107,5 @@ func isDuplicate(err error) bool {
 // isNoRows reports sql.ErrNoRows.
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-// redactedError shows a text with the password removed while keeping the
-// original chain for errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact returns err with every occurrence of password removed from its
-// text (backends.Redact), or err itself when the text has none.
-func redact(err error, password string) error {
-	if err == nil || password == "" {
-		return err
-	}
-	msg := err.Error()
-	if clean := backends.Redact(msg, password); clean != msg {
-		return &redactedError{msg: clean, err: err}
-	}
-	return err
-}
+// redact hides the password in err's text, keeping its chain.
+func redact(err error, password string) error { return backends.RedactError(err, password) }

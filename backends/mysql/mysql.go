@@ -106,16 +106,14 @@ import (
 	"github.com/k3/k3-storage/backends"
 )
 
-// Defaults applied by Open to zero Options fields.
+// Defaults applied by Open to zero Options fields of the adapter's own
+// tunables. The settings a user configures (address, credentials, pool
+// sizes, poll interval) have no defaults here: k3-storage's config file
+// is their one home.
 const (
-	DefaultHost           = "127.0.0.1"
-	DefaultPort           = 3306
-	DefaultMaxOpenConns   = 10
-	DefaultMaxIdleConns   = 5
-	DefaultPollInterval   = 100 * time.Millisecond
 	DefaultHistory        = 100_000
 	DefaultDialTimeout    = 5 * time.Second
-	DefaultConnectTimeout = 15 * time.Second
+	DefaultOpenTimeout    = 15 * time.Second
 	DefaultRequestTimeout = 10 * time.Second
 )
 
@@ -125,11 +123,12 @@ const (
 // and a previous value.
 const minPacket = 4 << 20
 
-// Options configures Open. Zero fields take the defaults above.
+// Options configures Open. Host, Port, Database and PollInterval are
+// required; the other zero values are documented per field.
 type Options struct {
-	// Host is a host name or IP address, without port. Default 127.0.0.1.
+	// Host is a host name or IP address, without port. Required.
 	Host string
-	// Port is the TCP port. Default 3306.
+	// Port is the TCP port, 1-65535. Required.
 	Port int
 	// User and Password are the credentials. Password never appears in an
 	// error text.
@@ -138,13 +137,13 @@ type Options struct {
 	// Database is created if missing and the user may create it. It must
 	// match [A-Za-z0-9_$]{1,64}. Required.
 	Database string
-	// MaxOpenConns bounds the connection pool; 0 means 10. MaxIdleConns is
-	// how many connections stay open while idle, capped at MaxOpenConns; 0
-	// means 5 and a negative value keeps none (so a configured 0 maps to -1).
+	// MaxOpenConns bounds the connection pool; 0 means no bound (as
+	// database/sql). MaxIdleConns is how many connections stay open while
+	// idle, capped at MaxOpenConns; 0 (or less) keeps none.
 	MaxOpenConns int
 	MaxIdleConns int
 	// PollInterval is how often watches look for other processes' writes
-	// (this Store's own writes wake them at once). Default 100ms.
+	// (this Store's own writes wake them at once). Required, > 0.
 	PollInterval time.Duration
 	// History is how many log rows (revisions) are kept for Watch replay
 	// before automatic compaction removes older ones. Default 100000;
@@ -154,10 +153,10 @@ type Options struct {
 	// the pool opens one later: the TCP dial, the MySQL handshake and
 	// authentication, and the session settings. Default 5s.
 	DialTimeout time.Duration
-	// ConnectTimeout bounds the whole of one Open attempt (connect, create
-	// the database, create the schema), in addition to Open's context.
-	// Default 15s. Open never retries: its caller does.
-	ConnectTimeout time.Duration
+	// OpenTimeout bounds the whole of one Open (connect, create the
+	// database, create the schema), in addition to Open's context. 0 means
+	// DefaultOpenTimeout. Open never retries: its caller does.
+	OpenTimeout time.Duration
 	// RequestTimeout bounds every Store call, on top of the caller's
 	// context (a Watch only while it starts; each of its later log reads,
 	// and each statement of a compaction, gets it of its own). Default 10s.
@@ -179,24 +178,10 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Host == "" {
-		o.Host = DefaultHost
-	}
-	if o.Port == 0 {
-		o.Port = DefaultPort
-	}
-	if o.MaxOpenConns <= 0 {
-		o.MaxOpenConns = DefaultMaxOpenConns
-	}
-	switch {
-	case o.MaxIdleConns == 0:
-		o.MaxIdleConns = DefaultMaxIdleConns
-	case o.MaxIdleConns < 0:
-		o.MaxIdleConns = 0
-	}
-	o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
-	if o.PollInterval <= 0 {
-		o.PollInterval = DefaultPollInterval
+	o.MaxOpenConns = max(o.MaxOpenConns, 0)
+	o.MaxIdleConns = max(o.MaxIdleConns, 0)
+	if o.MaxOpenConns > 0 {
+		o.MaxIdleConns = min(o.MaxIdleConns, o.MaxOpenConns)
 	}
 	if o.History == 0 {
 		o.History = DefaultHistory
@@ -204,13 +189,28 @@ func (o Options) withDefaults() Options {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
 	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = DefaultConnectTimeout
+	if o.OpenTimeout <= 0 {
+		o.OpenTimeout = DefaultOpenTimeout
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
 	}
 	return o
+}
+
+// validate checks the required options.
+func (o Options) validate() error {
+	switch {
+	case o.Host == "":
+		return errors.New("Host is required")
+	case o.Port < 1 || o.Port > 65535:
+		return fmt.Errorf("Port %d is out of range (want 1-65535)", o.Port)
+	case !validDatabaseName(o.Database):
+		return fmt.Errorf("invalid database name %q (want [A-Za-z0-9_$]{1,64})", o.Database)
+	case o.PollInterval <= 0:
+		return errors.New("PollInterval is required")
+	}
+	return nil
 }
 
 // seconds returns d in whole seconds, rounded up, at least 1: the unit of
@@ -292,10 +292,10 @@ type Store struct {
 // contains the password.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
-	if !validDatabaseName(opts.Database) {
-		return nil, backends.Permanent(fmt.Errorf("mysql: open: invalid database name %q (want [A-Za-z0-9_$]{1,64})", opts.Database))
+	if err := opts.validate(); err != nil {
+		return nil, backends.Permanent(fmt.Errorf("mysql: open: %w", err))
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.OpenTimeout)
 	defer cancel()
 
 	s, err := open(ctx, opts)

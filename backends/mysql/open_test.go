@@ -171,7 +171,7 @@ func TestOpenCreatesDatabaseConcurrently(t *testing.T) {
 }
 
 func TestOpenRefused(t *testing.T) {
-	opts := mysql.Options{Host: "127.0.0.1", Port: mysqltest.FreePort(t), User: "u", Password: "secret-pw", Database: "k3"}
+	opts := mysql.Options{Host: "127.0.0.1", Port: mysqltest.FreePort(t), User: "u", Password: "secret-pw", Database: "k3", PollInterval: time.Second}
 	err, took := openErr(t, opts)
 	if errors.Is(err, backends.ErrPermanent) {
 		t.Fatalf("refused connection marked permanent: %v", err)
@@ -221,7 +221,7 @@ func TestOpenSilentServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	s, err := mysql.Open(ctx, mysql.Options{Host: "127.0.0.1", Port: port, User: "u", Password: "secret-pw", Database: "k3"})
+	s, err := mysql.Open(ctx, mysql.Options{Host: "127.0.0.1", Port: port, User: "u", Password: "secret-pw", Database: "k3", PollInterval: time.Second})
 	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded against a server that never answered")
@@ -240,7 +240,7 @@ func TestOpenProtocolMismatch(t *testing.T) {
 		c.Write([]byte("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"))
 		c.Read(make([]byte, 64))
 	})
-	err, _ := openErr(t, mysql.Options{Host: "127.0.0.1", Port: port, User: "u", Password: "secret-pw", Database: "k3"})
+	err, _ := openErr(t, mysql.Options{Host: "127.0.0.1", Port: port, User: "u", Password: "secret-pw", Database: "k3", PollInterval: time.Second})
 	if !errors.Is(err, backends.ErrPermanent) {
 		t.Fatalf("protocol mismatch: %v, want ErrPermanent", err)
 	}
@@ -248,9 +248,30 @@ func TestOpenProtocolMismatch(t *testing.T) {
 
 func TestOpenInvalidDatabaseName(t *testing.T) {
 	for _, name := range []string{"", "a`b", "a-b", strings.Repeat("x", 65)} {
-		_, err := mysql.Open(t.Context(), mysql.Options{Database: name})
-		if !errors.Is(err, backends.ErrPermanent) {
-			t.Errorf("database name %q: %v, want ErrPermanent", name, err)
+		_, err := mysql.Open(t.Context(), mysql.Options{Host: "127.0.0.1", Port: 3306, Database: name, PollInterval: time.Second})
+		if !errors.Is(err, backends.ErrPermanent) || !strings.Contains(err.Error(), "database name") {
+			t.Errorf("database name %q: %v, want ErrPermanent naming the database name", name, err)
+		}
+	}
+}
+
+// TestOpenRequiredOptions: what the caller must give is checked before any
+// connection, as a permanent error naming the option.
+func TestOpenRequiredOptions(t *testing.T) {
+	ok := mysql.Options{Host: "127.0.0.1", Port: 3306, Database: "k3", PollInterval: time.Second}
+	for _, tt := range []struct {
+		name string
+		edit func(*mysql.Options)
+	}{
+		{"Host", func(o *mysql.Options) { o.Host = "" }},
+		{"Port", func(o *mysql.Options) { o.Port = 0 }},
+		{"PollInterval", func(o *mysql.Options) { o.PollInterval = 0 }},
+	} {
+		o := ok
+		tt.edit(&o)
+		_, err := mysql.Open(t.Context(), o)
+		if !errors.Is(err, backends.ErrPermanent) || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("without %s: %v, want ErrPermanent naming it", tt.name, err)
 		}
 	}
 }

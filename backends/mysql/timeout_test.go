@@ -77,7 +77,7 @@ func TestWriterVanishesMidTransaction(t *testing.T) {
 }
 
 // TestDialTimeoutBoundsHandshake: a server that accepts connections but
-// never greets must fail Open within DialTimeout, not ConnectTimeout or the
+// never greets must fail Open within DialTimeout, not OpenTimeout or the
 // caller's context.
 func TestDialTimeoutBoundsHandshake(t *testing.T) {
 	stop := make(chan struct{})
@@ -85,7 +85,7 @@ func TestDialTimeoutBoundsHandshake(t *testing.T) {
 	t.Cleanup(func() { close(stop) })
 	start := time.Now()
 	s, err := mysql.Open(t.Context(), mysql.Options{Host: "127.0.0.1", Port: port, User: "u", Password: "pw", Database: "k3",
-		DialTimeout: 300 * time.Millisecond, ConnectTimeout: 30 * time.Second})
+		DialTimeout: 300 * time.Millisecond, OpenTimeout: 30 * time.Second, PollInterval: time.Second})
 	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded against a server that never answered")

@@ -159,6 +159,17 @@ func (p *Process) Wait(d time.Duration) int {
 	return p.Cmd.ProcessState.ExitCode()
 }
 
+// WaitUpTo waits up to d for the process to end and returns its exit
+// code, or ok false when it still runs.
+func (p *Process) WaitUpTo(d time.Duration) (code int, ok bool) {
+	select {
+	case <-p.done:
+		return p.Cmd.ProcessState.ExitCode(), true
+	case <-time.After(d):
+		return 0, false
+	}
+}
+
 // Stdout returns every line printed on stdout so far.
 func (p *Process) Stdout() string {
 	p.mu.Lock()

@@ -95,12 +95,20 @@ func ServerOptions(tb testing.TB) mysql.Options {
 	if err != nil {
 		tb.Fatalf("%s: port %q: %v", EnvDSN, port, err)
 	}
-	return mysql.Options{Host: host, Port: p, User: cfg.User, Password: cfg.Passwd}
+	return withPool(mysql.Options{Host: host, Port: p, User: cfg.User, Password: cfg.Passwd})
+}
+
+// withPool sets the pool and poll settings k3-storage runs with by default
+// (configs.Default), which the adapter leaves to its caller.
+func withPool(o mysql.Options) mysql.Options {
+	o.MaxOpenConns, o.MaxIdleConns = 10, 5
+	o.PollInterval = 100 * time.Millisecond
+	return o
 }
 
 // NewDatabase creates a uniquely named database on the server of
 // K3_TEST_MYSQL_DSN, drops it when the test ends, and returns Options for
-// it (PollInterval and the other fields left at their defaults).
+// it (with the pool and poll settings of ServerOptions).
 func NewDatabase(tb testing.TB) mysql.Options {
 	tb.Helper()
 	opts := ServerOptions(tb)

@@ -109,7 +109,7 @@ func FreePort(tb testing.TB) int {
 
 // Options returns Options for this server as User, with no database.
 func (s *Server) Options() mysql.Options {
-	return mysql.Options{Host: "127.0.0.1", Port: s.Port, User: User, Password: Password}
+	return withPool(mysql.Options{Host: "127.0.0.1", Port: s.Port, User: User, Password: Password})
 }
 
 // DSN returns the server's DSN in the K3_TEST_MYSQL_DSN format.
