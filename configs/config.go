@@ -4,7 +4,6 @@
 package configs
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -15,12 +14,21 @@ const (
 	TypeEtcd   = "etcd"
 )
 
-// Config is the whole file.
+// Defaults that also stand in for a zero value a file sets (see derive).
+const (
+	defaultHistory     = 100000                     // Memory.History
+	defaultStopTimeout = Duration(10 * time.Second) // Container.StopTimeout
+)
+
+// Config is the whole file. Every field a file leaves out has the value
+// Default gives it; each field's comment states that default, its unit and
+// what its zero value means.
 type Config struct {
 	Storage Storage `yaml:"storage"`
 }
 
-// Storage selects and configures the backend.
+// Storage selects and configures the backend. Only the section of the
+// selected type is used; the others are still validated.
 type Storage struct {
 	// Type is memory, mysql or etcd. Default memory.
 	Type   string `yaml:"type"`
@@ -32,31 +40,39 @@ type Storage struct {
 // Memory configures the in-process backend.
 type Memory struct {
 	// History is how many recent changes are kept so that a watch can start
-	// at a past revision. 0 means 100000.
+	// at a past revision. Default 100000; a file's 0 also means the
+	// default, so a loaded Config never holds 0. Negative is
+	// an error.
 	History int `yaml:"history"`
 }
 
 // MySQL configures the MySQL/MariaDB backend.
 type MySQL struct {
-	// Host is a host name or IP address, without port. localhost,
-	// 127.0.0.1 and ::1 make k3-storage provision a container (see Container).
+	// Host is a host name or IP address, without port. Default localhost.
+	// localhost, 127.0.0.1 and ::1 make k3-storage provision a container
+	// (see Container). Empty is an error.
 	Host string `yaml:"host"`
 	// Port is the TCP port, 1-65535. Default 3306.
 	Port int `yaml:"port"`
-	// User and Password are the credentials. Default user root.
-	User     string `yaml:"user"`
+	// User is the account to connect as. Default root; empty is an error.
+	User string `yaml:"user"`
+	// Password is User's password, never shown in any output. Default
+	// empty; for a container that k3-storage provisions, empty means the
+	// image's root password "password", as the original service did.
 	Password string `yaml:"password" secret:"true"`
-	// Database is created if missing and the user may create it. Default k3.
+	// Database is created if missing and the user may create it: 1-64
+	// letters, digits, _ or $. Default k3.
 	Database string `yaml:"database"`
-	// MaxOpenConns (at least 1) and MaxIdleConns (0 to MaxOpenConns) bound
-	// the connection pool. Defaults 10 and 5.
+	// MaxOpenConns bounds the connections in the pool, at least 1. Default 10.
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// MaxIdleConns bounds the idle connections kept, 0 (none) to
+	// MaxOpenConns. Default 5.
 	MaxIdleConns int `yaml:"max_idle_conns"`
-	// ConnectTimeout is how long to keep retrying the first connection.
-	// Default 45s.
+	// ConnectTimeout is how long to keep retrying the first connection, at
+	// least 1s. Default 45s.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
-	// PollInterval is how often a watch looks for other processes' writes.
-	// Default 100ms; at least 10ms.
+	// PollInterval is how often a watch looks for other processes' writes,
+	// at least 10ms. Default 100ms.
 	PollInterval Duration `yaml:"poll_interval"`
 	// Container configures the container provisioned for a local host.
 	Container Container `yaml:"container"`
@@ -64,16 +80,17 @@ type MySQL struct {
 
 // Etcd configures the etcd backend.
 type Etcd struct {
-	// Endpoints are client URLs (http, https, unix or unixs scheme), at least one.
-	// Default [http://127.0.0.1:2379].
+	// Endpoints are client URLs (http, https, unix or unixs scheme; host and
+	// port only), at least one. Default [http://127.0.0.1:2379].
 	Endpoints []string `yaml:"endpoints"`
-	// DialTimeout bounds each connection attempt. Default 5s.
+	// DialTimeout bounds each connection attempt, at least 1ms. Default 5s.
 	DialTimeout Duration `yaml:"dial_timeout"`
 	// Username and Password enable etcd authentication; both or neither.
+	// Default empty: no authentication. Password is never shown.
 	Username string `yaml:"username"`
 	Password string `yaml:"password" secret:"true"`
-	// ConnectTimeout is how long to keep retrying the first connection.
-	// Default 30s.
+	// ConnectTimeout is how long to keep retrying the first connection, at
+	// least 1s. Default 30s.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
 	// TLS configures client TLS for https endpoints.
 	TLS TLS `yaml:"tls"`
@@ -81,23 +98,28 @@ type Etcd struct {
 	Container Container `yaml:"container"`
 }
 
-// TLS configures a TLS client. Empty fields mean the system defaults.
+// TLS configures a TLS client. Every field defaults to empty (false),
+// which means the system's defaults.
 type TLS struct {
-	// CAFile is a PEM bundle of trusted certificate authorities.
+	// CAFile is a PEM bundle of trusted certificate authorities; empty
+	// means the system's roots. A file named here must be readable.
 	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a client certificate and its key; both or neither.
+	// CertFile and KeyFile are a client certificate and its key; both or
+	// neither. Empty means no client certificate.
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
-	// ServerName overrides the name checked in the server's certificate.
+	// ServerName overrides the name checked in the server's certificate;
+	// empty means the endpoint's host.
 	ServerName string `yaml:"server_name"`
 	// InsecureSkipVerify disables certificate checks; for experiments only.
+	// Default false.
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Container configures the database container that k3-storage starts when
 // the backend's host is localhost, 127.0.0.1 or ::1.
 type Container struct {
-	// Auto enables provisioning. Default true.
+	// Auto enables provisioning; false only connects. Default true.
 	Auto bool `yaml:"auto"`
 	// Image is the image to run. Defaults mysql:8.0 and
 	// quay.io/coreos/etcd:v3.5.0.
@@ -106,14 +128,15 @@ type Container struct {
 	// Defaults k3-storage-mysql and k3-storage-etcd.
 	Name string `yaml:"name"`
 	// Volume is the named volume holding the data, which outlives the
-	// container. "" means the container's name followed by "-data"
-	// (k3-storage-mysql-data, k3-storage-etcd-data by default).
+	// container. Default: Name followed by "-data" (k3-storage-mysql-data,
+	// k3-storage-etcd-data), also when a file sets "" or only changes Name;
+	// so a loaded Config never holds "".
 	Volume string `yaml:"volume"`
 	// PurgeVolume removes the volume too when k3-storage removes the
 	// container on exit. Default false: data persists.
 	PurgeVolume bool `yaml:"purge_volume"`
 	// StopTimeout is how long the database gets to stop before it is
-	// killed. Default 10s.
+	// killed. Default 10s; a file's 0 also means the default, so a loaded Config never holds 0.
 	StopTimeout Duration `yaml:"stop_timeout"`
 }
 
@@ -123,10 +146,22 @@ type Duration time.Duration
 // String formats the duration in Go's syntax.
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// Default returns the configuration used for every field a file leaves out.
+// Default returns the configuration used for every field a file leaves
+// out: the single home of k3-storage's user-facing defaults. Other layers
+// take their values from a Config rather than restating them.
 func Default() Config {
+	c := written()
+	c.derive()
+	return c
+}
+
+// written is Default before derive: the defaults that do not depend on
+// other fields. Parse decodes a file over it, so that a derived field
+// follows the fields the file sets.
+func written() Config {
 	return Config{Storage: Storage{
-		Type: TypeMemory,
+		Type:   TypeMemory,
+		Memory: Memory{History: defaultHistory},
 		MySQL: MySQL{
 			Host:           "localhost",
 			Port:           3306,
@@ -140,7 +175,7 @@ func Default() Config {
 				Auto:        true,
 				Image:       "mysql:8.0",
 				Name:        "k3-storage-mysql",
-				StopTimeout: Duration(10 * time.Second),
+				StopTimeout: defaultStopTimeout,
 			},
 		},
 		Etcd: Etcd{
@@ -151,21 +186,25 @@ func Default() Config {
 				Auto:        true,
 				Image:       "quay.io/coreos/etcd:v3.5.0",
 				Name:        "k3-storage-etcd",
-				StopTimeout: Duration(10 * time.Second),
+				StopTimeout: defaultStopTimeout,
 			},
 		},
 	}}
 }
 
-// Address is the backend's address as the original service printed it:
-// "HOST:PORT/DATABASE" for mysql, the endpoint list in Go's %v form for etcd,
-// "" for memory.
-func (s Storage) Address() string {
-	switch s.Type {
-	case TypeMySQL:
-		return fmt.Sprintf("%s:%d/%s", s.MySQL.Host, s.MySQL.Port, s.MySQL.Database)
-	case TypeEtcd:
-		return fmt.Sprintf("%v", s.Etcd.Endpoints)
+// derive fills the fields whose default depends on others, or whose zero
+// value stands for the default.
+func (c *Config) derive() {
+	s := &c.Storage
+	if s.Memory.History == 0 {
+		s.Memory.History = defaultHistory
 	}
-	return ""
+	for _, ct := range []*Container{&s.MySQL.Container, &s.Etcd.Container} {
+		if ct.Volume == "" {
+			ct.Volume = ct.Name + "-data"
+		}
+		if ct.StopTimeout == 0 {
+			ct.StopTimeout = defaultStopTimeout
+		}
+	}
 }

@@ -3,6 +3,7 @@ package configs
 import (
 	_ "embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 )
@@ -29,20 +30,29 @@ type Source struct {
 }
 
 // String describes the source for a user, e.g. ".config.yaml" or
-// "configs/config-example.yaml (built-in)".
+// "configs/config-example.yaml（内置）".
 func (s Source) String() string {
 	if s.Origin == "built-in" {
-		return s.Path + " (built-in)"
+		return s.Path + msgBuiltIn
 	}
 	return s.Path
 }
 
-// Find picks the config file: the --config flag (flagPath), then the
-// CONFIG_PATH environment variable (getenv), then .config.yaml in the
+// Find picks the config file: the --config flag, then the CONFIG_PATH
+// environment variable (read with getenv), then .config.yaml in the
 // working directory, then configs/config-example.yaml there, then the
-// built-in example. A file named by the flag or the variable must exist.
-func Find(flagPath string, getenv func(string) string) (Source, error) {
-	if flagPath != "" {
+// built-in example.
+//
+// flagSet says whether --config was given at all; flagPath is its value.
+// A flag given as "" is an error naming --config, not a request for the
+// built-in example; an empty CONFIG_PATH counts as unset, as shells treat
+// it. A file named by the flag or the variable must exist. Every error is
+// an *Error.
+func Find(flagPath string, flagSet bool, getenv func(string) string) (Source, error) {
+	if flagSet {
+		if flagPath == "" {
+			return Source{}, &Error{File: "--config", Msg: msgEmptyFlag}
+		}
 		return named(flagPath, "--config")
 	}
 	if p := getenv("CONFIG_PATH"); p != "" {
@@ -54,7 +64,7 @@ func Find(flagPath string, getenv func(string) string) (Source, error) {
 			return c, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return c, fileError(c.Path, err)
+			return Source{}, fileError(c.Path, err)
 		}
 	}
 	return Source{Path: ExamplePath, Origin: "built-in"}, nil
@@ -62,15 +72,15 @@ func Find(flagPath string, getenv func(string) string) (Source, error) {
 
 func named(path, origin string) (Source, error) {
 	if _, err := os.Stat(path); err != nil {
-		e := fileError(path, err).(*Error)
-		e.Msg += " (named by " + origin + ")"
+		e := fileError(path, err)
+		e.Msg += fmt.Sprintf(msgNamedBy, origin)
 		return Source{}, e
 	}
 	return Source{Path: path, Origin: origin}, nil
 }
 
-// LoadSource loads the config that src names.
-func LoadSource(src Source) (Config, error) {
+// LoadSource loads the config that src names, as Load does.
+func LoadSource(src Source) (Config, []string, error) {
 	if src.Origin == "built-in" {
 		return Parse(src.String(), example)
 	}

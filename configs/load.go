@@ -16,13 +16,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Error is one problem with a config file. Its text names the file, the
-// line where known, the field and what is allowed, e.g.
+// Error is one problem with a config file. Its text is
+// "FILE:LINE: FIELD: MESSAGE", without LINE when unknown and FIELD for the
+// whole file; scripts may match that prefix. MESSAGE is Chinese and never
+// shows a secret, e.g.
 //
-//	bad.yaml:2: storage.type: unknown type "mysq" (want memory, mysql or etcd)
+//	bad.yaml:2: storage.type: 未知的类型 "mysq"（可选: memory、mysql、etcd）
 type Error struct {
-	File  string
-	Line  int    // 0 when unknown
+	File  string // as given, or the flag or variable that named no file
+	Line  int    // 1-based; 0 when unknown
 	Field string // dotted path such as storage.mysql.port; "" for the whole file
 	Msg   string
 	Err   error // underlying cause (I/O or YAML syntax), if any
@@ -68,92 +70,103 @@ func (es Errors) Unwrap() []error {
 // maxFileSize bounds what Load reads; a config file is a few hundred bytes.
 const maxFileSize = 1 << 20
 
-// Load reads the file at path, decodes it strictly over Default() and
-// validates the result. Every error it returns is an *Error or Errors.
-func Load(path string) (Config, error) {
+// Load reads the file at path and parses it as Parse does.
+func Load(path string) (Config, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, fileError(path, err)
+		return Config{}, nil, fileError(path, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return Config{}, &Error{File: path, Msg: "is a directory, not a config file"}
+		return Config{}, nil, &Error{File: path, Msg: msgIsDirectory}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return Config{}, fileError(path, err)
+		return Config{}, nil, fileError(path, err)
 	}
 	if len(data) > maxFileSize {
-		return Config{}, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes; is it really a config file?", maxFileSize)}
+		return Config{}, nil, &Error{File: path, Msg: fmt.Sprintf(msgTooLarge, maxFileSize)}
 	}
 	return Parse(path, data)
 }
 
-func fileError(path string, err error) error {
+func fileError(path string, err error) *Error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &Error{File: path, Msg: "no such file", Err: err}
+		return &Error{File: path, Msg: msgNoSuchFile, Err: err}
 	case errors.Is(err, fs.ErrPermission):
-		return &Error{File: path, Msg: "cannot read the file: permission denied", Err: err}
+		return &Error{File: path, Msg: msgPermission, Err: err}
 	}
-	return &Error{File: path, Msg: "cannot read the file", Err: err}
+	return &Error{File: path, Msg: msgCannotRead, Err: err}
 }
 
-// Parse decodes data (named name in errors) like Load.
-func Parse(name string, data []byte) (Config, error) {
-	cfg := Default()
-	d := decoder{file: name, lines: map[string]int{}}
+// Parse decodes data, named name in messages, strictly over Default() and
+// validates the result. Fields the file leaves out keep their defaults;
+// derived ones (a container's volume) follow the fields the file sets.
+//
+// The warnings, each a sentence naming the file, are about a file that
+// loads but probably does not say what its author meant (one that sets
+// nothing). On failure the Config is the zero value and the error is an
+// *Error, or Errors listing every problem in file order, each at the line
+// the user must fix.
+func Parse(name string, data []byte) (Config, []string, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return cfg, &Error{File: name, Msg: "file is empty (want at least a storage: section, see configs/config-example.yaml)"}
+			return Config{}, nil, &Error{File: name, Msg: msgEmptyFile}
 		}
-		return cfg, syntaxError(name, err)
+		return Config{}, nil, syntaxError(name, data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return cfg, &Error{File: name, Line: extra.Line, Msg: "more than one YAML document (remove the extra ---)"}
+		return Config{}, nil, &Error{File: name, Line: extra.Line, Msg: msgTwoDocuments}
 	} else if !errors.Is(err, io.EOF) {
-		return cfg, syntaxError(name, err)
+		return Config{}, nil, syntaxError(name, data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
-			return cfg, &Error{File: name, Msg: "file is empty (want at least a storage: section)"}
+			return Config{}, nil, &Error{File: name, Msg: msgEmptyFile}
 		}
 		root = root.Content[0]
 	}
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return cfg, &Error{File: name, Line: root.Line, Msg: "file has no settings (want at least a storage: section)"}
+	if isNull(root) {
+		return Config{}, nil, &Error{File: name, Line: root.Line, Msg: msgNullDocument}
 	}
+	cfg := written()
+	d := decoder{file: name, lines: map[string]int{}}
 	d.decode("", root, reflect.ValueOf(&cfg).Elem())
 	if len(d.errs) > 0 {
-		return cfg, d.errs
+		return Config{}, nil, d.errs
 	}
 	for _, fe := range cfg.validate() {
 		d.errs = append(d.errs, &Error{File: name, Line: d.line(fe.field), Field: fe.field, Msg: fe.msg})
 	}
 	if len(d.errs) > 0 {
-		return cfg, d.errs
+		return Config{}, nil, d.errs
 	}
-	return cfg, nil
+	cfg.derive()
+	return cfg, emptyWarnings(name, root), nil
 }
 
-// syntaxError turns a YAML parser error ("yaml: line 3: ...") into an *Error
-// with the line number split out.
-func syntaxError(name string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, after, ok := strings.Cut(rest, ": "); ok {
-			if l, convErr := strconv.Atoi(n); convErr == nil {
-				line, msg = l, after
-			}
-		}
+// emptyWarnings warns about a valid file that sets nothing: "{}", or a
+// storage section that is empty or null.
+func emptyWarnings(name string, root *yaml.Node) []string {
+	if root.Kind != yaml.MappingNode {
+		return nil
 	}
-	return &Error{File: name, Line: line, Msg: "YAML syntax error: " + msg, Err: err}
+	switch {
+	case len(root.Content) == 0:
+		return []string{fmt.Sprintf(warnEmptyFile, name)}
+	case len(root.Content) == 2 && root.Content[0].Value == "storage" &&
+		(isNull(root.Content[1]) || root.Content[1].Kind == yaml.MappingNode && len(root.Content[1].Content) == 0):
+		return []string{fmt.Sprintf(warnEmptyStorage, name)}
+	}
+	return nil
 }
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // decoder walks the YAML node tree into a struct by its yaml tags, so that
 // every error can name the field path and line.
@@ -189,10 +202,10 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 		d.lines[path] = n.Line
 	}
 	if n.Kind == yaml.AliasNode {
-		d.fail(n, path, "YAML aliases are not supported in config files")
+		d.fail(n, path, msgAlias)
 		return
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if isNull(n) {
 		return // keep the default
 	}
 	switch {
@@ -202,7 +215,7 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 		d.decodeStruct(path, n, v)
 	case v.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.fail(n, path, "want a list, got %s", describe(n, false))
+			d.fail(n, path, msgWantList, got(n, false))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -217,7 +230,7 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 
 func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, path, "want a mapping of settings, got %s", describe(n, false))
+		d.fail(n, path, msgWantMapping, got(n, false))
 		return
 	}
 	t := v.Type()
@@ -230,11 +243,11 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 		k, val := n.Content[i], n.Content[i+1]
 		field := join(path, k.Value)
 		if k.Kind != yaml.ScalarNode {
-			d.fail(k, path, "keys must be plain names")
+			d.fail(k, path, msgKeyNotName)
 			continue
 		}
 		if prev, dup := seen[k.Value]; dup {
-			d.fail(k, field, "set twice (first on line %d)", prev)
+			d.fail(k, field, msgSetTwice, prev)
 			continue
 		}
 		seen[k.Value] = k.Line
@@ -246,16 +259,16 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 			}
 		}
 		if idx < 0 {
-			msg := fmt.Sprintf("unknown field (want %s)", strings.Join(names, ", "))
 			if guess := closest(k.Value, names); guess != "" {
-				msg = fmt.Sprintf("unknown field; did you mean %s? (want %s)", guess, strings.Join(names, ", "))
+				d.fail(k, field, msgDidYouMean, guess, strings.Join(names, fieldSep))
+			} else {
+				d.fail(k, field, msgUnknownField, strings.Join(names, fieldSep))
 			}
-			d.fail(k, field, "%s", msg)
 			continue
 		}
 		fv := v.Field(idx)
 		if t.Field(idx).Tag.Get("secret") == "true" {
-			if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+			if isNull(val) {
 				continue
 			}
 			d.decodeScalar(field, val, fv, true)
@@ -267,7 +280,7 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 
 func (d *decoder) decodeScalar(path string, n *yaml.Node, v reflect.Value, secret bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.fail(n, path, "want a single value, got %s", describe(n, secret))
+		d.fail(n, path, msgWantScalar, got(n, secret))
 		return
 	}
 	switch v.Kind() {
@@ -277,43 +290,43 @@ func (d *decoder) decodeScalar(path string, n *yaml.Node, v reflect.Value, secre
 		v.SetString(n.Value)
 	case reflect.Int:
 		if n.Tag != "!!int" {
-			d.fail(n, path, "%s is not a whole number", describe(n, secret))
+			d.fail(n, path, msgNotInteger, describe(n, secret))
 			return
 		}
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 		if err != nil || i > math.MaxInt32 || i < math.MinInt32 {
-			d.fail(n, path, "%s is out of range", describe(n, secret))
+			d.fail(n, path, msgIntRange, describe(n, secret))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Bool:
 		b, ok := map[string]bool{"true": true, "false": false}[n.Value]
 		if n.Tag != "!!bool" || !ok {
-			d.fail(n, path, "%s is not true or false", describe(n, secret))
+			d.fail(n, path, msgNotBool, describe(n, secret))
 			return
 		}
 		v.SetBool(b)
 	default:
-		d.fail(n, path, "unsupported setting type %s", v.Type())
+		d.fail(n, path, msgUnsupported, v.Type())
 	}
 }
 
 func (d *decoder) decodeDuration(path string, n *yaml.Node, v reflect.Value) {
 	if n.Kind != yaml.ScalarNode {
-		d.fail(n, path, "want a duration such as 5s or 500ms, got %s", describe(n, false))
+		d.fail(n, path, msgWantDuration, got(n, false))
 		return
 	}
 	dur, err := time.ParseDuration(n.Value)
 	if err != nil {
 		if n.Tag == "!!int" && n.Value != "0" {
-			d.fail(n, path, "invalid duration %q: a unit is required (want e.g. %ss or %sms)", n.Value, n.Value, n.Value)
+			d.fail(n, path, msgDurationUnit, n.Value, n.Value, n.Value)
 			return
 		}
-		d.fail(n, path, "invalid duration %q (want a number with a unit: ms, s, m, h; e.g. 5s or 500ms)", n.Value)
+		d.fail(n, path, msgBadDuration, n.Value)
 		return
 	}
 	if dur < 0 {
-		d.fail(n, path, "invalid duration %q: must not be negative", n.Value)
+		d.fail(n, path, msgNegDuration, n.Value)
 		return
 	}
 	v.SetInt(int64(dur))
@@ -323,13 +336,22 @@ func (d *decoder) decodeDuration(path string, n *yaml.Node, v reflect.Value) {
 func describe(n *yaml.Node, secret bool) string {
 	switch {
 	case n.Kind == yaml.MappingNode:
-		return "a mapping"
+		return descMapping
 	case n.Kind == yaml.SequenceNode:
-		return "a list"
+		return descList
 	case secret:
-		return "the value given"
+		return descSecret
 	}
 	return strconv.Quote(n.Value)
+}
+
+// got is describe to follow a Chinese word: a quoted value is set apart by
+// a space.
+func got(n *yaml.Node, secret bool) string {
+	if n.Kind == yaml.ScalarNode && !secret {
+		return " " + describe(n, secret)
+	}
+	return describe(n, secret)
 }
 
 func yamlName(f reflect.StructField) string {

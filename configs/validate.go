@@ -1,13 +1,16 @@
 package configs
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -21,7 +24,7 @@ type fieldError struct {
 func (c Config) Validate() error {
 	var errs Errors
 	for _, fe := range c.validate() {
-		errs = append(errs, &Error{File: "config", Field: fe.field, Msg: fe.msg})
+		errs = append(errs, &Error{File: validateFileName, Field: fe.field, Msg: fe.msg})
 	}
 	if len(errs) == 0 {
 		return nil
@@ -35,10 +38,10 @@ func (c Config) validate() []fieldError {
 	switch s.Type {
 	case TypeMemory, TypeMySQL, TypeEtcd:
 	default:
-		v.add("storage.type", "unknown type %q (want memory, mysql or etcd)", s.Type)
+		v.add("storage.type", msgUnknownType, s.Type, strings.Join([]string{TypeMemory, TypeMySQL, TypeEtcd}, valueSep))
 	}
 	if s.Memory.History < 0 {
-		v.add("storage.memory.history", "%d is negative (want 0 for the default of 100000, or a positive count)", s.Memory.History)
+		v.add("storage.memory.history", msgNegHistory, s.Memory.History, defaultHistory)
 	}
 	v.mysql("storage.mysql", s.MySQL)
 	v.etcd("storage.etcd", s.Etcd)
@@ -59,18 +62,18 @@ func (v *validator) mysql(p string, m MySQL) {
 	v.host(p+".host", m.Host)
 	v.port(p+".port", m.Port)
 	if m.User == "" {
-		v.add(p+".user", "must not be empty")
+		v.add(p+".user", msgEmpty)
 	}
 	if !databaseName.MatchString(m.Database) {
-		v.add(p+".database", "invalid database name %q (want 1-64 letters, digits, _ or $)", m.Database)
+		v.add(p+".database", msgDatabaseName, m.Database)
 	}
 	if m.MaxOpenConns < 1 {
-		v.add(p+".max_open_conns", "%d is too small (want at least 1)", m.MaxOpenConns)
+		v.add(p+".max_open_conns", msgTooSmall, m.MaxOpenConns, 1)
 	}
 	if m.MaxIdleConns < 0 {
-		v.add(p+".max_idle_conns", "%d is negative (want 0 to max_open_conns)", m.MaxIdleConns)
+		v.add(p+".max_idle_conns", msgIdleNegative, m.MaxIdleConns)
 	} else if m.MaxOpenConns >= 1 && m.MaxIdleConns > m.MaxOpenConns {
-		v.add(p+".max_idle_conns", "%d is more than max_open_conns (%d)", m.MaxIdleConns, m.MaxOpenConns)
+		v.add(p+".max_idle_conns", msgIdleAboveOpen, m.MaxIdleConns, m.MaxOpenConns)
 	}
 	v.atLeast(p+".connect_timeout", m.ConnectTimeout, time.Second)
 	v.atLeast(p+".poll_interval", m.PollInterval, 10*time.Millisecond)
@@ -79,7 +82,7 @@ func (v *validator) mysql(p string, m MySQL) {
 
 func (v *validator) etcd(p string, e Etcd) {
 	if len(e.Endpoints) == 0 {
-		v.add(p+".endpoints", "no endpoints (want at least one URL such as http://127.0.0.1:2379)")
+		v.add(p+".endpoints", msgNoEndpoints)
 	}
 	for i, ep := range e.Endpoints {
 		if msg := checkEndpoint(ep); msg != "" {
@@ -90,66 +93,77 @@ func (v *validator) etcd(p string, e Etcd) {
 	v.atLeast(p+".connect_timeout", e.ConnectTimeout, time.Second)
 	if (e.Username == "") != (e.Password == "") {
 		if e.Username == "" {
-			v.add(p+".password", "set while username is empty (etcd authentication needs both)")
+			v.add(p+".password", msgPasswordOnly)
 		} else {
-			v.add(p+".username", "%q is set while password is empty (etcd authentication needs both)", e.Username)
+			v.add(p+".username", msgUsernameOnly, e.Username)
 		}
 	}
 	t := e.TLS
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		v.add(p+".tls", "cert_file and key_file must be set together")
+		v.add(p+".tls", msgCertWithoutKey)
 	}
 	for name, file := range map[string]string{"ca_file": t.CAFile, "cert_file": t.CertFile, "key_file": t.KeyFile} {
 		if file == "" {
 			continue
 		}
 		if _, err := os.Stat(file); err != nil {
-			v.add(p+".tls."+name, "cannot read %q: %v", file, unwrapPathError(err))
+			v.add(p+".tls."+name, msgCannotReadFile, file, statProblem(err))
 		}
 	}
 	v.container(p+".container", e.Container)
 }
 
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
+// statProblem says why os.Stat failed, in the package's language where
+// the cause is common, else as the system says it.
+func statProblem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return msgFileMissing
+	case errors.Is(err, fs.ErrPermission):
+		return msgFileDenied
+	case errors.Is(err, syscall.ENOTDIR):
+		return msgFileNotDir
 	}
-	return err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // checkEndpoint returns what is wrong with an etcd endpoint URL, or "".
 func checkEndpoint(ep string) string {
 	u, err := url.Parse(ep)
 	if err != nil {
-		return fmt.Sprintf("malformed URL %q (want e.g. http://127.0.0.1:2379)", ep)
+		return fmt.Sprintf(msgURLMalformed, ep)
 	}
 	switch u.Scheme {
 	case "http", "https":
 	case "unix", "unixs":
 		if u.Host == "" && u.Path == "" {
-			return fmt.Sprintf("malformed URL %q: no socket path", ep)
+			return fmt.Sprintf(msgURLNoSocket, ep)
 		}
 		return ""
 	case "":
-		return fmt.Sprintf("malformed URL %q: no scheme (want http://%s)", ep, ep)
+		return fmt.Sprintf(msgURLNoScheme, ep, ep)
 	default:
-		return fmt.Sprintf("malformed URL %q: unsupported scheme %q (want http, https, unix or unixs)", ep, u.Scheme)
+		return fmt.Sprintf(msgURLScheme, ep, u.Scheme)
 	}
 	if u.Host == "" {
-		return fmt.Sprintf("malformed URL %q: no host (want e.g. http://127.0.0.1:2379)", ep)
+		return fmt.Sprintf(msgURLNoHost, ep)
 	}
 	if u.User != nil {
-		return fmt.Sprintf("malformed URL %q: credentials belong in username and password, not the URL", redactURL(u))
+		return fmt.Sprintf(msgURLCredentials, redactURL(u))
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Sprintf("malformed URL %q: want only scheme, host and port", ep)
+		return fmt.Sprintf(msgURLExtra, ep)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Sprintf("port %q in %q is out of range (want 1-65535)", p, ep)
+			return fmt.Sprintf(msgURLPortRange, ep, p)
 		}
 	} else if strings.HasSuffix(u.Host, ":") {
-		return fmt.Sprintf("malformed URL %q: empty port", ep)
+		return fmt.Sprintf(msgURLEmptyPort, ep)
 	}
 	return ""
 }
@@ -163,27 +177,27 @@ func redactURL(u *url.URL) string {
 func (v *validator) host(field, h string) {
 	switch {
 	case h == "":
-		v.add(field, "must not be empty (want a host name or IP address such as localhost)")
+		v.add(field, msgHostEmpty)
 	case strings.Contains(h, "://"):
-		v.add(field, "%q is a URL (want a bare host name or IP address)", h)
+		v.add(field, msgHostURL, h)
 	case strings.HasPrefix(h, "["):
-		v.add(field, "%q has brackets (write an IPv6 address bare, e.g. ::1)", h)
+		v.add(field, msgHostBrackets, h)
 	case strings.ContainsAny(h, " /\t"):
-		v.add(field, "%q is not a host name or IP address", h)
+		v.add(field, msgHostInvalid, h)
 	case net.ParseIP(h) == nil && strings.Contains(h, ":"):
-		v.add(field, "%q includes a port (want the host only; the port goes in port)", h)
+		v.add(field, msgHostPort, h)
 	}
 }
 
 func (v *validator) port(field string, p int) {
 	if p < 1 || p > 65535 {
-		v.add(field, "%d is out of range (want 1-65535)", p)
+		v.add(field, msgPortRange, p)
 	}
 }
 
 func (v *validator) atLeast(field string, d Duration, least time.Duration) {
 	if time.Duration(d) < least {
-		v.add(field, "%v is too short (want at least %v)", time.Duration(d), least)
+		v.add(field, msgTooShort, time.Duration(d), least)
 	}
 }
 
@@ -192,12 +206,12 @@ var dockerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 func (v *validator) container(p string, c Container) {
 	if strings.TrimSpace(c.Image) == "" || strings.ContainsAny(c.Image, " \t") {
-		v.add(p+".image", "invalid image reference %q (want e.g. mysql:8.0)", c.Image)
+		v.add(p+".image", msgImage, c.Image)
 	}
 	if !dockerName.MatchString(c.Name) {
-		v.add(p+".name", "invalid container name %q (want letters, digits, _ . -, starting with a letter or digit)", c.Name)
+		v.add(p+".name", msgContainerName, c.Name)
 	}
 	if c.Volume != "" && !dockerName.MatchString(c.Volume) {
-		v.add(p+".volume", "invalid volume name %q (want letters, digits, _ . -, starting with a letter or digit)", c.Volume)
+		v.add(p+".volume", msgVolumeName, c.Volume)
 	}
 }
