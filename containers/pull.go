@@ -1,11 +1,16 @@
 package containers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/image"
 )
 
 // pullMessage is one object of the daemon's JSON message stream, as written
@@ -175,4 +180,86 @@ func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, 
 	}
 	t.finish()
 	return t.totals(), nil
+}
+
+func (e *ensurer) ensureImage(ctx context.Context) error {
+	ref := e.spec.Image
+	e.emit(StepImageCheck, "")
+	_, err := e.c.api.ImageInspect(ctx, ref)
+	if err == nil {
+		e.emit(StepImagePresent, "")
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	totals, err := e.pull(ctx)
+	if err != nil {
+		return &PullError{Image: ref, Err: err}
+	}
+	// Engines differ in how a pull ends (Docker: "Pull complete" per layer;
+	// Podman: "Download complete" per layer and for the image): the stream
+	// ended without an error, and the image must now be there.
+	if _, err := e.c.api.ImageInspect(ctx, ref); err != nil {
+		return &PullError{Image: ref, Err: fmt.Errorf("the pull ended without an error, but the image is not there: %w", err)}
+	}
+	done := Progress{Step: StepPullComplete, Container: e.spec.Name, Image: ref, Aggregate: totals}
+	e.report(done)
+	return nil
+}
+
+// pull runs the daemon's pull of the spec's image to the end of its message
+// stream, reporting every layer message, and cancels it when no message
+// arrives for the client's stall timeout.
+func (e *ensurer) pull(ctx context.Context) (PullTotals, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := e.c.pullStall
+	var timer *time.Timer
+	if stall > 0 {
+		// The daemon answers the request only with its first message, so
+		// the clock runs from before the request.
+		timer = time.AfterFunc(stall, func() { cancel(ErrPullStalled) })
+		defer timer.Stop()
+	}
+	explain := func(err error) error {
+		if errors.Is(context.Cause(ctx), ErrPullStalled) {
+			return fmt.Errorf("%w: no message from the daemon for %v (is the registry reachable?)", ErrPullStalled, stall)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		return err
+	}
+	rc, err := e.c.api.ImagePull(ctx, e.spec.Image, image.PullOptions{})
+	if err != nil {
+		return PullTotals{}, explain(err)
+	}
+	defer rc.Close()
+	var body io.Reader = rc
+	if timer != nil {
+		body = &activityReader{r: rc, active: func() { timer.Reset(stall) }}
+	}
+	totals, err := decodePull(body, e.report, Progress{Container: e.spec.Name, Image: e.spec.Image})
+	if err != nil {
+		return totals, explain(err)
+	}
+	if ctx.Err() != nil { // stalled just as the stream ended
+		return totals, explain(ctx.Err())
+	}
+	return totals, nil
+}
+
+// activityReader calls active whenever data arrives.
+type activityReader struct {
+	r      io.Reader
+	active func()
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.active()
+	}
+	return n, err
 }
