@@ -70,17 +70,64 @@ func (t PullTotals) Percent() float64 {
 	return 100 * float64(t.Current) / float64(t.Total)
 }
 
+// LayerPhase is where one layer of a pull stands, decoded from the daemon's
+// status text so that callers switch on it instead of matching the text.
+// Docker goes Waiting, Downloading, Verifying, Downloaded, Extracting,
+// Complete (or Exists at once); Podman goes Waiting, Downloading, Downloaded
+// (or Exists) and extracts without saying so, so a Podman layer is never
+// Done by its own messages: the pull's end (StepPullComplete) says that.
+// The zero value, PhaseUnknown, is a status this package does not know
+// (such as Docker's "Retrying in 5 seconds"); the message is reported all
+// the same.
+type LayerPhase int
+
+const (
+	PhaseUnknown     LayerPhase = iota // a status this package does not know
+	PhaseWaiting                       // announced or queued: "Pulling fs layer", "Waiting"
+	PhaseDownloading                   // "Downloading": Current/Total count bytes downloaded
+	PhaseVerifying                     // "Verifying Checksum": downloaded, being checked
+	PhaseDownloaded                    // "Download complete": Docker extracts next; Podman's last word
+	PhaseExtracting                    // "Extracting": Current/Total count bytes extracted
+	PhaseComplete                      // "Pull complete": extracted and registered
+	PhaseExists                        // "Already exists": present locally, nothing to download
+)
+
+var phaseNames = [...]string{
+	PhaseUnknown:     "unknown",
+	PhaseWaiting:     "waiting",
+	PhaseDownloading: "downloading",
+	PhaseVerifying:   "verifying",
+	PhaseDownloaded:  "downloaded",
+	PhaseExtracting:  "extracting",
+	PhaseComplete:    "complete",
+	PhaseExists:      "exists",
+}
+
+// String is a stable lower-case identifier, fit for JSON output.
+func (p LayerPhase) String() string {
+	if p >= 0 && int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
+}
+
+// Done reports whether the phase is a layer's last: extracted (Complete) or
+// already present (Exists).
+func (p LayerPhase) Done() bool { return p == PhaseComplete || p == PhaseExists }
+
 // Progress is one report from Ensure. It never holds env values.
 type Progress struct {
 	Step      Step
 	Container string // container name
 	Image     string // image reference
-	// Layer, Status, Current and Total describe one layer for StepPull:
-	// the layer ID as the daemon prints it, the daemon's status text
-	// ("Pulling fs layer", "Downloading", "Extracting", "Pull complete",
-	// "Already exists", ...), and bytes of the current phase; Total <= 0
-	// means unknown.
+	// Layer, Phase, Status, Current and Total describe one layer for
+	// StepPull: the layer ID as the daemon prints it, the phase decoded
+	// from the status, the daemon's raw status text for logs ("Pulling fs
+	// layer", "Downloading", "Extracting", "Pull complete", "Already
+	// exists", ...), and bytes of the current phase; Total <= 0 means
+	// unknown.
 	Layer   string
+	Phase   LayerPhase
 	Status  string
 	Current int64
 	Total   int64

@@ -29,8 +29,9 @@ type pullMessage struct {
 	Error string `json:"error"` // older daemons: the message alone
 }
 
-// Layer statuses the daemon sends (docker/distribution/xfer). Matching them
-// is matching the protocol, not error text.
+// Layer statuses the daemon sends (docker/distribution/xfer; Podman's
+// compat API sends a subset). Matching them is matching the protocol, not
+// error text.
 const (
 	statusPullingFrom   = "Pulling from "
 	statusPullingLayer  = "Pulling fs layer"
@@ -42,6 +43,27 @@ const (
 	statusPullComplete  = "Pull complete"
 	statusAlreadyExists = "Already exists"
 )
+
+// phaseOf decodes a layer status; unknown statuses give PhaseUnknown.
+func phaseOf(status string) LayerPhase {
+	switch status {
+	case statusPullingLayer, statusWaiting:
+		return PhaseWaiting
+	case statusDownloading:
+		return PhaseDownloading
+	case statusVerifying:
+		return PhaseVerifying
+	case statusDownloadDone:
+		return PhaseDownloaded
+	case statusExtracting:
+		return PhaseExtracting
+	case statusPullComplete:
+		return PhaseComplete
+	case statusAlreadyExists:
+		return PhaseExists
+	}
+	return PhaseUnknown
+}
 
 type layerState struct {
 	downloaded, size int64 // download phase; size 0 = unknown
@@ -70,34 +92,35 @@ func (t *pullTracker) layer(id string) *layerState {
 	return l
 }
 
-// apply records m and reports whether it concerns a layer.
-func (t *pullTracker) apply(m pullMessage) bool {
+// apply records m, whose status decodes to phase, and reports whether it
+// concerns a layer.
+func (t *pullTracker) apply(m pullMessage, phase LayerPhase) bool {
 	if m.ID == "" || strings.HasPrefix(m.Status, statusPullingFrom) {
 		return false
 	}
-	if _, known := t.layers[m.ID]; !known && m.Status == statusDownloadDone {
+	if _, known := t.layers[m.ID]; !known && phase == PhaseDownloaded {
 		// Podman's last message names the image, not a layer:
 		// {"status":"Download complete","id":"<image ID[:12]>"}. Layers
 		// are always announced before their download completes.
 		return false
 	}
 	l := t.layer(m.ID)
-	switch m.Status {
-	case statusDownloading:
+	switch phase {
+	case PhaseDownloading:
 		l.downloaded = m.ProgressDetail.Current
 		if m.ProgressDetail.Total > 0 {
 			l.size = m.ProgressDetail.Total
 		}
-	case statusVerifying, statusDownloadDone:
+	case PhaseVerifying, PhaseDownloaded:
 		l.downloadDone = true
-	case statusExtracting:
+	case PhaseExtracting:
 		l.downloadDone = true
 		if l.size <= 0 && m.ProgressDetail.Total > 0 {
 			l.size = m.ProgressDetail.Total
 		}
-	case statusPullComplete:
+	case PhaseComplete:
 		l.downloadDone, l.done = true, true
-	case statusAlreadyExists:
+	case PhaseExists:
 		l.downloadDone, l.done, l.present = true, true, true
 	}
 	return true
@@ -143,7 +166,8 @@ func (t *pullTracker) finish() {
 }
 
 // decodePull reads the daemon's pull stream to its end, calling report for
-// every layer message. An errorDetail (or error) in the stream is returned
+// every layer message, with its phase decoded (PhaseUnknown for a status
+// it does not know, which is no error). An errorDetail (or error) in the stream is returned
 // as an error. A stream that ends cleanly is a success whatever its layers
 // said last: Docker ends each layer with "Pull complete", Podman with
 // "Download complete"; the returned totals then count every layer done.
@@ -166,12 +190,14 @@ func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, 
 		if m.Error != "" {
 			return t.totals(), errors.New(m.Error)
 		}
-		if !t.apply(m) {
+		phase := phaseOf(m.Status)
+		if !t.apply(m, phase) {
 			continue
 		}
 		p := base
 		p.Step = StepPull
 		p.Layer = m.ID
+		p.Phase = phase
 		p.Status = m.Status
 		p.Current = m.ProgressDetail.Current
 		p.Total = m.ProgressDetail.Total

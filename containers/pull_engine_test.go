@@ -14,8 +14,9 @@ import (
 )
 
 // checkFreshPull asserts a real pull of an image with `layers` layers: every
-// layer announced and completed, real byte progress, a monotone aggregate,
-// and one final StepPullComplete with everything done.
+// layer announced and completed, every layer message of a known phase, real
+// byte progress, a monotone aggregate, and one final StepPullComplete with
+// everything done.
 func checkFreshPull(t *testing.T, r *recorder, layers int) {
 	t.Helper()
 	ps := r.all()
@@ -29,10 +30,13 @@ func checkFreshPull(t *testing.T, r *recorder, layers int) {
 				t.Errorf("pull report after StepPullComplete: %v", p)
 			}
 			seen[p.Layer] = true
-			if p.Status == "Pull complete" {
+			if p.Phase == containers.PhaseUnknown {
+				t.Errorf("layer %s status %q: unknown phase", p.Layer, p.Status)
+			}
+			if p.Phase.Done() {
 				complete[p.Layer] = true
 			}
-			if p.Status == "Downloading" {
+			if p.Phase == containers.PhaseDownloading {
 				downloading++
 				if p.Total <= 0 || p.Current <= 0 || p.Current > p.Total {
 					t.Errorf("Downloading %d/%d", p.Current, p.Total)

@@ -213,3 +213,92 @@ func TestDecodePullEndsWithoutError(t *testing.T) {
 		t.Errorf("decodePull = %+v, %v; want a success counting the layer done", totals, err)
 	}
 }
+
+// Every layer message of the recorded Docker and Podman streams decodes to
+// a known phase, the one its status names.
+func TestRecordedPullPhases(t *testing.T) {
+	want := map[string]LayerPhase{
+		"Pulling fs layer":   PhaseWaiting,
+		"Waiting":            PhaseWaiting,
+		"Downloading":        PhaseDownloading,
+		"Verifying Checksum": PhaseVerifying,
+		"Download complete":  PhaseDownloaded,
+		"Extracting":         PhaseExtracting,
+		"Pull complete":      PhaseComplete,
+		"Already exists":     PhaseExists,
+	}
+	for _, file := range []string{"testdata/pull-fresh.jsonl", "testdata/pull-podman.jsonl"} {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			seen := map[LayerPhase]int{}
+			_, err = decodePull(f, func(p Progress) {
+				seen[p.Phase]++
+				if w, ok := want[p.Status]; p.Phase == PhaseUnknown || !ok || p.Phase != w {
+					t.Errorf("layer %s status %q: phase %v, want %v", p.Layer, p.Status, p.Phase, w)
+				}
+			}, Progress{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen[PhaseWaiting] == 0 || seen[PhaseDownloading] == 0 || seen[PhaseDownloaded] == 0 {
+				t.Errorf("phases seen %v: want at least waiting, downloading and downloaded", seen)
+			}
+		})
+	}
+}
+
+func TestLayerPhase(t *testing.T) {
+	tests := []struct {
+		status string
+		phase  LayerPhase
+		name   string
+		done   bool
+	}{
+		{"Pulling fs layer", PhaseWaiting, "waiting", false},
+		{"Waiting", PhaseWaiting, "waiting", false},
+		{"Downloading", PhaseDownloading, "downloading", false},
+		{"Verifying Checksum", PhaseVerifying, "verifying", false},
+		{"Download complete", PhaseDownloaded, "downloaded", false},
+		{"Extracting", PhaseExtracting, "extracting", false},
+		{"Pull complete", PhaseComplete, "complete", true},
+		{"Already exists", PhaseExists, "exists", true},
+		{"Retrying in 5 seconds", PhaseUnknown, "unknown", false},
+		{"pull complete", PhaseUnknown, "unknown", false},
+		{"", PhaseUnknown, "unknown", false},
+	}
+	for _, tt := range tests {
+		got := phaseOf(tt.status)
+		if got != tt.phase || got.String() != tt.name || got.Done() != tt.done {
+			t.Errorf("phaseOf(%q) = %v (done %v), want %v (done %v)", tt.status, got, got.Done(), tt.name, tt.done)
+		}
+	}
+	if s := LayerPhase(42).String(); s != "phase(42)" {
+		t.Errorf("out-of-range phase = %q", s)
+	}
+}
+
+// A status this package does not know is reported with PhaseUnknown and
+// does not disturb the layer's progress.
+func TestDecodePullUnknownStatus(t *testing.T) {
+	stream := `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":3,"total":9},"id":"aaaaaaaaaaaa"}
+{"status":"Retrying in 5 seconds","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":9,"total":9},"id":"aaaaaaaaaaaa"}
+{"status":"Pull complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
+`
+	var got []Progress
+	totals, err := decodePull(strings.NewReader(stream), func(p Progress) { got = append(got, p) }, Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[2].Phase != PhaseUnknown || got[2].Status != "Retrying in 5 seconds" || got[2].Aggregate.Current != 3 {
+		t.Errorf("reports %+v: want the retry reported with PhaseUnknown, progress kept", got)
+	}
+	if got[4].Phase != PhaseComplete || totals != (PullTotals{Layers: 1, LayersDone: 1, Current: 9, Total: 9}) {
+		t.Errorf("last %v, totals %+v", got[4].Phase, totals)
+	}
+}
