@@ -86,7 +86,7 @@ func TestEtcdLifecycle(t *testing.T) {
 	c := containertest.Client(t)
 	name := containertest.UniqueName(t, "etcd")
 	port := containertest.FreePort(t)
-	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 
 	h, r := ensure(t, c, spec)
 	if h.Outcome != containers.Created || !h.Owned || h.Name != name || h.Volume != name+"-data" || h.Image != ref {

@@ -21,6 +21,11 @@ import (
 	"github.com/k3/k3-storage/containers/containertest"
 )
 
+// etcdMaxRequestBytes is the --max-request-bytes the tests give etcd: what
+// k3 runs it with (backends/etcd.ServerMaxRequestBytes, which this package
+// does not import), room for the Store contract's 1.5 MiB values.
+const etcdMaxRequestBytes = 2 << 20
+
 // recorder collects Progress reports; safe for concurrent Ensure calls.
 type recorder struct {
 	mu sync.Mutex
@@ -92,7 +97,7 @@ func TestReuseRunningContainerNotOurs(t *testing.T) {
 	c := containertest.Client(t)
 	name := containertest.UniqueName(t, "user")
 	port := containertest.FreePort(t)
-	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 	id := containertest.RunUnmanaged(t, spec)
 	cli := containertest.Docker(t)
 	before, err := cli.ContainerInspect(t.Context(), id)
@@ -164,7 +169,7 @@ func TestForeignContainerUntouched(t *testing.T) {
 
 	t.Run("running another image", func(t *testing.T) {
 		name := containertest.UniqueName(t, "foreign")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		theirs := spec
 		theirs.Image, theirs.Volume, theirs.MountPath = other, "", ""
 		theirs.Ports[0].HostPort = containertest.FreePort(t)
@@ -176,7 +181,7 @@ func TestForeignContainerUntouched(t *testing.T) {
 	})
 	t.Run("same image, not running", func(t *testing.T) {
 		name := containertest.UniqueName(t, "foreign")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		containertest.Pull(t, ref)
 		resp, err := cli.ContainerCreate(t.Context(), &container.Config{Image: ref}, nil, nil, nil, name)
 		if err != nil {
@@ -222,7 +227,7 @@ func TestOwnership(t *testing.T) {
 	t.Run("live owner reused, then orphan adopted", func(t *testing.T) {
 		other, owner, kill := standIn(t)
 		name := containertest.UniqueName(t, "owned")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, other, spec)
 		insp, err := containertest.Docker(t).ContainerInspect(t.Context(), h1.ID)
 		if err != nil || insp.Config.Labels[containers.LabelOwnerPID] != strconv.Itoa(owner.PID) {
@@ -257,7 +262,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("kill and restart cycles leak nothing", func(t *testing.T) {
 		name := containertest.UniqueName(t, "cycles")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		var first string
 		for i := range 5 {
 			other, _, kill := standIn(t)
@@ -286,7 +291,7 @@ func TestOwnership(t *testing.T) {
 		impostor.StartTime++ // same pid, started at another time
 		other := containertest.Client(t, containers.WithOwner(impostor))
 		name := containertest.UniqueName(t, "reused-pid")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, other, spec)
 		other.Close() // the impostor's creator is gone: its lock goes with it
 		h2, r2 := ensure(t, c, spec)
@@ -301,7 +306,7 @@ func TestOwnership(t *testing.T) {
 		remote := containers.Owner{PID: 1, Host: self.Host + "-elsewhere", StartTime: 1}
 		other := containertest.Client(t, containers.WithOwner(remote))
 		name := containertest.UniqueName(t, "remote")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, other, spec)
 		h2, _ := ensure(t, c, spec)
 		if h2.Outcome != containers.Reused || h2.Owned || h2.ID != h1.ID {
@@ -312,7 +317,7 @@ func TestOwnership(t *testing.T) {
 	t.Run("exited orphan is recreated", func(t *testing.T) {
 		other, _, kill := standIn(t)
 		name := containertest.UniqueName(t, "exited")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, other, spec)
 		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
 			t.Fatal(err)
@@ -331,11 +336,11 @@ func TestOwnership(t *testing.T) {
 		other, _, kill := standIn(t)
 		name := containertest.UniqueName(t, "respec")
 		port := containertest.FreePort(t)
-		old := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		old := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 		old.Env = []string{"ETCD_LOG_LEVEL=warn"}
 		h1, _ := ensure(t, other, old)
 		kill()
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 		h2, r2 := ensure(t, c, spec)
 		if h2.Outcome != containers.Created || h2.ID == h1.ID {
 			t.Fatalf("%+v, want a new Created container", h2)
@@ -349,7 +354,7 @@ func TestOwnership(t *testing.T) {
 
 	t.Run("own stopped container is recreated", func(t *testing.T) {
 		name := containertest.UniqueName(t, "own")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, c, spec)
 		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
 			t.Fatal(err)
@@ -371,7 +376,7 @@ func TestOwnership(t *testing.T) {
 	t.Run("stopped container of a live owner is left alone", func(t *testing.T) {
 		other, owner, _ := standIn(t)
 		name := containertest.UniqueName(t, "stopped")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		h1, _ := ensure(t, other, spec)
 		if err := containertest.Docker(t).ContainerStop(t.Context(), h1.ID, container.StopOptions{}); err != nil {
 			t.Fatal(err)
@@ -399,7 +404,7 @@ func TestConcurrentEnsure(t *testing.T) {
 
 	race := func(t *testing.T, ref string) {
 		name := containertest.UniqueName(t, "race")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		hs, errs, rs := make([]containers.Handle, 2), make([]error, 2), []*recorder{{}, {}}
@@ -534,7 +539,7 @@ func TestAdoptionIsExclusive(t *testing.T) {
 
 	t.Run("adopted container is not adopted again", func(t *testing.T) {
 		name := containertest.UniqueName(t, "adopted")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		orphan := orphanOf(t, spec)
 
 		c := containertest.Client(t)
@@ -594,7 +599,7 @@ func TestAdoptionIsExclusive(t *testing.T) {
 
 	t.Run("stopped adopted container is left to its adopter", func(t *testing.T) {
 		name := containertest.UniqueName(t, "adopted-stopped")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		orphan := orphanOf(t, spec)
 		c := containertest.Client(t)
 		if h, _ := ensure(t, c, spec); h.Outcome != containers.Adopted {
@@ -621,7 +626,7 @@ func TestAdoptionIsExclusive(t *testing.T) {
 		for i := range 3 {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				name := containertest.UniqueName(t, "adopt-race")
-				spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+				spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 				orphan := orphanOf(t, spec)
 				const n = 4
 				clients := make([]*containers.Client, n)

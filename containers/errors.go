@@ -16,7 +16,8 @@ var (
 
 	// ErrInvalidSpec: the Spec cannot be provisioned as given (empty name or
 	// image, a port not bound to a loopback address, a volume without a
-	// mount path, ...). Nothing was touched.
+	// mount path, an empty MySQL root password, no etcd request limit, ...).
+	// Nothing was touched.
 	ErrInvalidSpec = errors.New("invalid container spec")
 
 	// ErrNotOwned: Remove was asked to remove a container or volume that this

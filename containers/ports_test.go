@@ -45,7 +45,7 @@ func TestPortInUse(t *testing.T) {
 		defer l.Close()
 		port := l.Addr().(*net.TCPAddr).Port
 		name := containertest.UniqueName(t, "port")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 		r := &recorder{}
 		_, err = c.Ensure(ensureCtx(t), spec, r.report)
 		checkErr(t, err, name, port)
@@ -59,7 +59,7 @@ func TestPortInUse(t *testing.T) {
 		ref := reg.EtcdImage(t)
 		name := containertest.UniqueName(t, "port")
 		port := containertest.FreePort(t)
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: port, MaxRequestBytes: etcdMaxRequestBytes})
 		r := &recorder{}
 		var l net.Listener
 		report := func(p containers.Progress) {

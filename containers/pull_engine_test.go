@@ -74,7 +74,7 @@ func TestPullFailures(t *testing.T) {
 	check := func(t *testing.T, ref string, wantLayers bool) {
 		t.Helper()
 		name := containertest.UniqueName(t, "pullfail")
-		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 		r := &recorder{}
 		begin := time.Now()
 		h, pullErr := c.Ensure(ensureCtx(t), spec, r.report)
@@ -142,7 +142,7 @@ func TestPullStalls(t *testing.T) {
 	c := containertest.Client(t, containers.WithPullStallTimeout(stall))
 	name := containertest.UniqueName(t, "stall")
 	ref := l.Addr().String() + "/k3test/etcd:blackhole"
-	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 	r := &recorder{}
 	begin := time.Now()
 	_, err = c.Ensure(ensureCtx(t), spec, r.report)

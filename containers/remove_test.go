@@ -28,7 +28,7 @@ func TestPurgeOnlyOurVolume(t *testing.T) {
 	c := containertest.Client(t)
 	cli := containertest.Docker(t)
 	name := containertest.UniqueName(t, "uservol")
-	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t)})
+	spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
 	if _, err := cli.VolumeCreate(t.Context(), volume.CreateOptions{Name: spec.Volume}); err != nil {
 		t.Fatal(err)
 	}
