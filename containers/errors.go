@@ -118,12 +118,66 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // PullError: the image could not be pulled (registry unreachable, image or
 // tag unknown, an errorDetail in the daemon's progress stream, no message
-// for the stall timeout: ErrPullStalled, ...). Nothing was created.
+// for the stall timeout: ErrPullStalled, ...). Nothing was created. Reason
+// says which, for a caller that decides what to do next (such as running
+// the database without a container) without reading Err's text.
 type PullError struct {
-	Image string
-	Err   error
+	Image  string
+	Reason PullFailure
+	Err    error
 }
 
-func (e *PullError) Error() string { return fmt.Sprintf("pull image %q: %v", e.Image, e.Err) }
+func (e *PullError) Error() string {
+	return fmt.Sprintf("pull image %q (%s): %v", e.Image, e.Reason.Description(), e.Err)
+}
 
 func (e *PullError) Unwrap() error { return e.Err }
+
+// PullFailure classifies a failed pull (PullError.Reason). The zero value is
+// PullOther.
+type PullFailure int
+
+const (
+	// PullOther: none of the below, or not recognised: a broken image, a
+	// full disk, a cancelled context, the daemon itself failing, ...
+	PullOther PullFailure = iota
+	// PullRegistryUnreachable: the daemon could not talk to the registry:
+	// DNS failure, connection refused or reset, no route, a failed TLS
+	// handshake, a registry that speaks another protocol.
+	PullRegistryUnreachable
+	// PullNotFound: the registry does not have the repository or the tag
+	// (manifest unknown).
+	PullNotFound
+	// PullUnauthorized: the registry wants credentials, or refuses the
+	// ones given.
+	PullUnauthorized
+	// PullStalled: no progress for the stall timeout (the error wraps
+	// ErrPullStalled), a timeout the daemon reported, or the caller's
+	// deadline passing during the pull.
+	PullStalled
+)
+
+var pullFailureNames = [...]string{
+	PullOther:               "other",
+	PullRegistryUnreachable: "registry-unreachable",
+	PullNotFound:            "not-found",
+	PullUnauthorized:        "unauthorized",
+	PullStalled:             "stalled",
+}
+
+// String is a stable lower-case identifier, fit for JSON output.
+func (f PullFailure) String() string {
+	if f >= 0 && int(f) < len(pullFailureNames) {
+		return pullFailureNames[f]
+	}
+	return fmt.Sprintf("pull-failure(%d)", int(f))
+}
+
+// Description is a short Chinese phrase for the user, such as
+// "registry 不可达".
+func (f PullFailure) Description() string {
+	if f >= 0 && int(f) < len(pullFailureTexts) {
+		return pullFailureTexts[f]
+	}
+	return pullFailureTexts[PullOther]
+}

@@ -165,6 +165,12 @@ func (t *pullTracker) finish() {
 	}
 }
 
+// streamError is a failure the daemon reported inside the pull stream (an
+// errorDetail): it has nothing but its text.
+type streamError struct{ msg string }
+
+func (e *streamError) Error() string { return e.msg }
+
 // decodePull reads the daemon's pull stream to its end, calling report for
 // every layer message, with its phase decoded (PhaseUnknown for a status
 // it does not know, which is no error). An errorDetail (or error) in the stream is returned
@@ -185,10 +191,10 @@ func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, 
 			return t.totals(), fmt.Errorf("read pull progress: %w", err)
 		}
 		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
-			return t.totals(), errors.New(m.ErrorDetail.Message)
+			return t.totals(), &streamError{msg: m.ErrorDetail.Message}
 		}
 		if m.Error != "" {
-			return t.totals(), errors.New(m.Error)
+			return t.totals(), &streamError{msg: m.Error}
 		}
 		phase := phaseOf(m.Status)
 		if !t.apply(m, phase) {
@@ -221,13 +227,13 @@ func (e *ensurer) ensureImage(ctx context.Context) error {
 	}
 	totals, err := e.pull(ctx)
 	if err != nil {
-		return &PullError{Image: ref, Err: err}
+		return &PullError{Image: ref, Reason: classifyPull(err), Err: err}
 	}
 	// Engines differ in how a pull ends (Docker: "Pull complete" per layer;
 	// Podman: "Download complete" per layer and for the image): the stream
 	// ended without an error, and the image must now be there.
 	if _, err := e.c.api.ImageInspect(ctx, ref); err != nil {
-		return &PullError{Image: ref, Err: fmt.Errorf("the pull ended without an error, but the image is not there: %w", err)}
+		return &PullError{Image: ref, Reason: PullOther, Err: fmt.Errorf("the pull ended without an error, but the image is not there: %w", err)}
 	}
 	done := Progress{Step: StepPullComplete, Container: e.spec.Name, Image: ref, Aggregate: totals}
 	e.report(done)
@@ -288,4 +294,73 @@ func (a *activityReader) Read(p []byte) (int, error) {
 		a.active()
 	}
 	return n, err
+}
+
+// classifyPull says why a pull failed. The Docker API types some failures
+// (errdefs NotFound for a manifest the registry does not know,
+// Unauthorized, Unavailable), but Docker Engine 20.10 answers an
+// unreachable registry or missing credentials with a bare 500 whose only
+// content is text, and a failure in the middle of the stream is an
+// errorDetail with nothing but text. So here, and nowhere else in the
+// module, the daemon's text is matched against the phrases that Docker,
+// containerd and Podman use (pullPhrases); only the daemon's own answers
+// are read that way, never an error of the connection to the daemon.
+// Anything not recognised is PullOther.
+func classifyPull(err error) PullFailure {
+	var se *streamError
+	switch {
+	case errors.Is(err, ErrPullStalled), cerrdefs.IsDeadlineExceeded(err):
+		return PullStalled
+	case cerrdefs.IsNotFound(err):
+		return PullNotFound
+	case cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err):
+		return PullUnauthorized
+	case cerrdefs.IsUnavailable(err):
+		return PullRegistryUnreachable
+	case errors.As(err, &se):
+		return classifyPullText(se.msg)
+	case cerrdefs.IsInternal(err), cerrdefs.IsUnknown(err): // the daemon's 5xx answer
+		return classifyPullText(err.Error())
+	}
+	return PullOther
+}
+
+// pullPhrases are what the daemons say, lower-cased, in the order they are
+// tried: a message naming a dial failure and a timeout is unreachable.
+var pullPhrases = []struct {
+	phrase string
+	reason PullFailure
+}{
+	{"manifest unknown", PullNotFound},          // distribution: the tag
+	{"name unknown", PullNotFound},              // distribution: the repository
+	{"repository does not exist", PullNotFound}, // Docker Hub
+	{"no basic auth credentials", PullUnauthorized},
+	{"authentication required", PullUnauthorized},
+	{"unauthorized", PullUnauthorized},
+	{"access to the resource is denied", PullUnauthorized},
+	{"access denied", PullUnauthorized},
+	{"dial tcp", PullRegistryUnreachable}, // DNS, refused, dial timeout
+	{"connection refused", PullRegistryUnreachable},
+	{"connection reset", PullRegistryUnreachable},
+	{"no such host", PullRegistryUnreachable},
+	{"name resolution", PullRegistryUnreachable},
+	{"network is unreachable", PullRegistryUnreachable},
+	{"no route to host", PullRegistryUnreachable},
+	{"tls handshake", PullRegistryUnreachable},
+	{"x509: ", PullRegistryUnreachable},
+	{"tls: ", PullRegistryUnreachable},
+	{"server gave http response to https client", PullRegistryUnreachable},
+	{"timeout", PullStalled}, // i/o timeout, Client.Timeout exceeded
+	{"deadline exceeded", PullStalled},
+}
+
+// classifyPullText classifies the daemon's message by pullPhrases.
+func classifyPullText(msg string) PullFailure {
+	msg = strings.ToLower(msg)
+	for _, p := range pullPhrases {
+		if strings.Contains(msg, p.phrase) {
+			return p.reason
+		}
+	}
+	return PullOther
 }

@@ -71,7 +71,7 @@ func checkFreshPull(t *testing.T, r *recorder, layers int) {
 
 func TestPullFailures(t *testing.T) {
 	c := containertest.Client(t)
-	check := func(t *testing.T, ref string, wantLayers bool) {
+	check := func(t *testing.T, ref string, wantLayers bool, wantReason containers.PullFailure) {
 		t.Helper()
 		name := containertest.UniqueName(t, "pullfail")
 		spec := containers.EtcdSpec(containers.EtcdParams{Name: name, Image: ref, ClientPort: containertest.FreePort(t), MaxRequestBytes: etcdMaxRequestBytes})
@@ -82,6 +82,9 @@ func TestPullFailures(t *testing.T) {
 		var pe *containers.PullError
 		if !errors.As(pullErr, &pe) || pe.Image != ref || !strings.Contains(pullErr.Error(), ref) {
 			t.Fatalf("Ensure = %+v, %v; want *PullError for %s", h, pullErr, ref)
+		}
+		if pe.Reason != wantReason || !strings.Contains(pullErr.Error(), wantReason.Description()) {
+			t.Errorf("Reason = %v, want %v, described in %q", pe.Reason, wantReason, pullErr)
 		}
 		if took > 10*time.Second {
 			t.Errorf("failing took %v, want seconds", took)
@@ -99,13 +102,21 @@ func TestPullFailures(t *testing.T) {
 		t.Logf("failed in %v: %v", took, pullErr)
 	}
 	t.Run("unreachable registry", func(t *testing.T) {
-		check(t, "127.0.0.1:"+strconv.Itoa(containertest.FreePort(t))+"/k3test/etcd:none", false)
+		check(t, "127.0.0.1:"+strconv.Itoa(containertest.FreePort(t))+"/k3test/etcd:none", false, containers.PullRegistryUnreachable)
 	})
 	t.Run("unknown tag", func(t *testing.T) {
-		check(t, containertest.StartRegistry(t).Addr+"/k3test/etcd:none", false)
+		reg := containertest.StartRegistry(t)
+		reg.EtcdImage(t) // the repository exists, the tag does not
+		check(t, reg.Addr+"/k3test/etcd:none", false, containers.PullNotFound)
+	})
+	t.Run("unknown repository", func(t *testing.T) {
+		check(t, containertest.StartRegistry(t).Addr+"/k3test/none:none", false, containers.PullNotFound)
+	})
+	t.Run("registry wants credentials", func(t *testing.T) {
+		check(t, containertest.StartLockedRegistry(t).Addr+"/k3test/etcd:none", false, containers.PullUnauthorized)
 	})
 	t.Run("errorDetail after layers", func(t *testing.T) {
-		check(t, containertest.StartRegistry(t).BrokenImage(t), true)
+		check(t, containertest.StartRegistry(t).BrokenImage(t), true, containers.PullOther)
 	})
 }
 
@@ -148,8 +159,8 @@ func TestPullStalls(t *testing.T) {
 	_, err = c.Ensure(ensureCtx(t), spec, r.report)
 	took := time.Since(begin)
 	var pe *containers.PullError
-	if !errors.As(err, &pe) || !errors.Is(err, containers.ErrPullStalled) || pe.Image != ref {
-		t.Fatalf("Ensure = %v, want a *PullError wrapping ErrPullStalled", err)
+	if !errors.As(err, &pe) || !errors.Is(err, containers.ErrPullStalled) || pe.Image != ref || pe.Reason != containers.PullStalled {
+		t.Fatalf("Ensure = %v, want a *PullError wrapping ErrPullStalled, Reason PullStalled", err)
 	}
 	if !strings.Contains(err.Error(), "stalled") || !strings.Contains(err.Error(), stall.String()) {
 		t.Errorf("error %q does not say the pull stalled and for how long", err)

@@ -1,10 +1,16 @@
 package containers
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/client"
 )
 
 // testdata/pull-fresh.jsonl is the stream Docker Engine 20.10 sent for a
@@ -300,5 +306,84 @@ func TestDecodePullUnknownStatus(t *testing.T) {
 	}
 	if got[4].Phase != PhaseComplete || totals != (PullTotals{Layers: 1, LayersDone: 1, Current: 9, Total: 9}) {
 		t.Errorf("last %v, totals %+v", got[4].Phase, totals)
+	}
+}
+
+// TestClassifyPull: the errdefs types decide where the daemon gives them;
+// otherwise the daemon's text (a 5xx answer, an errorDetail in the stream),
+// as Docker 20.10 (recorded), newer Docker and Podman word it. Text that
+// did not come from the daemon is never read.
+func TestClassifyPull(t *testing.T) {
+	daemon := func(msg string) error { // a 500 answer, as the SDK returns it
+		return fmt.Errorf("Error response from daemon: %s: %w", msg, cerrdefs.ErrInternal)
+	}
+	stream := func(msg string) error {
+		_, err := decodePull(strings.NewReader(`{"errorDetail":{"message":`+fmt.Sprintf("%q", msg)+`}}`), func(Progress) {}, Progress{})
+		return err
+	}
+	_, unreadable := decodePull(strings.NewReader("<html>connection refused</html>"), func(Progress) {}, Progress{})
+	tests := []struct {
+		name string
+		err  error
+		want PullFailure
+	}{
+		{"stall timeout", fmt.Errorf("%w: no message from the daemon for 1m0s", ErrPullStalled), PullStalled},
+		{"caller's deadline", fmt.Errorf("%w: %w", context.DeadlineExceeded, errors.New("request canceled")), PullStalled},
+		{"caller cancelled", fmt.Errorf("%w: %w", context.Canceled, errors.New("dial tcp: connection refused")), PullOther},
+		{"typed not found", fmt.Errorf("manifest for x:y not found: manifest unknown: %w", cerrdefs.ErrNotFound), PullNotFound},
+		{"typed unauthorized", fmt.Errorf("x: %w", cerrdefs.ErrUnauthenticated), PullUnauthorized},
+		{"typed permission denied", fmt.Errorf("x: %w", cerrdefs.ErrPermissionDenied), PullUnauthorized},
+		{"typed unavailable", fmt.Errorf("x: %w", cerrdefs.ErrUnavailable), PullRegistryUnreachable},
+		{"docker 20.10 connection refused", daemon(`Get "http://127.0.0.1:27099/v2/": dial tcp 127.0.0.1:27099: connect: connection refused`), PullRegistryUnreachable},
+		{"docker 20.10 no such host", daemon(`Get "https://nosuchhost.invalid/v2/": dial tcp: lookup nosuchhost.invalid on 127.0.0.53:53: no such host`), PullRegistryUnreachable},
+		{"docker 20.10 no credentials", daemon(`Head "http://127.0.0.1:15111/v2/k3test/etcd/manifests/none": no basic auth credentials`), PullUnauthorized},
+		{"tls handshake timeout", daemon(`Get "https://registry.example/v2/": net/http: TLS handshake timeout`), PullRegistryUnreachable},
+		{"unknown certificate", daemon(`Get "https://registry.example/v2/": x509: certificate signed by unknown authority`), PullRegistryUnreachable},
+		{"plain http registry", daemon(`Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client`), PullRegistryUnreachable},
+		{"awaiting headers", daemon(`Get "https://registry.example/v2/": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`), PullStalled},
+		{"hub: repository does not exist", daemon(`pull access denied for k3/none, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`), PullNotFound},
+		{"authentication required", daemon(`unauthorized: authentication required`), PullUnauthorized},
+		{"local permission denied", daemon(`open /var/lib/docker/tmp/GetImageBlob1: permission denied`), PullOther},
+		{"disk full", daemon(`write /var/lib/docker/tmp/x: no space left on device`), PullOther},
+		{"podman refused", stream(`initializing source docker://127.0.0.1:1/x:y: pinging container registry 127.0.0.1:1: Get "https://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`), PullRegistryUnreachable},
+		{"podman manifest unknown", stream(`reading manifest none in 127.0.0.1:5000/k3test/etcd: manifest unknown`), PullNotFound},
+		{"stream: repository unknown", stream(`name unknown: repository name not known to registry`), PullNotFound},
+		{"stream: broken image", stream(`layers from manifest don't match image configuration`), PullOther},
+		{"stream: read timeout", stream(`read tcp 127.0.0.1:40000->127.0.0.1:5000: i/o timeout`), PullStalled},
+		{"daemon connection failed", fmt.Errorf("x: %w", client.ErrorConnectionFailed("unix:///var/run/docker.sock")), PullOther},
+		{"client-side text is not read", errors.New(`dial unix /var/run/docker.sock: connect: connection refused`), PullOther},
+		{"stream: unrecognised text", stream("something else went wrong"), PullOther},
+		{"unreadable stream", unreadable, PullOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil {
+				t.Fatal("no error to classify")
+			}
+			if got := classifyPull(tt.err); got != tt.want {
+				t.Errorf("classifyPull(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPullFailureTexts(t *testing.T) {
+	names, texts := map[string]bool{}, map[string]bool{}
+	for f := PullOther; f <= PullStalled; f++ {
+		name, text := f.String(), f.Description()
+		if name == "" || text == "" || names[name] || texts[text] || strings.ContainsAny(name, " _ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("%d: name %q, description %q: want distinct lower-case names and descriptions", int(f), name, text)
+		}
+		names[name], texts[text] = true, true
+	}
+	if PullRegistryUnreachable.String() != "registry-unreachable" || PullRegistryUnreachable.Description() != "registry 不可达" {
+		t.Errorf("PullRegistryUnreachable = %s, %s", PullRegistryUnreachable, PullRegistryUnreachable.Description())
+	}
+	if f := PullFailure(42); f.String() != "pull-failure(42)" || f.Description() != PullOther.Description() {
+		t.Errorf("out of range: %s, %s", f, f.Description())
+	}
+	var zero PullError
+	if zero.Reason != PullOther {
+		t.Errorf("zero Reason = %v, want PullOther", zero.Reason)
 	}
 }
