@@ -49,7 +49,7 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 	}
 	if err != nil {
 		e.cleanup(ctx, "", createID, createdVolume)
-		return Handle{}, false, fmt.Errorf("create container %q: %w", name, err)
+		return Handle{}, false, fmt.Errorf(errCreateContainer, name, err)
 	}
 	// The labels name this live process, which is what keeps others off
 	// while it runs; the lock keeps them off once it has been adopted. A
@@ -64,11 +64,11 @@ func (e *ensurer) create(ctx context.Context) (h Handle, retry bool, err error) 
 		if perr := e.checkPorts(); perr != nil {
 			var pe *PortInUseError
 			if errors.As(perr, &pe) {
-				pe.Err = fmt.Errorf("%w (daemon: %w)", pe.Err, err)
+				pe.Err = fmt.Errorf(errDaemonSaid, pe.Err, err)
 			}
 			return Handle{}, false, perr
 		}
-		return Handle{}, false, fmt.Errorf("start container %q: %w", name, err)
+		return Handle{}, false, fmt.Errorf(errStartContainer, name, err)
 	}
 	e.emit(StepRunning, "")
 	h = e.handle(resp.ID, Created, e.spec.Image)
@@ -113,15 +113,15 @@ func (e *ensurer) ensureVolume(ctx context.Context) (created bool, err error) {
 		return false, nil
 	}
 	if !cerrdefs.IsNotFound(err) {
-		return false, fmt.Errorf("inspect volume %q: %w", e.spec.Volume, err)
+		return false, fmt.Errorf(errInspectVolume, e.spec.Volume, err)
 	}
-	e.emit(StepVolume, "creating volume "+e.spec.Volume)
+	e.emit(StepVolume, fmt.Sprintf(msgCreateVolume, e.spec.Volume))
 	_, err = e.c.api.VolumeCreate(ctx, volume.CreateOptions{
 		Name:   e.spec.Volume,
 		Labels: map[string]string{LabelManagedBy: ManagedBy, LabelBackend: e.spec.Backend},
 	})
 	if err != nil {
-		return false, fmt.Errorf("create volume %q: %w", e.spec.Volume, err)
+		return false, fmt.Errorf(errCreateVolume, e.spec.Volume, err)
 	}
 	return true, nil
 }
@@ -164,7 +164,7 @@ func (e *ensurer) containerConfig(createID string) (*container.Config, *containe
 func (e *ensurer) cleanup(ctx context.Context, id, createID string, createdVolume bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.c.cleanupTimeout)
 	defer cancel()
-	e.emit(StepCleanup, "removing what this attempt created")
+	e.emit(StepCleanup, msgCleanup)
 	if id == "" {
 		insp, err := e.c.api.ContainerInspect(ctx, e.spec.Name)
 		if err == nil && insp.Config != nil && insp.Config.Labels[labelCreateID] == createID {

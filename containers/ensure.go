@@ -119,7 +119,7 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 
 		case Foreign:
 			if st.Running && e.sameImage(ctx, st) {
-				e.emit(StepReuse, fmt.Sprintf("running container %s (image %s) was not created by k3-storage; reusing it and leaving it running", shortID(st.ID), st.Image))
+				e.emit(StepReuse, fmt.Sprintf(msgReuseForeign, shortID(st.ID), st.Image))
 				return e.handle(st.ID, Reused, st.Image), nil
 			}
 			return Handle{}, &ForeignContainerError{Name: name, ID: st.ID, Image: st.Image, Want: e.spec.Image, Status: st.Status, Running: st.Running}
@@ -127,15 +127,15 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 		case LiveOwner, RemoteOwner:
 			mine := st.Owner == e.c.owner || e.c.holdsLock(st.ID)
 			if st.Running {
-				msg := fmt.Sprintf("running container %s belongs to k3-storage process %d on host %s; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID, st.Owner.Host)
+				msg := fmt.Sprintf(msgReuseLive, shortID(st.ID), st.Owner.Host, st.Owner.PID)
 				if st.Adopted {
-					msg = fmt.Sprintf("running container %s was left by k3-storage process %d and adopted by another live k3-storage process; reusing it, it stays theirs", shortID(st.ID), st.Owner.PID)
+					msg = fmt.Sprintf(msgReuseAdopted, shortID(st.ID), st.Owner.PID)
 				}
 				if mine {
-					msg = fmt.Sprintf("running container %s is already this process's; reusing it", shortID(st.ID))
+					msg = fmt.Sprintf(msgReuseMine, shortID(st.ID))
 				}
 				if st.SpecHash != e.hash {
-					msg += "; it was created from another spec (image, env, ports or volume differ)"
+					msg += msgOtherSpec
 				}
 				e.emit(StepReuse, msg)
 				return e.handle(st.ID, Reused, st.Image), nil
@@ -143,9 +143,9 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 			if mine && !transient(st.Status) {
 				// This very process made or adopted it and it stopped (the
 				// database died): it is ours to replace.
-				e.emit(StepRemoveStale, fmt.Sprintf("container %s of this process is %s; removing it", shortID(st.ID), st.Status))
+				e.emit(StepRemoveStale, fmt.Sprintf(msgRemoveOwn, shortID(st.ID), st.Status))
 				if err := e.c.removeContainer(ctx, st.ID, staleStopTimeout); err != nil && !cerrdefs.IsConflict(err) {
-					return Handle{}, fmt.Errorf("remove stale container %q: %w", name, err)
+					return Handle{}, fmt.Errorf(errRemoveStale, name, err)
 				}
 				e.c.releaseLock(st.ID, true)
 				continue
@@ -153,7 +153,7 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 			if !transient(st.Status) {
 				return Handle{}, &OwnedElsewhereError{Name: name, ID: st.ID, Owner: st.Owner, Status: st.Status, Adopted: st.Adopted}
 			}
-			e.emit(StepWait, fmt.Sprintf("container %s is %s by k3-storage process %d; waiting for it to run", shortID(st.ID), st.Status, st.Owner.PID))
+			e.emit(StepWait, fmt.Sprintf(msgWaitOwner, shortID(st.ID), st.Status, st.Owner.PID))
 			if err := e.waitChange(ctx, st); err != nil {
 				return Handle{}, err
 			}
@@ -165,7 +165,7 @@ func (e *ensurer) run(ctx context.Context) (Handle, error) {
 			}
 		}
 	}
-	return Handle{}, fmt.Errorf("container %q kept changing while k3-storage tried to provision it (%d attempts); another process is racing for it", name, maxEnsureRounds)
+	return Handle{}, fmt.Errorf(errKeptChanging, name, maxEnsureRounds)
 }
 
 // orphan deals with a container whose creator is gone: adopt it when it
@@ -186,12 +186,12 @@ func (e *ensurer) orphan(ctx context.Context, st State) (h Handle, done bool, er
 		if st.Running && st.SpecHash == e.hash {
 			// Without the lock another process could adopt it too and
 			// remove it under us: use it, but leave it to its fate.
-			e.emit(StepReuse, fmt.Sprintf("container %s was left running by k3-storage process %d, which is gone, but it cannot be locked (%v); reusing it without taking it over, it will be left running", shortID(st.ID), st.Owner.PID, lockErr))
+			e.emit(StepReuse, fmt.Sprintf(msgReuseUnlockable, shortID(st.ID), st.Owner.PID, lockErr))
 			return e.handle(st.ID, Reused, st.Image), true, nil
 		}
 		if st.Running {
 			// Another process may have adopted it for its own spec.
-			return Handle{}, true, fmt.Errorf("container %q, left running by k3-storage process %d, was built from another spec and cannot be locked to be replaced safely: %w", st.Name, st.Owner.PID, lockErr)
+			return Handle{}, true, fmt.Errorf(errOrphanLocked, st.Name, st.Owner.PID, lockErr)
 		}
 	default:
 		// Under the lock: is it still the orphan seen before? Another
@@ -209,14 +209,14 @@ func (e *ensurer) orphan(ctx context.Context, st State) (h Handle, done bool, er
 	}
 	if st.Running && st.SpecHash == e.hash {
 		e.c.keepLock(st.ID, lock)
-		e.emit(StepAdopt, fmt.Sprintf("container %s was left running by k3-storage process %d, which is gone; adopting it", shortID(st.ID), st.Owner.PID))
+		e.emit(StepAdopt, fmt.Sprintf(msgAdopt, shortID(st.ID), st.Owner.PID))
 		return e.handle(st.ID, Adopted, st.Image), true, nil
 	}
-	why := "stopped (" + st.Status + ")"
+	why := fmt.Sprintf(txtOrphanStopped, st.Status)
 	if st.SpecHash != e.hash {
-		why = "built from another spec"
+		why = txtOrphanOtherSpec
 	}
-	e.emit(StepRemoveStale, fmt.Sprintf("container %s left by k3-storage process %d is %s; removing it", shortID(st.ID), st.Owner.PID, why))
+	e.emit(StepRemoveStale, fmt.Sprintf(msgRemoveOrphan, st.Owner.PID, shortID(st.ID), why))
 	err = e.c.removeContainer(ctx, st.ID, staleStopTimeout)
 	if lock != nil {
 		if err == nil {
@@ -225,7 +225,7 @@ func (e *ensurer) orphan(ctx context.Context, st State) (h Handle, done bool, er
 		lock.Close()
 	}
 	if err != nil && !cerrdefs.IsConflict(err) { // conflict: another process is removing it
-		return Handle{}, true, fmt.Errorf("remove stale container %q: %w", st.Name, err)
+		return Handle{}, true, fmt.Errorf(errRemoveStale, st.Name, err)
 	}
 	return Handle{}, false, nil
 }
@@ -246,7 +246,7 @@ func (e *ensurer) waitChange(parent context.Context, st State) error {
 		select {
 		case <-ctx.Done():
 			if parent.Err() != nil {
-				return fmt.Errorf("wait for container %q: %w", st.Name, parent.Err())
+				return fmt.Errorf(errWaitContainer, st.Name, parent.Err())
 			}
 			return &OwnedElsewhereError{Name: st.Name, ID: st.ID, Owner: st.Owner, Status: st.Status}
 		case <-tick.C:
@@ -276,7 +276,7 @@ func (e *ensurer) waitAppear(parent context.Context) error {
 		st, err := e.c.Inspect(ctx, e.spec.Name)
 		switch {
 		case parent.Err() != nil:
-			return fmt.Errorf("wait for container %q: %w", e.spec.Name, parent.Err())
+			return fmt.Errorf(errWaitContainer, e.spec.Name, parent.Err())
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:

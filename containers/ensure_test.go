@@ -152,7 +152,7 @@ func TestForeignContainerUntouched(t *testing.T) {
 		if fe.Name != spec.Name || fe.ID != id || fe.Image != wantImage || fe.Want != spec.Image || fe.Running != wantRunning {
 			t.Errorf("error fields %+v", fe)
 		}
-		for _, s := range []string{spec.Name, wantImage, "rename", "another container name"} {
+		for _, s := range []string{spec.Name, wantImage, "重命名", "换一个容器名"} {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("error %q does not mention %q", err, s)
 			}
@@ -559,7 +559,7 @@ func TestAdoptionIsExclusive(t *testing.T) {
 			t.Fatalf("D: %+v, want Reused, not Owned", hd)
 		}
 		wantSteps(t, rd, containers.StepInspect, containers.StepReuse)
-		if msg := rd.all()[1].Message; !strings.Contains(msg, "adopted by another live k3-storage process") {
+		if msg := rd.all()[1].Message; !strings.Contains(msg, "已被另一个运行中的 k3-storage 进程接管") {
 			t.Errorf("D's reuse message %q does not say the container was adopted", msg)
 		}
 		if err := d.Remove(ensureCtx(t), hd, time.Second, true); !errors.Is(err, containers.ErrNotOwned) {
@@ -610,7 +610,7 @@ func TestAdoptionIsExclusive(t *testing.T) {
 		}
 		_, err := containertest.Client(t).Ensure(ensureCtx(t), spec, nil)
 		var oe *containers.OwnedElsewhereError
-		if !errors.As(err, &oe) || !oe.Adopted || oe.ID != orphan.ID || !strings.Contains(err.Error(), "adopted") {
+		if !errors.As(err, &oe) || !oe.Adopted || oe.ID != orphan.ID || !strings.Contains(err.Error(), "接管") {
 			t.Fatalf("D: %v, want *OwnedElsewhereError saying it was adopted", err)
 		}
 		// Its adopter replaces it.

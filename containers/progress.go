@@ -133,20 +133,21 @@ type Progress struct {
 	Total   int64
 	// Aggregate sums the pull over all layers (StepPull, StepPullComplete).
 	Aggregate PullTotals
-	// Message is an English detail for logs (the reused container's owner,
-	// why a stale container is removed, ...).
+	// Message is a Chinese detail for the user (the reused container's
+	// owner, why a stale container is removed, ...).
 	Message string
 }
 
-// String renders the report as one English log line.
+// String renders the report as one Chinese log line, with the daemon's raw
+// layer status.
 func (p Progress) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", p.Step, p.Container)
+	fmt.Fprintf(&b, txtProgress, p.Step, p.Container)
 	if p.Step == StepPull || p.Step == StepPullComplete || p.Step == StepImageCheck || p.Step == StepImagePresent {
-		fmt.Fprintf(&b, " image %s", p.Image)
+		fmt.Fprintf(&b, txtProgressImage, p.Image)
 	}
 	if p.Layer != "" {
-		fmt.Fprintf(&b, " layer %s: %s", p.Layer, p.Status)
+		fmt.Fprintf(&b, txtProgressLayer, p.Layer, p.Status)
 		if p.Total > 0 {
 			fmt.Fprintf(&b, " %d/%d", p.Current, p.Total)
 		} else if p.Current > 0 {
@@ -154,7 +155,7 @@ func (p Progress) String() string {
 		}
 	}
 	if a := p.Aggregate; a.Layers > 0 {
-		fmt.Fprintf(&b, " [%d/%d layers, %d/%d bytes", a.LayersDone, a.Layers, a.Current, a.Total)
+		fmt.Fprintf(&b, txtProgressBytes, a.LayersDone, a.Layers, a.Current, a.Total)
 		if pct := a.Percent(); pct >= 0 {
 			fmt.Fprintf(&b, " %.0f%%", pct)
 		}

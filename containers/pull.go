@@ -188,7 +188,7 @@ func decodePull(r io.Reader, report func(Progress), base Progress) (PullTotals, 
 			break
 		}
 		if err != nil {
-			return t.totals(), fmt.Errorf("read pull progress: %w", err)
+			return t.totals(), fmt.Errorf(errReadPull, err)
 		}
 		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
 			return t.totals(), &streamError{msg: m.ErrorDetail.Message}
@@ -223,7 +223,7 @@ func (e *ensurer) ensureImage(ctx context.Context) error {
 		return nil
 	}
 	if !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("inspect image %q: %w", ref, err)
+		return fmt.Errorf(errInspectImage, ref, err)
 	}
 	totals, err := e.pull(ctx)
 	if err != nil {
@@ -233,7 +233,7 @@ func (e *ensurer) ensureImage(ctx context.Context) error {
 	// Podman: "Download complete" per layer and for the image): the stream
 	// ended without an error, and the image must now be there.
 	if _, err := e.c.api.ImageInspect(ctx, ref); err != nil {
-		return &PullError{Image: ref, Reason: PullOther, Err: fmt.Errorf("the pull ended without an error, but the image is not there: %w", err)}
+		return &PullError{Image: ref, Reason: PullOther, Err: fmt.Errorf(errPullNoImage, err)}
 	}
 	done := Progress{Step: StepPullComplete, Container: e.spec.Name, Image: ref, Aggregate: totals}
 	e.report(done)
@@ -256,7 +256,7 @@ func (e *ensurer) pull(ctx context.Context) (PullTotals, error) {
 	}
 	explain := func(err error) error {
 		if errors.Is(context.Cause(ctx), ErrPullStalled) {
-			return fmt.Errorf("%w: no message from the daemon for %v (is the registry reachable?)", ErrPullStalled, stall)
+			return fmt.Errorf(errPullStalled, ErrPullStalled, stall)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: %w", context.Cause(ctx), err)

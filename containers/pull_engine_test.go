@@ -162,7 +162,7 @@ func TestPullStalls(t *testing.T) {
 	if !errors.As(err, &pe) || !errors.Is(err, containers.ErrPullStalled) || pe.Image != ref || pe.Reason != containers.PullStalled {
 		t.Fatalf("Ensure = %v, want a *PullError wrapping ErrPullStalled, Reason PullStalled", err)
 	}
-	if !strings.Contains(err.Error(), "stalled") || !strings.Contains(err.Error(), stall.String()) {
+	if !strings.Contains(err.Error(), "停滞") || !strings.Contains(err.Error(), stall.String()) {
 		t.Errorf("error %q does not say the pull stalled and for how long", err)
 	}
 	if took < stall || took > stall+10*time.Second {

@@ -120,7 +120,7 @@ func TestDecodePullFailures(t *testing.T) {
 {"status":"Pull complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
 `, "layers from manifest don't match image configuration"},
 		{"bare error field", `{"error":"toomanyrequests"}`, "toomanyrequests"},
-		{"garbage", `{"status":"Pulling fs layer","id":"a"}` + "\n<html>", "read pull progress"},
+		{"garbage", `{"status":"Pulling fs layer","id":"a"}` + "\n<html>", "读取拉取进度"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

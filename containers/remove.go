@@ -24,7 +24,7 @@ func (c *Client) removeContainer(ctx context.Context, id string, stopTimeout tim
 		return nil
 	}
 	if stopErr != nil {
-		return fmt.Errorf("stop: %w; remove: %w", stopErr, err)
+		return fmt.Errorf(errStopRemove, stopErr, err)
 	}
 	return err
 }
@@ -40,18 +40,18 @@ func (c *Client) removeContainer(ctx context.Context, id string, stopTimeout tim
 // container is gone, the lock that marked it as this process's is released.
 func (c *Client) Remove(ctx context.Context, h Handle, stopTimeout time.Duration, purgeVolume bool) error {
 	if !h.Owned {
-		return fmt.Errorf("remove container %q: %w", h.Name, ErrNotOwned)
+		return fmt.Errorf(errRemoveContainer, h.Name, ErrNotOwned)
 	}
 	insp, err := c.api.ContainerInspect(ctx, h.ID)
 	switch {
 	case cerrdefs.IsNotFound(err):
 	case err != nil:
-		return fmt.Errorf("remove container %q: %w", h.Name, err)
+		return fmt.Errorf(errRemoveContainer, h.Name, err)
 	case insp.Config == nil || insp.Config.Labels[LabelManagedBy] != ManagedBy:
-		return fmt.Errorf("remove container %q: it carries no k3-storage labels: %w", h.Name, ErrNotOwned)
+		return fmt.Errorf(errRemoveUnlabeled, h.Name, ErrNotOwned)
 	default:
 		if err := c.removeContainer(ctx, h.ID, stopTimeout); err != nil {
-			return fmt.Errorf("remove container %q: %w", h.Name, err)
+			return fmt.Errorf(errRemoveContainer, h.Name, err)
 		}
 	}
 	c.releaseLock(h.ID, true)
@@ -63,12 +63,12 @@ func (c *Client) Remove(ctx context.Context, h Handle, stopTimeout time.Duration
 	case cerrdefs.IsNotFound(err):
 		return nil
 	case err != nil:
-		return fmt.Errorf("purge volume %q: %w", h.Volume, err)
+		return fmt.Errorf(errPurgeVolume, h.Volume, err)
 	case v.Labels[LabelManagedBy] != ManagedBy:
-		return fmt.Errorf("purge volume %q: it was not created by k3-storage: %w", h.Volume, ErrNotOwned)
+		return fmt.Errorf(errPurgeForeign, h.Volume, ErrNotOwned)
 	}
 	if err := c.api.VolumeRemove(ctx, h.Volume, false); err != nil && !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("purge volume %q: %w", h.Volume, err)
+		return fmt.Errorf(errPurgeVolume, h.Volume, err)
 	}
 	return nil
 }

@@ -59,18 +59,18 @@ type Spec struct {
 // String describes the spec for logs with env values redacted.
 func (s Spec) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s container %q image %q", s.Backend, s.Name, s.Image)
+	fmt.Fprintf(&b, txtSpec, s.Backend, s.Name, s.Image)
 	for _, p := range s.Ports {
-		fmt.Fprintf(&b, " port %s", p)
+		fmt.Fprintf(&b, txtSpecPort, p)
 	}
 	if s.Volume != "" {
-		fmt.Fprintf(&b, " volume %s:%s", s.Volume, s.MountPath)
+		fmt.Fprintf(&b, txtSpecVolume, s.Volume, s.MountPath)
 	}
 	if len(s.Env) > 0 {
-		b.WriteString(" env")
+		b.WriteString(txtSpecEnv)
 		for _, kv := range s.Env {
 			k, _, _ := strings.Cut(kv, "=")
-			fmt.Fprintf(&b, " %s=<redacted>", k)
+			fmt.Fprintf(&b, txtSpecEnvValue, k)
 		}
 	}
 	return b.String()
@@ -107,43 +107,43 @@ var containerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // provisioned safely. It never mentions env values.
 func (s Spec) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: container %q: %s", ErrInvalidSpec, s.Name, fmt.Sprintf(format, args...))
+		return fmt.Errorf(errInvalidSpec, ErrInvalidSpec, s.Name, fmt.Sprintf(format, args...))
 	}
 	if s.invalid != "" {
 		return bad("%s", s.invalid)
 	}
 	if !containerName.MatchString(s.Name) {
-		return bad("name must match %s", containerName)
+		return bad(txtBadName, containerName)
 	}
 	if !containerName.MatchString(s.Volume) && s.Volume != "" {
-		return bad("volume name %q must match %s", s.Volume, containerName)
+		return bad(txtBadVolumeName, s.Volume, containerName)
 	}
 	if strings.TrimSpace(s.Image) == "" {
-		return bad("no image")
+		return bad(txtNoImage)
 	}
 	if (s.Volume == "") != (s.MountPath == "") {
-		return bad("volume %q and mount path %q must be given together", s.Volume, s.MountPath)
+		return bad(txtVolumeMount, s.Volume, s.MountPath)
 	}
 	if s.MountPath != "" && (!path.IsAbs(s.MountPath) || path.Clean(s.MountPath) == "/") {
-		return bad("mount path %q must be an absolute path other than /", s.MountPath)
+		return bad(txtBadMountPath, s.MountPath)
 	}
 	for i, kv := range s.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return bad("env entry %d is not KEY=value", i)
+			return bad(txtBadEnv, i)
 		}
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Ports {
 		ip, err := netip.ParseAddr(p.HostIP)
 		if err != nil || !ip.IsLoopback() {
-			return bad("port %d: host address %q is not a loopback address; ports are published on 127.0.0.1 or ::1 only", p.HostPort, p.HostIP)
+			return bad(txtNotLoopback, p.HostPort, p.HostIP)
 		}
 		if p.HostPort < 1 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
-			return bad("port %s out of range", p)
+			return bad(txtPortRange, p)
 		}
 		key := strconv.Itoa(p.ContainerPort)
 		if seen[key] {
-			return bad("container port %d published twice", p.ContainerPort)
+			return bad(txtPortTwice, p.ContainerPort)
 		}
 		seen[key] = true
 	}
@@ -213,7 +213,7 @@ func MySQLSpec(p MySQLParams) Spec {
 		Backend:   "mysql",
 	}
 	if p.Password == "" {
-		s.invalid = "no root password (MYSQL_ROOT_PASSWORD)"
+		s.invalid = txtNoRootPassword
 	}
 	return s
 }
@@ -291,7 +291,7 @@ func EtcdSpec(p EtcdParams) Spec {
 		Backend:   "etcd",
 	}
 	if p.MaxRequestBytes <= 0 {
-		s.invalid = fmt.Sprintf("max request bytes %d, want > 0", p.MaxRequestBytes)
+		s.invalid = fmt.Sprintf(txtMaxRequestBytes, p.MaxRequestBytes)
 	}
 	return s
 }

@@ -66,10 +66,10 @@ func TestSpecRequiredParams(t *testing.T) {
 	}{
 		{"mysql without password", MySQLSpec(MySQLParams{Name: "m", Image: "mysql:8.0"}), "MYSQL_ROOT_PASSWORD"},
 		{"mysql without password, user app", MySQLSpec(MySQLParams{Name: "m", Image: "mysql:8.0", User: "app"}), "MYSQL_ROOT_PASSWORD"},
-		{"mysql without image", MySQLSpec(MySQLParams{Name: "m", Password: "pw"}), "image"},
-		{"etcd without image", EtcdSpec(EtcdParams{Name: "e", MaxRequestBytes: 1 << 20}), "image"},
-		{"etcd without max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1"}), "0"},
-		{"etcd with negative max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1", MaxRequestBytes: -1}), "-1"},
+		{"mysql without image", MySQLSpec(MySQLParams{Name: "m", Password: "pw"}), "没有指定镜像"},
+		{"etcd without image", EtcdSpec(EtcdParams{Name: "e", MaxRequestBytes: 1 << 20}), "没有指定镜像"},
+		{"etcd without max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1"}), "--max-request-bytes 为 0"},
+		{"etcd with negative max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1", MaxRequestBytes: -1}), "--max-request-bytes 为 -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,7 +225,7 @@ func TestSpecStringRedactsEnv(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("spec rendering leaks the password: %s", out)
 		}
-		if !strings.Contains(out, "MYSQL_ROOT_PASSWORD=<redacted>") {
+		if !strings.Contains(out, "MYSQL_ROOT_PASSWORD=<已隐藏>") {
 			t.Errorf("spec rendering does not name the env keys: %s", out)
 		}
 	}
