@@ -57,10 +57,11 @@ const staleStopTimeout = 10 * time.Second
 // Two processes racing for the same name end with one Created and the other
 // Reused; racing for one orphan, with one Adopted and the others Reused. A
 // host port taken by another program gives *PortInUseError; a failed pull
-// gives *PullError (wrapping ErrPullStalled when the daemon went quiet for
-// the stall timeout, see WithPullStallTimeout); an invalid spec an error
-// wrapping ErrInvalidSpec. A failed Ensure removes what it created (container, and
-// the volume if it created it), even when ctx was cancelled.
+// gives *PullError, whose Reason says why (wrapping ErrPullStalled when the
+// daemon went quiet for the stall timeout, see WithPullStallTimeout); an
+// invalid spec an error wrapping ErrInvalidSpec. A failed Ensure removes
+// what it created (container, and the volume if it created it), even when
+// ctx was cancelled.
 //
 // report, if not nil, is called synchronously from Ensure's goroutine for
 // every step and pull message; it must not block for long. Ensure does not

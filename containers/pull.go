@@ -311,6 +311,8 @@ func classifyPull(err error) PullFailure {
 	switch {
 	case errors.Is(err, ErrPullStalled), cerrdefs.IsDeadlineExceeded(err):
 		return PullStalled
+	case errors.Is(err, context.Canceled): // the caller gave up, whatever the daemon said
+		return PullOther
 	case cerrdefs.IsNotFound(err):
 		return PullNotFound
 	case cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err):

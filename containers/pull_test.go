@@ -329,7 +329,7 @@ func TestClassifyPull(t *testing.T) {
 	}{
 		{"stall timeout", fmt.Errorf("%w: no message from the daemon for 1m0s", ErrPullStalled), PullStalled},
 		{"caller's deadline", fmt.Errorf("%w: %w", context.DeadlineExceeded, errors.New("request canceled")), PullStalled},
-		{"caller cancelled", fmt.Errorf("%w: %w", context.Canceled, errors.New("dial tcp: connection refused")), PullOther},
+		{"caller cancelled", fmt.Errorf("%w: %w", context.Canceled, daemon(`Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`)), PullOther},
 		{"typed not found", fmt.Errorf("manifest for x:y not found: manifest unknown: %w", cerrdefs.ErrNotFound), PullNotFound},
 		{"typed unauthorized", fmt.Errorf("x: %w", cerrdefs.ErrUnauthenticated), PullUnauthorized},
 		{"typed permission denied", fmt.Errorf("x: %w", cerrdefs.ErrPermissionDenied), PullUnauthorized},
