@@ -107,18 +107,18 @@ func NewClient(ctx context.Context, address string, opts ...Option) (*Client, er
 	copts = append(copts, client.WithHost(address))
 	api, err := client.NewClientWithOpts(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("docker client for %s: %w", address, err)
+		return nil, fmt.Errorf(errDockerClient, address, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
 	ping, err := api.Ping(ctx)
 	if err != nil {
 		api.Close()
-		return nil, fmt.Errorf("ping %s: %w", address, err)
+		return nil, fmt.Errorf(errPing, address, err)
 	}
 	if ping.APIVersion == "" {
 		api.Close()
-		return nil, fmt.Errorf("ping %s: %w", address, errNoDockerAPI)
+		return nil, fmt.Errorf(errPing, address, errNoDockerAPI)
 	}
 	api.NegotiateAPIVersionPing(ping)
 	c.api, c.apiVersion = api, api.ClientVersion()
@@ -126,7 +126,7 @@ func NewClient(ctx context.Context, address string, opts ...Option) (*Client, er
 }
 
 // errNoDockerAPI: something answered but not as a Docker Engine API.
-var errNoDockerAPI = errors.New("answered without a Docker API version: not a Docker Engine API")
+var errNoDockerAPI = errors.New(txtErrNoDockerAPI)
 
 // Address is the engine's address, e.g. unix:///var/run/docker.sock.
 func (c *Client) Address() string { return c.address }

@@ -63,13 +63,13 @@ const (
 func (s CandidateStatus) String() string {
 	switch s {
 	case Usable:
-		return "usable"
+		return txtUsable
 	case Absent:
-		return "absent"
+		return txtAbsent
 	case Unreachable:
-		return "unreachable"
+		return txtUnreachable
 	case NoDockerAPI:
-		return "no Docker API"
+		return txtNoDockerAPI
 	}
 	return fmt.Sprintf("status(%d)", int(s))
 }
@@ -102,15 +102,15 @@ type tlsMaterial struct {
 
 // String renders the candidate for a log line.
 func (c Candidate) String() string {
-	s := fmt.Sprintf("%s %s: %s", c.Source, c.Address, c.Status)
+	s := fmt.Sprintf(txtCandidate, c.Source, c.Address, c.Status)
 	if c.TLS {
-		s += " (TLS)"
+		s += txtCandidateTLS
 	}
 	if c.APIVersion != "" {
-		s += " (API " + c.APIVersion + ")"
+		s += fmt.Sprintf(txtCandidateAPI, c.APIVersion)
 	}
 	if c.Err != nil {
-		s += " (" + c.Err.Error() + ")"
+		s += fmt.Sprintf(txtCandidateErr, c.Err)
 	}
 	return s
 }
@@ -166,7 +166,7 @@ func Discover(ctx context.Context, env Env, report func(Candidate), opts ...Opti
 				add(c)
 				continue
 			} else if st.Mode()&fs.ModeSocket == 0 {
-				c.Status, c.Err = Unreachable, fmt.Errorf("%s is not a socket", path)
+				c.Status, c.Err = Unreachable, fmt.Errorf(errNotSocket, path)
 				add(c)
 				continue
 			}
@@ -189,7 +189,7 @@ func Discover(ctx context.Context, env Env, report func(Candidate), opts ...Opti
 			}
 			add(c)
 			if ctx.Err() != nil {
-				return nil, tried, fmt.Errorf("discover container runtime: %w", ctx.Err())
+				return nil, tried, fmt.Errorf(errDiscover, ctx.Err())
 			}
 			continue
 		}
@@ -203,7 +203,7 @@ func Discover(ctx context.Context, env Env, report func(Candidate), opts ...Opti
 	} {
 		c.Status = Absent
 		if _, err := os.Stat(strings.TrimPrefix(c.Address, "unix://")); err == nil {
-			c.Status, c.Err = NoDockerAPI, fmt.Errorf("%s speaks CRI/gRPC, not the Docker Engine API", c.Source)
+			c.Status, c.Err = NoDockerAPI, fmt.Errorf(errCRI, c.Source)
 		}
 		add(c)
 	}
@@ -261,7 +261,7 @@ func contextCandidate(env Env) (Candidate, bool) {
 			}
 			if err := json.Unmarshal(data, &cfg); err != nil {
 				return Candidate{Source: "docker context", Address: filepath.Join(env.Home, ".docker/config.json"),
-					Status: Unreachable, Err: fmt.Errorf("read docker CLI config: %w", err)}, true
+					Status: Unreachable, Err: fmt.Errorf(errReadCLIConfig, err)}, true
 			}
 			name = cfg.CurrentContext
 		}
@@ -274,7 +274,7 @@ func contextCandidate(env Env) (Candidate, bool) {
 	meta := filepath.Join(env.Home, ".docker/contexts/meta", hex.EncodeToString(sum[:]), "meta.json")
 	data, err := os.ReadFile(meta)
 	if err != nil {
-		c.Address, c.Status, c.Err = meta, Absent, fmt.Errorf("context %q: %w", name, err)
+		c.Address, c.Status, c.Err = meta, Absent, fmt.Errorf(errContext, name, err)
 		return c, true
 	}
 	var m struct {
@@ -285,9 +285,9 @@ func contextCandidate(env Env) (Candidate, bool) {
 	}
 	if err := json.Unmarshal(data, &m); err != nil || m.Endpoints["docker"].Host == "" {
 		if err == nil {
-			err = errors.New("no docker endpoint host")
+			err = errors.New(txtNoEndpointHost)
 		}
-		c.Address, c.Status, c.Err = meta, Unreachable, fmt.Errorf("context %q: %w", name, err)
+		c.Address, c.Status, c.Err = meta, Unreachable, fmt.Errorf(errContext, name, err)
 		return c, true
 	}
 	ep := m.Endpoints["docker"]
@@ -318,7 +318,7 @@ func (m tlsMaterial) config() (*tls.Config, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("TLS material missing (DOCKER_TLS_VERIFY/DOCKER_CERT_PATH name %s): %s: %w", m.dir, strings.Join(missing, ", "), fs.ErrNotExist)
+			return nil, fmt.Errorf(errTLSMissing, m.dir, strings.Join(missing, ", "), fs.ErrNotExist)
 		}
 	}
 	opts := tlsconfig.Options{InsecureSkipVerify: !m.verify, ExclusiveRootPools: true}
@@ -330,7 +330,7 @@ func (m tlsMaterial) config() (*tls.Config, error) {
 	}
 	cfg, err := tlsconfig.Client(opts)
 	if err != nil {
-		return nil, fmt.Errorf("TLS material in %s: %w", m.dir, err)
+		return nil, fmt.Errorf(errTLSMaterial, m.dir, err)
 	}
 	return cfg, nil
 }

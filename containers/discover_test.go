@@ -141,9 +141,25 @@ func discover(t *testing.T, env containers.Env) (*containers.Client, []container
 func sources(cs []containers.Candidate) []string {
 	var out []string
 	for _, c := range cs {
-		out = append(out, c.Source+":"+c.Status.String())
+		out = append(out, c.Source+":"+statusName(c.Status))
 	}
 	return out
+}
+
+// statusName names a status for comparisons (CandidateStatus.String is
+// text for the user, see TestMessages).
+func statusName(s containers.CandidateStatus) string {
+	switch s {
+	case containers.Usable:
+		return "usable"
+	case containers.Absent:
+		return "absent"
+	case containers.Unreachable:
+		return "unreachable"
+	case containers.NoDockerAPI:
+		return "no Docker API"
+	}
+	return fmt.Sprintf("status(%d)", int(s))
 }
 
 func TestDiscoverSocketOrder(t *testing.T) {
@@ -474,7 +490,7 @@ func TestDiscoverTLS(t *testing.T) {
 		if !errors.Is(why, fs.ErrNotExist) || !strings.Contains(why.Error(), "cert.pem") || !strings.Contains(why.Error(), "key.pem") || strings.Contains(why.Error(), "ca.pem") {
 			t.Errorf("reason %v: want the missing cert.pem and key.pem named", why)
 		}
-		if !strings.Contains(tried[0].String(), "TLS material missing") {
+		if !strings.Contains(tried[0].String(), "TLS 文件缺失") {
 			t.Errorf("candidate line %q does not say why", tried[0])
 		}
 		if c.APIVersion() != "1.40" {

@@ -114,8 +114,8 @@ func TestEnsureImageConfirms(t *testing.T) {
 	c := (&fakeImageEngine{stream: `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}` + "\n"}).start(t)
 	got, err := ensureImageWith(t, c)
 	var pe *PullError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "not there") {
-		t.Fatalf("ensureImage = %v, want a *PullError saying the image is not there", err)
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "本地没有该镜像") || pe.Reason != PullOther {
+		t.Fatalf("ensureImage = %v, want a *PullError saying the image is not there, Reason PullOther", err)
 	}
 	for _, p := range got {
 		if p.Step == StepPullComplete {
@@ -139,8 +139,8 @@ func TestEnsureImageStallsMidStream(t *testing.T) {
 	got, err := ensureImageWith(t, c)
 	took := time.Since(begin)
 	var pe *PullError
-	if !errors.As(err, &pe) || !errors.Is(err, ErrPullStalled) || !strings.Contains(err.Error(), "stalled") {
-		t.Fatalf("ensureImage = %v, want a *PullError wrapping ErrPullStalled", err)
+	if !errors.As(err, &pe) || !errors.Is(err, ErrPullStalled) || !strings.Contains(err.Error(), "停滞") || pe.Reason != PullStalled {
+		t.Fatalf("ensureImage = %v, want a *PullError wrapping ErrPullStalled, Reason PullStalled", err)
 	}
 	if took < stall || took > 10*stall {
 		t.Errorf("gave up after %v, want about %v", took, stall)

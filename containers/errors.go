@@ -12,22 +12,23 @@ import (
 var (
 	// ErrNoRuntime: no candidate answered the Docker Engine API. Discover
 	// returns a *NoRuntimeError, which matches it.
-	ErrNoRuntime = errors.New("no container runtime found")
+	ErrNoRuntime = errors.New(txtErrNoRuntime)
 
 	// ErrInvalidSpec: the Spec cannot be provisioned as given (empty name or
 	// image, a port not bound to a loopback address, a volume without a
-	// mount path, ...). Nothing was touched.
-	ErrInvalidSpec = errors.New("invalid container spec")
+	// mount path, an empty MySQL root password, no etcd request limit, ...).
+	// Nothing was touched.
+	ErrInvalidSpec = errors.New(txtErrInvalidSpec)
 
 	// ErrNotOwned: Remove was asked to remove a container or volume that this
 	// process does not own (Handle.Owned is false, or the object carries no
 	// k3-storage labels). Nothing was touched.
-	ErrNotOwned = errors.New("not owned by this k3-storage process")
+	ErrNotOwned = errors.New(txtErrNotOwned)
 
 	// ErrPullStalled: a pull was cancelled because the daemon sent no
 	// message for the stall timeout (see WithPullStallTimeout). Ensure
 	// returns it inside a *PullError.
-	ErrPullStalled = errors.New("pull stalled")
+	ErrPullStalled = errors.New(txtErrPullStalled)
 )
 
 // NoRuntimeError is returned by Discover when no candidate is usable. Tried
@@ -38,15 +39,15 @@ type NoRuntimeError struct {
 
 func (e *NoRuntimeError) Error() string {
 	var b strings.Builder
-	b.WriteString("no container runtime found; tried: ")
+	b.WriteString(errNoRuntimeTried)
 	for i, c := range e.Tried {
 		if i > 0 {
-			b.WriteString("; ")
+			b.WriteString(errNoRuntimeSep)
 		}
 		b.WriteString(c.String())
 	}
 	if len(e.Tried) == 0 {
-		b.WriteString("nothing")
+		b.WriteString(errNoRuntimeNothing)
 	}
 	return b.String()
 }
@@ -67,13 +68,10 @@ type ForeignContainerError struct {
 }
 
 func (e *ForeignContainerError) Error() string {
-	why := fmt.Sprintf("is %s", e.Status)
 	if e.Running {
-		why = fmt.Sprintf("runs image %q, not %q", e.Image, e.Want)
-	} else {
-		why = fmt.Sprintf("(image %q) %s", e.Image, why)
+		return fmt.Sprintf(errForeignRunning, e.Name, e.Image, e.Want)
 	}
-	return fmt.Sprintf("container %q was not created by k3-storage and %s; left untouched: remove or rename it yourself, or configure another container name", e.Name, why)
+	return fmt.Sprintf(errForeignStopped, e.Name, e.Image, e.Status)
 }
 
 // OwnedElsewhereError: a container with the wanted name carries k3-storage
@@ -92,11 +90,9 @@ type OwnedElsewhereError struct {
 
 func (e *OwnedElsewhereError) Error() string {
 	if e.Adopted {
-		return fmt.Sprintf("container %q, left by k3-storage process %d, was adopted by another live k3-storage process and is %s; left untouched: stop that process or configure another container name",
-			e.Name, e.Owner.PID, e.Status)
+		return fmt.Sprintf(errOwnedAdopted, e.Name, e.Owner.PID, e.Status)
 	}
-	return fmt.Sprintf("container %q belongs to k3-storage process %d on host %q and is %s, not running; left untouched: stop that process or configure another container name",
-		e.Name, e.Owner.PID, e.Owner.Host, e.Status)
+	return fmt.Sprintf(errOwnedElsewhere, e.Name, e.Owner.Host, e.Owner.PID, e.Status)
 }
 
 // PortInUseError: a host port the container should publish is taken by
@@ -109,20 +105,73 @@ type PortInUseError struct {
 }
 
 func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("host port %s for container %q is already in use by another program: %v",
-		net.JoinHostPort(e.HostIP, strconv.Itoa(e.Port)), e.Name, e.Err)
+	return fmt.Sprintf(errPortInUse, e.Name, net.JoinHostPort(e.HostIP, strconv.Itoa(e.Port)), e.Err)
 }
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // PullError: the image could not be pulled (registry unreachable, image or
 // tag unknown, an errorDetail in the daemon's progress stream, no message
-// for the stall timeout: ErrPullStalled, ...). Nothing was created.
+// for the stall timeout: ErrPullStalled, ...). Nothing was created. Reason
+// says which, for a caller that decides what to do next (such as running
+// the database without a container) without reading Err's text.
 type PullError struct {
-	Image string
-	Err   error
+	Image  string
+	Reason PullFailure
+	Err    error
 }
 
-func (e *PullError) Error() string { return fmt.Sprintf("pull image %q: %v", e.Image, e.Err) }
+func (e *PullError) Error() string {
+	return fmt.Sprintf(errPull, e.Image, e.Reason.Description(), e.Err)
+}
 
 func (e *PullError) Unwrap() error { return e.Err }
+
+// PullFailure classifies a failed pull (PullError.Reason). The zero value is
+// PullOther.
+type PullFailure int
+
+const (
+	// PullOther: none of the below, or not recognised: a broken image, a
+	// full disk, a cancelled context, the daemon itself failing, ...
+	PullOther PullFailure = iota
+	// PullRegistryUnreachable: the daemon could not talk to the registry:
+	// DNS failure, connection refused or reset, no route, a failed TLS
+	// handshake, a registry that speaks another protocol.
+	PullRegistryUnreachable
+	// PullNotFound: the registry does not have the repository or the tag
+	// (manifest unknown).
+	PullNotFound
+	// PullUnauthorized: the registry wants credentials, or refuses the
+	// ones given.
+	PullUnauthorized
+	// PullStalled: no progress for the stall timeout (the error wraps
+	// ErrPullStalled), a timeout the daemon reported, or the caller's
+	// deadline passing during the pull.
+	PullStalled
+)
+
+var pullFailureNames = [...]string{
+	PullOther:               "other",
+	PullRegistryUnreachable: "registry-unreachable",
+	PullNotFound:            "not-found",
+	PullUnauthorized:        "unauthorized",
+	PullStalled:             "stalled",
+}
+
+// String is a stable lower-case identifier, fit for JSON output.
+func (f PullFailure) String() string {
+	if f >= 0 && int(f) < len(pullFailureNames) {
+		return pullFailureNames[f]
+	}
+	return fmt.Sprintf("pull-failure(%d)", int(f))
+}
+
+// Description is a short Chinese phrase for the user, such as
+// "registry 不可达".
+func (f PullFailure) Description() string {
+	if f >= 0 && int(f) < len(pullFailureTexts) {
+		return pullFailureTexts[f]
+	}
+	return pullFailureTexts[PullOther]
+}

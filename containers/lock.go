@@ -36,10 +36,10 @@ const DefaultLockDir = "/tmp/k3-storage-locks"
 
 // errLockHeld: another open file description holds the lock exclusively:
 // a live process (maybe another Client of this one) owns the container.
-var errLockHeld = errors.New("container lock held by another k3-storage process")
+var errLockHeld = errors.New(txtErrLockHeld)
 
 // errLocksUnsupported: this platform has no flock(2).
-var errLocksUnsupported = errors.New("container locks are not supported on this platform")
+var errLocksUnsupported = errors.New(txtErrLocksUnsupported)
 
 // lockFile is the lock file of container id in dir. Container IDs are hex;
 // anything else is hashed so that it cannot escape dir.
@@ -65,19 +65,19 @@ func prepareLockDir(dir string) error {
 	if err == nil {
 		// Mkdir's mode is cut by the umask; the sticky bit needs chmod anyway.
 		if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
-			return fmt.Errorf("lock directory %s: %w", dir, err)
+			return fmt.Errorf(errLockDir, dir, err)
 		}
 		return nil
 	}
 	if !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("lock directory %s: %w", dir, err)
+		return fmt.Errorf(errLockDir, dir, err)
 	}
 	st, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("lock directory %s: %w", dir, err)
+		return fmt.Errorf(errLockDir, dir, err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("lock directory %s: not a directory (%s)", dir, st.Mode().Type())
+		return fmt.Errorf(errLockDirNotDir, dir, st.Mode().Type())
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func openLockFile(dir, id string) (*os.File, error) {
 	path := lockFile(dir, id)
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|oNoFollow, 0o444)
 	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
+		return nil, fmt.Errorf(errOpenLock, err)
 	}
 	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o444 != 0o444 {
 		_ = f.Chmod(0o444) // the umask cut it; fails harmlessly if not ours

@@ -76,21 +76,21 @@ func bootID() string {
 }
 
 // errNoProcess: no process has that pid.
-var errNoProcess = errors.New("no such process")
+var errNoProcess = errors.New(txtErrNoProcess)
 
 // processStartTime reads field 22 (starttime) of /proc/<pid>/stat. The
 // command name (field 2) is in parentheses and may itself contain spaces and
 // parentheses, so fields are counted from the last ')'.
 func processStartTime(pid int) (uint64, error) {
 	if pid <= 0 {
-		return 0, fmt.Errorf("process %d: %w", pid, errNoProcess)
+		return 0, fmt.Errorf(errProcess, pid, errNoProcess)
 	}
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("process %d: %w", pid, errNoProcess)
+		return 0, fmt.Errorf(errProcess, pid, errNoProcess)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("process %d: %w", pid, err)
+		return 0, fmt.Errorf(errProcess, pid, err)
 	}
 	return parseStatStartTime(data)
 }
@@ -98,16 +98,16 @@ func processStartTime(pid int) (uint64, error) {
 func parseStatStartTime(stat []byte) (uint64, error) {
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, errors.New("malformed /proc stat: no ')'")
+		return 0, errors.New(txtStatNoParen)
 	}
 	fields := bytes.Fields(stat[i+1:])
 	// fields[0] is field 3 (state), so field 22 is fields[19].
 	if len(fields) < 20 {
-		return 0, fmt.Errorf("malformed /proc stat: %d fields after the command name", len(fields))
+		return 0, fmt.Errorf(errStatFields, len(fields))
 	}
 	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("malformed /proc stat start time: %w", err)
+		return 0, fmt.Errorf(errStatStart, err)
 	}
 	return v, nil
 }

@@ -70,36 +70,84 @@ func (t PullTotals) Percent() float64 {
 	return 100 * float64(t.Current) / float64(t.Total)
 }
 
+// LayerPhase is where one layer of a pull stands, decoded from the daemon's
+// status text so that callers switch on it instead of matching the text.
+// Docker goes Waiting, Downloading, Verifying, Downloaded, Extracting,
+// Complete (or Exists at once); Podman goes Waiting, Downloading, Downloaded
+// (or Exists) and extracts without saying so, so a Podman layer is never
+// Done by its own messages: the pull's end (StepPullComplete) says that.
+// The zero value, PhaseUnknown, is a status this package does not know
+// (such as Docker's "Retrying in 5 seconds"); the message is reported all
+// the same.
+type LayerPhase int
+
+const (
+	PhaseUnknown     LayerPhase = iota // a status this package does not know
+	PhaseWaiting                       // announced or queued: "Pulling fs layer", "Waiting"
+	PhaseDownloading                   // "Downloading": Current/Total count bytes downloaded
+	PhaseVerifying                     // "Verifying Checksum": downloaded, being checked
+	PhaseDownloaded                    // "Download complete": Docker extracts next; Podman's last word
+	PhaseExtracting                    // "Extracting": Current/Total count bytes extracted
+	PhaseComplete                      // "Pull complete": extracted and registered
+	PhaseExists                        // "Already exists": present locally, nothing to download
+)
+
+var phaseNames = [...]string{
+	PhaseUnknown:     "unknown",
+	PhaseWaiting:     "waiting",
+	PhaseDownloading: "downloading",
+	PhaseVerifying:   "verifying",
+	PhaseDownloaded:  "downloaded",
+	PhaseExtracting:  "extracting",
+	PhaseComplete:    "complete",
+	PhaseExists:      "exists",
+}
+
+// String is a stable lower-case identifier, fit for JSON output.
+func (p LayerPhase) String() string {
+	if p >= 0 && int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return fmt.Sprintf("phase(%d)", int(p))
+}
+
+// Done reports whether the phase is a layer's last: extracted (Complete) or
+// already present (Exists).
+func (p LayerPhase) Done() bool { return p == PhaseComplete || p == PhaseExists }
+
 // Progress is one report from Ensure. It never holds env values.
 type Progress struct {
 	Step      Step
 	Container string // container name
 	Image     string // image reference
-	// Layer, Status, Current and Total describe one layer for StepPull:
-	// the layer ID as the daemon prints it, the daemon's status text
-	// ("Pulling fs layer", "Downloading", "Extracting", "Pull complete",
-	// "Already exists", ...), and bytes of the current phase; Total <= 0
-	// means unknown.
+	// Layer, Phase, Status, Current and Total describe one layer for
+	// StepPull: the layer ID as the daemon prints it, the phase decoded
+	// from the status, the daemon's raw status text for logs ("Pulling fs
+	// layer", "Downloading", "Extracting", "Pull complete", "Already
+	// exists", ...), and bytes of the current phase; Total <= 0 means
+	// unknown.
 	Layer   string
+	Phase   LayerPhase
 	Status  string
 	Current int64
 	Total   int64
 	// Aggregate sums the pull over all layers (StepPull, StepPullComplete).
 	Aggregate PullTotals
-	// Message is an English detail for logs (the reused container's owner,
-	// why a stale container is removed, ...).
+	// Message is a Chinese detail for the user (the reused container's
+	// owner, why a stale container is removed, ...).
 	Message string
 }
 
-// String renders the report as one English log line.
+// String renders the report as one Chinese log line, with the daemon's raw
+// layer status.
 func (p Progress) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", p.Step, p.Container)
+	fmt.Fprintf(&b, txtProgress, p.Step, p.Container)
 	if p.Step == StepPull || p.Step == StepPullComplete || p.Step == StepImageCheck || p.Step == StepImagePresent {
-		fmt.Fprintf(&b, " image %s", p.Image)
+		fmt.Fprintf(&b, txtProgressImage, p.Image)
 	}
 	if p.Layer != "" {
-		fmt.Fprintf(&b, " layer %s: %s", p.Layer, p.Status)
+		fmt.Fprintf(&b, txtProgressLayer, p.Layer, p.Status)
 		if p.Total > 0 {
 			fmt.Fprintf(&b, " %d/%d", p.Current, p.Total)
 		} else if p.Current > 0 {
@@ -107,7 +155,7 @@ func (p Progress) String() string {
 		}
 	}
 	if a := p.Aggregate; a.Layers > 0 {
-		fmt.Fprintf(&b, " [%d/%d layers, %d/%d bytes", a.LayersDone, a.Layers, a.Current, a.Total)
+		fmt.Fprintf(&b, txtProgressBytes, a.LayersDone, a.Layers, a.Current, a.Total)
 		if pct := a.Percent(); pct >= 0 {
 			fmt.Fprintf(&b, " %.0f%%", pct)
 		}

@@ -1,10 +1,16 @@
 package containers
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/client"
 )
 
 // testdata/pull-fresh.jsonl is the stream Docker Engine 20.10 sent for a
@@ -114,7 +120,7 @@ func TestDecodePullFailures(t *testing.T) {
 {"status":"Pull complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
 `, "layers from manifest don't match image configuration"},
 		{"bare error field", `{"error":"toomanyrequests"}`, "toomanyrequests"},
-		{"garbage", `{"status":"Pulling fs layer","id":"a"}` + "\n<html>", "read pull progress"},
+		{"garbage", `{"status":"Pulling fs layer","id":"a"}` + "\n<html>", "读取拉取进度"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,5 +217,173 @@ func TestDecodePullEndsWithoutError(t *testing.T) {
 	totals, err := decodePull(strings.NewReader(stream), func(Progress) {}, Progress{})
 	if err != nil || !totals.Complete() || totals.Current != 9 {
 		t.Errorf("decodePull = %+v, %v; want a success counting the layer done", totals, err)
+	}
+}
+
+// Every layer message of the recorded Docker and Podman streams decodes to
+// a known phase, the one its status names.
+func TestRecordedPullPhases(t *testing.T) {
+	want := map[string]LayerPhase{
+		"Pulling fs layer":   PhaseWaiting,
+		"Waiting":            PhaseWaiting,
+		"Downloading":        PhaseDownloading,
+		"Verifying Checksum": PhaseVerifying,
+		"Download complete":  PhaseDownloaded,
+		"Extracting":         PhaseExtracting,
+		"Pull complete":      PhaseComplete,
+		"Already exists":     PhaseExists,
+	}
+	for _, file := range []string{"testdata/pull-fresh.jsonl", "testdata/pull-podman.jsonl"} {
+		t.Run(file, func(t *testing.T) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			seen := map[LayerPhase]int{}
+			_, err = decodePull(f, func(p Progress) {
+				seen[p.Phase]++
+				if w, ok := want[p.Status]; p.Phase == PhaseUnknown || !ok || p.Phase != w {
+					t.Errorf("layer %s status %q: phase %v, want %v", p.Layer, p.Status, p.Phase, w)
+				}
+			}, Progress{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen[PhaseWaiting] == 0 || seen[PhaseDownloading] == 0 || seen[PhaseDownloaded] == 0 {
+				t.Errorf("phases seen %v: want at least waiting, downloading and downloaded", seen)
+			}
+		})
+	}
+}
+
+func TestLayerPhase(t *testing.T) {
+	tests := []struct {
+		status string
+		phase  LayerPhase
+		name   string
+		done   bool
+	}{
+		{"Pulling fs layer", PhaseWaiting, "waiting", false},
+		{"Waiting", PhaseWaiting, "waiting", false},
+		{"Downloading", PhaseDownloading, "downloading", false},
+		{"Verifying Checksum", PhaseVerifying, "verifying", false},
+		{"Download complete", PhaseDownloaded, "downloaded", false},
+		{"Extracting", PhaseExtracting, "extracting", false},
+		{"Pull complete", PhaseComplete, "complete", true},
+		{"Already exists", PhaseExists, "exists", true},
+		{"Retrying in 5 seconds", PhaseUnknown, "unknown", false},
+		{"pull complete", PhaseUnknown, "unknown", false},
+		{"", PhaseUnknown, "unknown", false},
+	}
+	for _, tt := range tests {
+		got := phaseOf(tt.status)
+		if got != tt.phase || got.String() != tt.name || got.Done() != tt.done {
+			t.Errorf("phaseOf(%q) = %v (done %v), want %v (done %v)", tt.status, got, got.Done(), tt.name, tt.done)
+		}
+	}
+	if s := LayerPhase(42).String(); s != "phase(42)" {
+		t.Errorf("out-of-range phase = %q", s)
+	}
+}
+
+// A status this package does not know is reported with PhaseUnknown and
+// does not disturb the layer's progress.
+func TestDecodePullUnknownStatus(t *testing.T) {
+	stream := `{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":3,"total":9},"id":"aaaaaaaaaaaa"}
+{"status":"Retrying in 5 seconds","progressDetail":{},"id":"aaaaaaaaaaaa"}
+{"status":"Downloading","progressDetail":{"current":9,"total":9},"id":"aaaaaaaaaaaa"}
+{"status":"Pull complete","progressDetail":{},"id":"aaaaaaaaaaaa"}
+`
+	var got []Progress
+	totals, err := decodePull(strings.NewReader(stream), func(p Progress) { got = append(got, p) }, Progress{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[2].Phase != PhaseUnknown || got[2].Status != "Retrying in 5 seconds" || got[2].Aggregate.Current != 3 {
+		t.Errorf("reports %+v: want the retry reported with PhaseUnknown, progress kept", got)
+	}
+	if got[4].Phase != PhaseComplete || totals != (PullTotals{Layers: 1, LayersDone: 1, Current: 9, Total: 9}) {
+		t.Errorf("last %v, totals %+v", got[4].Phase, totals)
+	}
+}
+
+// TestClassifyPull: the errdefs types decide where the daemon gives them;
+// otherwise the daemon's text (a 5xx answer, an errorDetail in the stream),
+// as Docker 20.10 (recorded), newer Docker and Podman word it. Text that
+// did not come from the daemon is never read.
+func TestClassifyPull(t *testing.T) {
+	daemon := func(msg string) error { // a 500 answer, as the SDK returns it
+		return fmt.Errorf("Error response from daemon: %s: %w", msg, cerrdefs.ErrInternal)
+	}
+	stream := func(msg string) error {
+		_, err := decodePull(strings.NewReader(`{"errorDetail":{"message":`+fmt.Sprintf("%q", msg)+`}}`), func(Progress) {}, Progress{})
+		return err
+	}
+	_, unreadable := decodePull(strings.NewReader("<html>connection refused</html>"), func(Progress) {}, Progress{})
+	tests := []struct {
+		name string
+		err  error
+		want PullFailure
+	}{
+		{"stall timeout", fmt.Errorf("%w: no message from the daemon for 1m0s", ErrPullStalled), PullStalled},
+		{"caller's deadline", fmt.Errorf("%w: %w", context.DeadlineExceeded, errors.New("request canceled")), PullStalled},
+		{"caller cancelled", fmt.Errorf("%w: %w", context.Canceled, daemon(`Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`)), PullOther},
+		{"typed not found", fmt.Errorf("manifest for x:y not found: manifest unknown: %w", cerrdefs.ErrNotFound), PullNotFound},
+		{"typed unauthorized", fmt.Errorf("x: %w", cerrdefs.ErrUnauthenticated), PullUnauthorized},
+		{"typed permission denied", fmt.Errorf("x: %w", cerrdefs.ErrPermissionDenied), PullUnauthorized},
+		{"typed unavailable", fmt.Errorf("x: %w", cerrdefs.ErrUnavailable), PullRegistryUnreachable},
+		{"docker 20.10 connection refused", daemon(`Get "http://127.0.0.1:27099/v2/": dial tcp 127.0.0.1:27099: connect: connection refused`), PullRegistryUnreachable},
+		{"docker 20.10 no such host", daemon(`Get "https://nosuchhost.invalid/v2/": dial tcp: lookup nosuchhost.invalid on 127.0.0.53:53: no such host`), PullRegistryUnreachable},
+		{"docker 20.10 no credentials", daemon(`Head "http://127.0.0.1:15111/v2/k3test/etcd/manifests/none": no basic auth credentials`), PullUnauthorized},
+		{"tls handshake timeout", daemon(`Get "https://registry.example/v2/": net/http: TLS handshake timeout`), PullRegistryUnreachable},
+		{"unknown certificate", daemon(`Get "https://registry.example/v2/": x509: certificate signed by unknown authority`), PullRegistryUnreachable},
+		{"plain http registry", daemon(`Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client`), PullRegistryUnreachable},
+		{"awaiting headers", daemon(`Get "https://registry.example/v2/": net/http: request canceled (Client.Timeout exceeded while awaiting headers)`), PullStalled},
+		{"hub: repository does not exist", daemon(`pull access denied for k3/none, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`), PullNotFound},
+		{"authentication required", daemon(`unauthorized: authentication required`), PullUnauthorized},
+		{"local permission denied", daemon(`open /var/lib/docker/tmp/GetImageBlob1: permission denied`), PullOther},
+		{"disk full", daemon(`write /var/lib/docker/tmp/x: no space left on device`), PullOther},
+		{"podman refused", stream(`initializing source docker://127.0.0.1:1/x:y: pinging container registry 127.0.0.1:1: Get "https://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`), PullRegistryUnreachable},
+		{"podman manifest unknown", stream(`reading manifest none in 127.0.0.1:5000/k3test/etcd: manifest unknown`), PullNotFound},
+		{"stream: repository unknown", stream(`name unknown: repository name not known to registry`), PullNotFound},
+		{"stream: broken image", stream(`layers from manifest don't match image configuration`), PullOther},
+		{"stream: read timeout", stream(`read tcp 127.0.0.1:40000->127.0.0.1:5000: i/o timeout`), PullStalled},
+		{"daemon connection failed", fmt.Errorf("x: %w", client.ErrorConnectionFailed("unix:///var/run/docker.sock")), PullOther},
+		{"client-side text is not read", errors.New(`dial unix /var/run/docker.sock: connect: connection refused`), PullOther},
+		{"stream: unrecognised text", stream("something else went wrong"), PullOther},
+		{"unreadable stream", unreadable, PullOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil {
+				t.Fatal("no error to classify")
+			}
+			if got := classifyPull(tt.err); got != tt.want {
+				t.Errorf("classifyPull(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPullFailureTexts(t *testing.T) {
+	names, texts := map[string]bool{}, map[string]bool{}
+	for f := PullOther; f <= PullStalled; f++ {
+		name, text := f.String(), f.Description()
+		if name == "" || text == "" || names[name] || texts[text] || strings.ContainsAny(name, " _ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("%d: name %q, description %q: want distinct lower-case names and descriptions", int(f), name, text)
+		}
+		names[name], texts[text] = true, true
+	}
+	if PullRegistryUnreachable.String() != "registry-unreachable" || PullRegistryUnreachable.Description() != "registry 不可达" {
+		t.Errorf("PullRegistryUnreachable = %s, %s", PullRegistryUnreachable, PullRegistryUnreachable.Description())
+	}
+	if f := PullFailure(42); f.String() != "pull-failure(42)" || f.Description() != PullOther.Description() {
+		t.Errorf("out of range: %s, %s", f, f.Description())
+	}
+	var zero PullError
+	if zero.Reason != PullOther {
+		t.Errorf("zero Reason = %v, want PullOther", zero.Reason)
 	}
 }

@@ -13,12 +13,6 @@ import (
 	"strings"
 )
 
-// Default images, used when the params leave Image empty.
-const (
-	DefaultMySQLImage = "mysql:8.0"
-	DefaultEtcdImage  = "quay.io/coreos/etcd:v3.5.0"
-)
-
 // Paths inside the containers. The etcd data dir is a subdirectory of the
 // volume so etcd creates it itself with the 0700 mode it insists on.
 const (
@@ -27,10 +21,6 @@ const (
 	EtcdDataDir   = EtcdMountPath + "/data"
 	EtcdBinary    = "/usr/local/bin/etcd"
 )
-
-// EtcdMaxRequestBytes is the --max-request-bytes given to etcd: room for a
-// value of 1.5 MiB (the Store contract's limit) plus key and request overhead.
-const EtcdMaxRequestBytes = 2*1024*1024 + 512*1024
 
 // Port publishes ContainerPort on HostIP:HostPort. HostIP must be a loopback
 // address (127.0.0.1 or ::1): databases provisioned here are never exposed
@@ -59,23 +49,28 @@ type Spec struct {
 	// required exactly when Volume is set.
 	MountPath string
 	Backend   string // "mysql" or "etcd"; recorded in a label
+
+	// invalid says why MySQLSpec or EtcdSpec could not build a valid spec
+	// from its params (a required param missing); Validate reports it.
+	// "" for none, as in every spec built by hand.
+	invalid string
 }
 
 // String describes the spec for logs with env values redacted.
 func (s Spec) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s container %q image %q", s.Backend, s.Name, s.Image)
+	fmt.Fprintf(&b, txtSpec, s.Backend, s.Name, s.Image)
 	for _, p := range s.Ports {
-		fmt.Fprintf(&b, " port %s", p)
+		fmt.Fprintf(&b, txtSpecPort, p)
 	}
 	if s.Volume != "" {
-		fmt.Fprintf(&b, " volume %s:%s", s.Volume, s.MountPath)
+		fmt.Fprintf(&b, txtSpecVolume, s.Volume, s.MountPath)
 	}
 	if len(s.Env) > 0 {
-		b.WriteString(" env")
+		b.WriteString(txtSpecEnv)
 		for _, kv := range s.Env {
 			k, _, _ := strings.Cut(kv, "=")
-			fmt.Fprintf(&b, " %s=<redacted>", k)
+			fmt.Fprintf(&b, txtSpecEnvValue, k)
 		}
 	}
 	return b.String()
@@ -112,40 +107,43 @@ var containerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // provisioned safely. It never mentions env values.
 func (s Spec) Validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: container %q: %s", ErrInvalidSpec, s.Name, fmt.Sprintf(format, args...))
+		return fmt.Errorf(errInvalidSpec, ErrInvalidSpec, s.Name, fmt.Sprintf(format, args...))
+	}
+	if s.invalid != "" {
+		return bad("%s", s.invalid)
 	}
 	if !containerName.MatchString(s.Name) {
-		return bad("name must match %s", containerName)
+		return bad(txtBadName, containerName)
 	}
 	if !containerName.MatchString(s.Volume) && s.Volume != "" {
-		return bad("volume name %q must match %s", s.Volume, containerName)
+		return bad(txtBadVolumeName, s.Volume, containerName)
 	}
 	if strings.TrimSpace(s.Image) == "" {
-		return bad("no image")
+		return bad(txtNoImage)
 	}
 	if (s.Volume == "") != (s.MountPath == "") {
-		return bad("volume %q and mount path %q must be given together", s.Volume, s.MountPath)
+		return bad(txtVolumeMount, s.Volume, s.MountPath)
 	}
 	if s.MountPath != "" && (!path.IsAbs(s.MountPath) || path.Clean(s.MountPath) == "/") {
-		return bad("mount path %q must be an absolute path other than /", s.MountPath)
+		return bad(txtBadMountPath, s.MountPath)
 	}
 	for i, kv := range s.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return bad("env entry %d is not KEY=value", i)
+			return bad(txtBadEnv, i)
 		}
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Ports {
 		ip, err := netip.ParseAddr(p.HostIP)
 		if err != nil || !ip.IsLoopback() {
-			return bad("port %d: host address %q is not a loopback address; ports are published on 127.0.0.1 or ::1 only", p.HostPort, p.HostIP)
+			return bad(txtNotLoopback, p.HostPort, p.HostIP)
 		}
 		if p.HostPort < 1 || p.HostPort > 65535 || p.ContainerPort < 1 || p.ContainerPort > 65535 {
-			return bad("port %s out of range", p)
+			return bad(txtPortRange, p)
 		}
 		key := strconv.Itoa(p.ContainerPort)
 		if seen[key] {
-			return bad("container port %d published twice", p.ContainerPort)
+			return bad(txtPortTwice, p.ContainerPort)
 		}
 		seen[key] = true
 	}
@@ -166,28 +164,29 @@ func Loopback(host string) (ip string, ok bool) {
 	return "", false
 }
 
-// MySQLParams are the inputs of MySQLSpec; zero values take the defaults.
+// MySQLParams are the inputs of MySQLSpec. Image and Password are required
+// (the caller's configuration holds their defaults); the other zero values
+// are filled in as noted.
 type MySQLParams struct {
 	Name     string // container name
-	Image    string // "" means DefaultMySQLImage
+	Image    string // image reference; required
 	Volume   string // "" means Name + "-data"
 	HostIP   string // "" means 127.0.0.1
 	Port     int    // host port; 0 means 3306
 	User     string // "" or "root": only the root account is set up
-	Password string // "" means "password", as the original service did
+	Password string // root's password (and User's); required, never defaulted
 	Database string // created on first start; "" for none
 }
 
 // MySQLSpec returns the spec of a MySQL container following the official
-// image's conventions: MYSQL_ROOT_PASSWORD is the configured password
-// ("password" when empty), MYSQL_DATABASE the database, and MYSQL_USER and
-// MYSQL_PASSWORD are set when the user is not root. The server listens on
-// 3306 in the container, published on HostIP:Port; data lives in Volume at
-// /var/lib/mysql.
+// image's conventions: MYSQL_ROOT_PASSWORD is the configured password,
+// MYSQL_DATABASE the database, and MYSQL_USER and MYSQL_PASSWORD are set
+// when the user is not root. The server listens on 3306 in the container,
+// published on HostIP:Port; data lives in Volume at /var/lib/mysql.
+//
+// An empty Image or Password gives a spec that Validate (and so Ensure)
+// rejects with ErrInvalidSpec: neither is ever defaulted here.
 func MySQLSpec(p MySQLParams) Spec {
-	if p.Image == "" {
-		p.Image = DefaultMySQLImage
-	}
 	if p.Volume == "" {
 		p.Volume = p.Name + "-data"
 	}
@@ -197,9 +196,6 @@ func MySQLSpec(p MySQLParams) Spec {
 	if p.Port == 0 {
 		p.Port = 3306
 	}
-	if p.Password == "" {
-		p.Password = "password"
-	}
 	env := []string{"MYSQL_ROOT_PASSWORD=" + p.Password}
 	if p.Database != "" {
 		env = append(env, "MYSQL_DATABASE="+p.Database)
@@ -207,7 +203,7 @@ func MySQLSpec(p MySQLParams) Spec {
 	if p.User != "" && p.User != "root" {
 		env = append(env, "MYSQL_USER="+p.User, "MYSQL_PASSWORD="+p.Password)
 	}
-	return Spec{
+	s := Spec{
 		Name:      p.Name,
 		Image:     p.Image,
 		Env:       env,
@@ -216,15 +212,25 @@ func MySQLSpec(p MySQLParams) Spec {
 		MountPath: MySQLDataPath,
 		Backend:   "mysql",
 	}
+	if p.Password == "" {
+		s.invalid = txtNoRootPassword
+	}
+	return s
 }
 
-// EtcdParams are the inputs of EtcdSpec; zero values take the defaults.
+// EtcdParams are the inputs of EtcdSpec. Image and MaxRequestBytes are
+// required (the caller holds their values); the other zero values are
+// filled in as noted.
 type EtcdParams struct {
 	Name       string // container name; also the member name and cluster token
-	Image      string // "" means DefaultEtcdImage (its etcd is /usr/local/bin/etcd)
+	Image      string // image reference whose etcd is /usr/local/bin/etcd; required
 	Volume     string // "" means Name + "-data"
 	HostIP     string // "" means 127.0.0.1
 	ClientPort int    // client port from the endpoint; 0 means 2379
+	// MaxRequestBytes is etcd's --max-request-bytes: the largest request
+	// the server accepts, which bounds the largest value a client can
+	// write. Required, > 0; the etcd adapter knows what it needs.
+	MaxRequestBytes int
 }
 
 // EtcdPeerPort is the peer port of a single-member cluster whose client port
@@ -242,10 +248,10 @@ func EtcdPeerPort(clientPort int) int {
 // so the advertised client URL http://HostIP:ClientPort is right from both
 // sides; only the client port is published (a single member gets no peer
 // traffic). Data lives in Volume, under /etcd-data/data.
+//
+// An empty Image or a MaxRequestBytes <= 0 gives a spec that Validate (and
+// so Ensure) rejects with ErrInvalidSpec: neither is ever defaulted here.
 func EtcdSpec(p EtcdParams) Spec {
-	if p.Image == "" {
-		p.Image = DefaultEtcdImage
-	}
 	if p.Volume == "" {
 		p.Volume = p.Name + "-data"
 	}
@@ -263,7 +269,7 @@ func EtcdSpec(p EtcdParams) Spec {
 	if member == "" {
 		member = "default"
 	}
-	return Spec{
+	s := Spec{
 		Name:  p.Name,
 		Image: p.Image,
 		Cmd: []string{
@@ -277,11 +283,15 @@ func EtcdSpec(p EtcdParams) Spec {
 			"--initial-cluster=" + member + "=" + url("127.0.0.1", peer),
 			"--initial-cluster-state=new",
 			"--initial-cluster-token=" + member,
-			"--max-request-bytes=" + strconv.Itoa(EtcdMaxRequestBytes),
+			"--max-request-bytes=" + strconv.Itoa(p.MaxRequestBytes),
 		},
 		Ports:     []Port{{HostIP: p.HostIP, HostPort: p.ClientPort, ContainerPort: p.ClientPort}},
 		Volume:    p.Volume,
 		MountPath: EtcdMountPath,
 		Backend:   "etcd",
 	}
+	if p.MaxRequestBytes <= 0 {
+		s.invalid = fmt.Sprintf(txtMaxRequestBytes, p.MaxRequestBytes)
+	}
+	return s
 }

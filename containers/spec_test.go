@@ -19,8 +19,6 @@ func TestMySQLSpecEnv(t *testing.T) {
 			[]string{"MYSQL_ROOT_PASSWORD=pw", "MYSQL_DATABASE=k3"}},
 		{"empty user means root", MySQLParams{Name: "m", Password: "pw"},
 			[]string{"MYSQL_ROOT_PASSWORD=pw"}},
-		{"empty password becomes password", MySQLParams{Name: "m", User: "root"},
-			[]string{"MYSQL_ROOT_PASSWORD=password"}},
 		{"non-root user gets the password too", MySQLParams{Name: "m", User: "app", Password: "pw", Database: "k3"},
 			[]string{"MYSQL_ROOT_PASSWORD=pw", "MYSQL_DATABASE=k3", "MYSQL_USER=app", "MYSQL_PASSWORD=pw"}},
 	}
@@ -35,9 +33,9 @@ func TestMySQLSpecEnv(t *testing.T) {
 }
 
 func TestMySQLSpecDefaults(t *testing.T) {
-	s := MySQLSpec(MySQLParams{Name: "k3-mysql"})
+	s := MySQLSpec(MySQLParams{Name: "k3-mysql", Image: "mysql:8.0", Password: "pw"})
 	want := Spec{
-		Name: "k3-mysql", Image: "mysql:8.0", Env: []string{"MYSQL_ROOT_PASSWORD=password"},
+		Name: "k3-mysql", Image: "mysql:8.0", Env: []string{"MYSQL_ROOT_PASSWORD=pw"},
 		Ports:  []Port{{HostIP: "127.0.0.1", HostPort: 3306, ContainerPort: 3306}},
 		Volume: "k3-mysql-data", MountPath: "/var/lib/mysql", Backend: "mysql",
 	}
@@ -48,9 +46,43 @@ func TestMySQLSpecDefaults(t *testing.T) {
 	if err := s.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
 	}
-	s = MySQLSpec(MySQLParams{Name: "m", HostIP: "::1", Port: 13306, Image: "mariadb:11", Volume: "v"})
+	s = MySQLSpec(MySQLParams{Name: "m", HostIP: "::1", Port: 13306, Image: "mariadb:11", Volume: "v", Password: "pw"})
 	if got := s.Ports[0]; got != (Port{HostIP: "::1", HostPort: 13306, ContainerPort: 3306}) || s.Image != "mariadb:11" || s.Volume != "v" {
 		t.Errorf("MySQLSpec overrides = %v", s)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
+// The image and the root password come from the caller's configuration:
+// MySQLSpec and EtcdSpec default neither, and a spec without them is
+// invalid.
+func TestSpecRequiredParams(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+		want string // what the error names
+	}{
+		{"mysql without password", MySQLSpec(MySQLParams{Name: "m", Image: "mysql:8.0"}), "MYSQL_ROOT_PASSWORD"},
+		{"mysql without password, user app", MySQLSpec(MySQLParams{Name: "m", Image: "mysql:8.0", User: "app"}), "MYSQL_ROOT_PASSWORD"},
+		{"mysql without image", MySQLSpec(MySQLParams{Name: "m", Password: "pw"}), "没有指定镜像"},
+		{"etcd without image", EtcdSpec(EtcdParams{Name: "e", MaxRequestBytes: 1 << 20}), "没有指定镜像"},
+		{"etcd without max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1"}), "--max-request-bytes 为 0"},
+		{"etcd with negative max request bytes", EtcdSpec(EtcdParams{Name: "e", Image: "etcd:1", MaxRequestBytes: -1}), "--max-request-bytes 为 -1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.spec.Validate()
+			if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate = %v, want ErrInvalidSpec naming %s", err, tt.want)
+			}
+			for _, kv := range tt.spec.Env {
+				if kv == "MYSQL_ROOT_PASSWORD=password" {
+					t.Errorf("env %q: the password was defaulted", kv)
+				}
+			}
+		})
 	}
 }
 
@@ -76,11 +108,13 @@ func TestEtcdSpec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := EtcdSpec(tt.p)
+			p := tt.p
+			p.Image, p.MaxRequestBytes = "quay.io/coreos/etcd:v3.5.0", 2621440
+			s := EtcdSpec(p)
 			if err := s.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			if s.Cmd[0] != "/usr/local/bin/etcd" || s.Image != DefaultEtcdImage || s.Backend != "etcd" {
+			if s.Cmd[0] != "/usr/local/bin/etcd" || s.Image != p.Image || s.Backend != "etcd" {
 				t.Errorf("cmd[0] %q image %q backend %q", s.Cmd[0], s.Image, s.Backend)
 			}
 			if len(s.Ports) != 1 || s.Ports[0].HostPort != tt.client || s.Ports[0].ContainerPort != tt.client {
@@ -105,18 +139,15 @@ func TestEtcdSpec(t *testing.T) {
 			if !strings.HasPrefix(EtcdDataDir, s.MountPath+"/") {
 				t.Errorf("data dir %s is not on the volume mounted at %s", EtcdDataDir, s.MountPath)
 			}
-			mrb, _ := flag(s.Cmd, "max-request-bytes")
-			n, err := strconv.Atoi(mrb)
-			// a 1.5 MiB value plus a 1 KiB key plus request overhead
-			if err != nil || n < 1536*1024+1024+64*1024 {
-				t.Errorf("--max-request-bytes = %q, too small for a 1.5 MiB value", mrb)
+			if mrb, _ := flag(s.Cmd, "max-request-bytes"); mrb != "2621440" {
+				t.Errorf("--max-request-bytes = %q, want the caller's 2621440", mrb)
 			}
 		})
 	}
 }
 
 func TestValidate(t *testing.T) {
-	good := EtcdSpec(EtcdParams{Name: "k3-etcd"})
+	good := EtcdSpec(EtcdParams{Name: "k3-etcd", Image: "etcd:1", MaxRequestBytes: 1 << 20})
 	tests := []struct {
 		name   string
 		mutate func(*Spec)
@@ -194,7 +225,7 @@ func TestSpecStringRedactsEnv(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("spec rendering leaks the password: %s", out)
 		}
-		if !strings.Contains(out, "MYSQL_ROOT_PASSWORD=<redacted>") {
+		if !strings.Contains(out, "MYSQL_ROOT_PASSWORD=<已隐藏>") {
 			t.Errorf("spec rendering does not name the env keys: %s", out)
 		}
 	}

@@ -82,7 +82,7 @@ func (c *Client) inspect(ctx context.Context, name string, probe bool) (State, e
 		return State{Name: name}, nil
 	}
 	if err != nil {
-		return State{}, fmt.Errorf("inspect container %q: %w", name, err)
+		return State{}, fmt.Errorf(errInspectContainer, name, err)
 	}
 	return c.stateOf(name, insp, probe), nil
 }

@@ -34,6 +34,20 @@ type Registry struct {
 // not installed.
 func StartRegistry(tb testing.TB) *Registry {
 	tb.Helper()
+	return startRegistryFor(tb, false)
+}
+
+// StartLockedRegistry starts a registry for tb that refuses every request:
+// it requires basic authentication and knows no user, so any pull from it
+// fails as unauthorized, and nothing can be pushed to it. It skips as
+// StartRegistry does.
+func StartLockedRegistry(tb testing.TB) *Registry {
+	tb.Helper()
+	return startRegistryFor(tb, true)
+}
+
+func startRegistryFor(tb testing.TB, locked bool) *Registry {
+	tb.Helper()
 	Docker(tb) // a registry is of no use without an engine to pull from it
 	bin, err := exec.LookPath(RegistryBinary)
 	Need(tb, "docker-registry (Debian package docker-registry)", err)
@@ -41,7 +55,7 @@ func StartRegistry(tb testing.TB) *Registry {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := "127.0.0.1:" + strconv.Itoa(FreePort(tb))
-		r, err := startRegistry(tb, bin, dir, addr)
+		r, err := startRegistry(tb, bin, dir, addr, locked)
 		if err == nil {
 			return r
 		}
@@ -51,8 +65,16 @@ func StartRegistry(tb testing.TB) *Registry {
 	return nil
 }
 
-func startRegistry(tb testing.TB, bin, dir, addr string) (*Registry, error) {
+func startRegistry(tb testing.TB, bin, dir, addr string, locked bool) (*Registry, error) {
 	storage := filepath.Join(dir, "storage-"+randomHex(3))
+	auth := ""
+	if locked {
+		users := filepath.Join(dir, "htpasswd-"+randomHex(3))
+		if err := os.WriteFile(users, nil, 0o644); err != nil {
+			return nil, err
+		}
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: k3test\n    path: %s\n", users)
+	}
 	cfg := fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -65,7 +87,7 @@ storage:
     enabled: true
 http:
   addr: %s
-`, storage, addr)
+%s`, storage, addr, auth)
 	cfgPath := filepath.Join(dir, "config-"+randomHex(3)+".yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, err
@@ -97,7 +119,7 @@ http:
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || locked && resp.StatusCode == http.StatusUnauthorized {
 				break
 			}
 		}
