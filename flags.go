@@ -16,6 +16,7 @@ import (
 // flags are the parsed command line.
 type flags struct {
 	config      string
+	configSet   bool // --config was given, even as ""
 	headless    bool
 	output      string
 	readonly    bool
@@ -57,6 +58,7 @@ func parseFlags(args []string) (flags, error) {
 		// safety net that still says what happened.
 		return f, fmt.Errorf(errFlagOther, err)
 	}
+	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf(errArgument, fs.Arg(0))
 	}

@@ -69,15 +69,17 @@ func run(ctx context.Context, force <-chan struct{}, args []string, getenv func(
 		return exitOK
 	}
 
-	src, err := configs.Find(f.config, getenv)
+	src, err := configs.Find(f.config, f.configSet, getenv)
 	if err != nil {
 		return out.fail(lifecycle.StageConfig, msgConfigError+err.Error(), exitUsage)
 	}
-	cfg, err := configs.LoadSource(src)
+	cfg, warnings, err := configs.LoadSource(src)
 	if err != nil {
 		return out.fail(lifecycle.StageConfig, msgConfigError+indent(err.Error()), exitUsage)
 	}
-	eng, err := engine.New(engineOptions(cfg, src, f))
+	opts := engineOptions(cfg, src, f)
+	opts.ConfigWarnings = warnings
+	eng, err := engine.New(opts)
 	if err != nil {
 		return out.fail(lifecycle.StageConfig, msgConfigError+err.Error(), exitUsage)
 	}

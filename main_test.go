@@ -235,7 +235,7 @@ func TestTimeoutPreserveStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	const runs = 50
-	want := "配置文件: configs/config-example.yaml (built-in)\n正在启动存储服务 (类型: memory)...\n内存存储已初始化\n存储服务启动完成\n" +
+	want := "配置文件: configs/config-example.yaml（内置）\n正在启动存储服务 (类型: memory)...\n内存存储已初始化\n存储服务启动完成\n" +
 		"正在关闭存储服务...\n存储连接已关闭\n存储服务已关闭\n"
 	dir := t.TempDir() // no config file there: the built-in one
 	var failures []string

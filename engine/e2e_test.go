@@ -29,7 +29,7 @@ func TestHeadlessMemory(t *testing.T) {
 				t.Fatalf("exit code %d after %v, want 0\nstderr:\n%s", code, sig, p.Stderr())
 			}
 			want := []string{
-				"配置文件: configs/config-example.yaml (built-in)",
+				"配置文件: configs/config-example.yaml（内置）",
 				"正在启动存储服务 (类型: memory)...",
 				"内存存储已初始化",
 				"存储服务启动完成",

@@ -94,6 +94,9 @@ func newEngine(opts Options, b backend) *Engine {
 	if opts.ConfigFile != "" {
 		e.emit(lifecycle.Event{Kind: lifecycle.KindStage, Stage: lifecycle.StageConfig, Status: lifecycle.Done, Text: fmt.Sprintf(msgConfig, opts.ConfigFile)})
 	}
+	for _, w := range opts.ConfigWarnings {
+		e.emit(lifecycle.Event{Kind: lifecycle.KindLog, Stage: lifecycle.StageConfig, Level: lifecycle.Warn, Detail: w})
+	}
 	return e
 }
 

@@ -51,7 +51,7 @@ func newEtcdBackend(o EtcdOptions) *etcdBackend {
 		}
 		b.local = true
 		b.spec = containers.EtcdSpec(containers.EtcdParams{
-			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.volume(),
+			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
 			HostIP: ip, ClientPort: port,
 		})
 		break

@@ -42,7 +42,7 @@ func newMySQLBackend(o MySQLOptions) *mysqlBackend {
 		}
 		b.local = true
 		b.spec = containers.MySQLSpec(containers.MySQLParams{
-			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.volume(),
+			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
 			HostIP: ip, Port: o.Port, User: o.User, Password: b.o.Password, Database: o.Database,
 		})
 	}

@@ -24,6 +24,9 @@ type Options struct {
 	Backend string
 	// ConfigFile names the config in use, for the first event; "" for none.
 	ConfigFile string
+	// ConfigWarnings are reported as warnings right after the config
+	// event: things in the config the user should know about.
+	ConfigWarnings []string
 	// Memory, MySQL and Etcd configure the backends; only the one named
 	// by Backend is used.
 	Memory memory.Options

@@ -22,7 +22,8 @@ type Container struct {
 	Auto bool
 	// Image and Name of the container, required when provisioning.
 	Image, Name string
-	// Volume is the named volume holding the data; "" means Name + "-data".
+	// Volume is the named volume holding the data, which outlives the
+	// container; "" means none (the data goes with the container).
 	Volume string
 	// PurgeVolume removes the data volume too when the engine removes the
 	// container it owns.
@@ -32,13 +33,6 @@ type Container struct {
 	StopTimeout time.Duration
 }
 
-// volume is the data volume's name.
-func (c Container) volume() string {
-	if c.Volume == "" {
-		return c.Name + "-data"
-	}
-	return c.Volume
-}
 
 // containerClient is what the engine needs from a container runtime;
 // *containers.Client implements it.

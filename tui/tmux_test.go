@@ -144,7 +144,7 @@ func TestTmuxEndToEnd(t *testing.T) {
 
 	t.Run("create", func(t *testing.T) {
 		s, exitFile := startBinary(t, bin)
-		s.waitScreen("memory", "● "+txtLive, txtEmptyLevel, "(built-in)")
+		s.waitScreen("memory", "● "+txtLive, txtEmptyLevel, "（内置）")
 		if scr := s.screen(); strings.Contains(scr, "rgb:") || strings.Contains(scr, "11;") {
 			t.Fatalf("a terminal reply leaked into the console:\n%s", scr)
 		}
