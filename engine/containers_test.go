@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/backends/mysql"
 	"github.com/k3/k3-storage/backends/mysql/mysqltest"
 	"github.com/k3/k3-storage/containers"
@@ -216,7 +217,8 @@ func TestContainerNotOursIsReused(t *testing.T) {
 func TestContainerForeignName(t *testing.T) {
 	reg := containertest.StartRegistry(t)
 	l := newLocalMySQL(t, reg.MariaDBImage(t))
-	other := containers.EtcdSpec(containers.EtcdParams{Name: l.name, Image: reg.EtcdImage(t), ClientPort: containertest.FreePort(t)})
+	other := containers.EtcdSpec(containers.EtcdParams{Name: l.name, Image: reg.EtcdImage(t), ClientPort: containertest.FreePort(t),
+		MaxRequestBytes: etcd.ServerMaxRequestBytes})
 	id := containertest.RunUnmanaged(t, other)
 
 	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", l.config(t))
@@ -244,7 +246,7 @@ func TestContainerPullUnreachable(t *testing.T) {
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("an unreachable registry took %v to fail", took)
 	}
-	if !strings.Contains(p.Stderr(), "pull image") || !strings.Contains(p.Stderr(), l.image) {
+	if !strings.Contains(p.Stderr(), containers.PullRegistryUnreachable.Description()) || !strings.Contains(p.Stderr(), l.image) {
 		t.Fatalf("the error does not say the pull failed:\n%s", p.Stderr())
 	}
 	nothingLeft(t, l.name)

@@ -52,7 +52,7 @@ func newEtcdBackend(o EtcdOptions) *etcdBackend {
 		b.local = true
 		b.spec = containers.EtcdSpec(containers.EtcdParams{
 			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
-			HostIP: ip, ClientPort: port,
+			HostIP: ip, ClientPort: port, MaxRequestBytes: etcd.ServerMaxRequestBytes,
 		})
 		break
 	}

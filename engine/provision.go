@@ -227,7 +227,7 @@ func (p *progressMapper) report(pr containers.Progress) {
 		}
 		a := pr.Aggregate
 		e.progress(lifecycle.Event{Kind: lifecycle.KindPull, Stage: lifecycle.StagePull, Pull: &lifecycle.Pull{
-			Image: pr.Image, Layer: pr.Layer, Phase: layerPhase(pr.Status), Status: pr.Status, Current: pr.Current, Total: pr.Total,
+			Image: pr.Image, Layer: pr.Layer, Phase: layerPhase(pr.Phase), Status: pr.Status, Current: pr.Current, Total: pr.Total,
 			Done: a.Current, Size: a.Total, Unknown: a.Unknown, LayersDone: a.LayersDone, Layers: a.Layers,
 		}})
 	case containers.StepPullComplete:
@@ -322,22 +322,23 @@ func triedList(err error) string {
 	return strings.Join(parts, ", ")
 }
 
-// layerPhase names the phase of a layer from the runtime's words.
-func layerPhase(status string) lifecycle.LayerPhase {
-	switch status {
-	case "Pulling fs layer", "Waiting":
+// layerPhase is the event's name for a layer phase of the container
+// runtime.
+func layerPhase(p containers.LayerPhase) lifecycle.LayerPhase {
+	switch p {
+	case containers.PhaseWaiting:
 		return lifecycle.PhaseWaiting
-	case "Downloading":
+	case containers.PhaseDownloading:
 		return lifecycle.PhaseDownloading
-	case "Verifying Checksum":
+	case containers.PhaseVerifying:
 		return lifecycle.PhaseVerifying
-	case "Download complete":
+	case containers.PhaseDownloaded:
 		return lifecycle.PhaseDownloaded
-	case "Extracting":
+	case containers.PhaseExtracting:
 		return lifecycle.PhaseExtracting
-	case "Pull complete":
+	case containers.PhaseComplete:
 		return lifecycle.PhaseComplete
-	case "Already exists":
+	case containers.PhaseExists:
 		return lifecycle.PhaseExists
 	}
 	return lifecycle.PhaseUnknown
