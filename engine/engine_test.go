@@ -15,10 +15,11 @@ import (
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/lifecycle"
 	"github.com/k3/k3-storage/internal/testbin"
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Main(m)
 	testbin.Remove()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

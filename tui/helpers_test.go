@@ -18,12 +18,13 @@ import (
 	"github.com/k3/k3-storage/backends/memory"
 	"github.com/k3/k3-storage/engine/lifecycle"
 	"github.com/k3/k3-storage/internal/testbin"
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
 	// Golden files are plain text: no colours, whatever the terminal.
 	lipgloss.SetColorProfile(termenv.Ascii)
-	code := m.Run()
+	code := testenv.Main(m)
 	testbin.Remove()
 	os.Exit(code)
 }

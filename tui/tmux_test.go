@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/internal/testbin"
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 // tmuxSession drives a program in a detached tmux session on a private
@@ -131,12 +132,8 @@ func startBinary(t *testing.T, bin string, env ...string) (*tmuxSession, string)
 // the tree and quits with q, exit code 0. Under NO_COLOR nothing is
 // coloured.
 func TestTmuxEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("K3_TEST_REQUIRE") == "all" {
-			t.Fatalf("tmux is required (K3_TEST_REQUIRE=all): %v", err)
-		}
-		t.Skip("tmux not installed; the end-to-end console test needs it:", err)
-	}
+	_, err := exec.LookPath("tmux")
+	testenv.Need(t, "tmux", err)
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}

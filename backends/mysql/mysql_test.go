@@ -14,13 +14,21 @@ import (
 	"github.com/k3/k3-storage/backends/backendtest"
 	"github.com/k3/k3-storage/backends/mysql"
 	"github.com/k3/k3-storage/backends/mysql/mysqltest"
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}
-	goleak.VerifyTestMain(m)
+	code := testenv.Main(m)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // open opens a Store on opts and closes it when the test ends.

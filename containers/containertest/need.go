@@ -20,36 +20,27 @@
 package containertest
 
 import (
-	"os"
-	"strings"
+	"fmt"
 	"testing"
+
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 // RequireEnv names the environment variable that turns skips into failures:
 // K3_TEST_REQUIRE=all (or a comma-separated list containing "all" or
 // "docker") makes every missing prerequisite fail the test, as CI wants.
-const RequireEnv = "K3_TEST_REQUIRE"
+const RequireEnv = testenv.RequireEnv
 
 // Required reports whether missing prerequisites must fail rather than skip.
-func Required() bool {
-	for _, w := range strings.Split(os.Getenv(RequireEnv), ",") {
-		if w = strings.TrimSpace(w); w == "all" || w == "docker" {
-			return true
-		}
-	}
-	return false
-}
+func Required() bool { return testenv.Required("docker") }
 
-// Need stops the test when err is not nil: a skip naming what is missing and
-// why, or a fatal failure under K3_TEST_REQUIRE=all. It does nothing when err
-// is nil.
+// Need stops the test when err is not nil: a skip naming what is missing
+// (counted under "docker" in the package's summary) and why, or a fatal
+// failure under K3_TEST_REQUIRE=all (see testenv.Need). It does nothing
+// when err is nil.
 func Need(tb testing.TB, what string, err error) {
 	tb.Helper()
-	if err == nil {
-		return
+	if err != nil {
+		testenv.Need(tb, "docker", fmt.Errorf("%s: %w", what, err))
 	}
-	if Required() {
-		tb.Fatalf("%s is required (%s=%s) but not available: %v", what, RequireEnv, os.Getenv(RequireEnv), err)
-	}
-	tb.Skipf("skipping: %s not available: %v (set %s=all to fail instead)", what, err, RequireEnv)
 }

@@ -26,6 +26,7 @@ import (
 	"database/sql"
 	sqldriver "database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -37,6 +38,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/k3/k3-storage/backends/mysql"
+	"github.com/k3/k3-storage/internal/testenv"
 )
 
 // Environment variables read by this package.
@@ -46,22 +48,13 @@ const (
 )
 
 // Required reports whether K3_TEST_REQUIRE makes MySQL tests mandatory.
-func Required() bool {
-	for _, v := range strings.Split(os.Getenv(EnvRequire), ",") {
-		if v = strings.TrimSpace(v); v == "all" || v == "mysql" {
-			return true
-		}
-	}
-	return false
-}
+func Required() bool { return testenv.Required("mysql") }
 
-// SkipOrFail skips the test with reason, or fails it when Required.
+// SkipOrFail skips the test with reason (counted under "mysql" in the
+// package's summary), or fails it when Required (see testenv.Need).
 func SkipOrFail(tb testing.TB, reason string) {
 	tb.Helper()
-	if Required() {
-		tb.Fatalf("%s (%s=%s requires this test)", reason, EnvRequire, os.Getenv(EnvRequire))
-	}
-	tb.Skip(reason)
+	testenv.Need(tb, "mysql", errors.New(reason))
 }
 
 // DSN returns K3_TEST_MYSQL_DSN, skipping (or failing, see Required) the
