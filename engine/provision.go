@@ -33,7 +33,6 @@ type Container struct {
 	StopTimeout time.Duration
 }
 
-
 // containerClient is what the engine needs from a container runtime;
 // *containers.Client implements it.
 type containerClient interface {
