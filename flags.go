@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/k3/k3-storage/internal/suggest"
 )
 
 // flags are the parsed command line.
@@ -108,40 +110,11 @@ func isBool(fl *flag.Flag) bool {
 	return ok && b.IsBoolFlag()
 }
 
-// closestFlag returns the flag within edit distance 2 of name, or one that
-// name is a prefix of, if any.
+// closestFlag returns the flag name nearest to name, if any is near.
 func closestFlag(fs *flag.FlagSet, name string) string {
-	best, bestDist := "", 3
-	fs.VisitAll(func(fl *flag.Flag) {
-		d := editDistance(strings.ToLower(name), fl.Name)
-		if len(name) >= 3 && strings.HasPrefix(fl.Name, name) {
-			d = 1
-		}
-		if d < bestDist {
-			best, bestDist = fl.Name, d
-		}
-	})
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	var names []string
+	fs.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
+	return suggest.Closest(name, names)
 }
 
 // wantsJSON reports whether the command line asks for JSON output, even

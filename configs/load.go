@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/k3/k3-storage/internal/suggest"
 )
 
 // Error is one problem with a config file. Its text is
@@ -259,7 +261,7 @@ func (d *decoder) decodeStruct(path string, n *yaml.Node, v reflect.Value) {
 			}
 		}
 		if idx < 0 {
-			if guess := closest(k.Value, names); guess != "" {
+			if guess := suggest.Closest(k.Value, names); guess != "" {
 				d.fail(k, field, msgDidYouMean, guess, strings.Join(names, fieldSep))
 			} else {
 				d.fail(k, field, msgUnknownField, strings.Join(names, fieldSep))
@@ -364,35 +366,4 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
-}
-
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if dist := editDistance(strings.ToLower(s), c); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
