@@ -32,7 +32,7 @@ type KeyValue struct {
 type ListOptions struct {
 	// After lists keys strictly greater than After; "" starts at the prefix.
 	After string
-	// Limit caps the number of items; 0 means no limit.
+	// Limit caps the number of items; 0 or less means no limit.
 	Limit int
 }
 
@@ -122,7 +122,11 @@ type Store interface {
 	// revision order, each exactly once. The store owns and closes the
 	// channel: when ctx ends it closes without an error event; otherwise the
 	// last event carries Err. A fromRev older than retained history fails
-	// with ErrCompacted, returned by Watch itself or as the only event.
+	// with ErrCompacted, returned by Watch itself or as the only event. A
+	// fromRev above the current revision is not an error: the watch waits
+	// and delivers the changes from that revision on once they are written.
+	// A negative fromRev fails with ErrInvalidRevision, returned by Watch
+	// itself.
 	Watch(ctx context.Context, prefix string, fromRev int64) (<-chan Event, error)
 	// Close releases the store's resources and ends its watches with
 	// ErrClosed. Closing twice returns nil.
@@ -144,4 +148,101 @@ type Revisioner interface {
 	// and the newest compacted revision: a Watch from any revision at or
 	// below compacted fails with ErrCompacted (0 when nothing is compacted).
 	Revision(ctx context.Context) (current, compacted int64, err error)
+}
+
+// RevisionCounter is implemented by stores that can count keys and tell the
+// revision the count is exact at in one round trip, so that a caller can
+// keep the count current from a watch without a race between the two.
+type RevisionCounter interface {
+	// CountRev returns n, how many keys have the given prefix ("" = all
+	// keys), and rev, the store revision the count was taken at: n is the
+	// number of keys with the prefix in the state after revision rev, the
+	// same snapshot a List with Page.Revision == rev shows. rev is the
+	// store's current revision at the moment of the read, so it is at least
+	// the revision of every write acknowledged before the call. A Watch of
+	// the prefix from rev+1 therefore delivers exactly the changes the count
+	// does not contain: adding one per Created and subtracting one per
+	// Deleted event (Updated leaves it) keeps n exact at the revision of
+	// each event. Errors are those of Count: ErrInvalidKey for a prefix
+	// longer than MaxKeySize, ErrClosed after Close.
+	CountRev(ctx context.Context, prefix string) (n, rev int64, err error)
+}
+
+// Historian is implemented by stores that can tell a key's earlier
+// versions. History reads as of one store revision and never invents a
+// version: every entry is a write the store made. What a store can still
+// tell is bounded by compaction, and by how it keeps history (see
+// History.StopsAtDelete).
+type Historian interface {
+	// History returns a page of the writes to key, newest first: the
+	// versions the store still knows (see History) with a revision below
+	// opts.Before, at most opts.Limit of them. A key that does not exist,
+	// or never did, has a history like any other (perhaps empty): that is
+	// not ErrNotFound. It returns ErrInvalidKey for an empty or over-long
+	// key, ErrInvalidRevision for a negative opts.Before, ErrClosed after
+	// Close.
+	History(ctx context.Context, key string, opts HistoryOptions) (History, error)
+}
+
+// HistoryOptions selects one page of a key's history.
+type HistoryOptions struct {
+	// Before, when positive, keeps only writes at revisions below Before;
+	// 0 starts with the newest write. The next page of a History with
+	// More set starts Before the ModRevision of its last entry. Negative is
+	// ErrInvalidRevision.
+	Before int64
+	// Limit caps the number of entries; 0 or less means no limit.
+	Limit int
+}
+
+// HistoryEntry is one write to a key.
+type HistoryEntry struct {
+	// Type is Created for the first version of an incarnation of the key
+	// (KV.Version 1), Updated for a later version, Deleted for a delete.
+	Type EventType
+	// KV is the version the write made. For Deleted it carries only Key
+	// and ModRevision (the revision of the delete), as in Event; the
+	// version it deleted is the next, older entry, when the store knows it.
+	KV KeyValue
+}
+
+// History is one page of a key's history, read at one revision.
+//
+// The versions a store knows of a key are every version that was the key's
+// state at some revision after Compacted, that is every write with a
+// revision above Compacted, plus the version that was current at revision
+// Compacted+1 when it was written earlier; and every delete with a revision
+// above Compacted. Entries are those with a revision below
+// HistoryOptions.Before, newest first; no two have the same revision.
+// Stores with a change log (memory, MySQL) know all of these. A store that
+// reads history as snapshots of past revisions (etcd) cannot see a delete
+// or anything before it: its history of a key ends at the first revision,
+// walking back, where the key did not exist (see StopsAtDelete).
+type History struct {
+	// Entries are the writes to the key, newest first.
+	Entries []HistoryEntry
+	// More reports that the store knows older entries that Limit left out:
+	// the next page is HistoryOptions{Before: Entries[len(Entries)-1].KV.ModRevision}.
+	More bool
+	// Compacted is the store's compacted revision at the read (as
+	// Revisioner reports it; 0 when nothing was compacted): writes at or
+	// below it may be missing from the end of the history, and are the
+	// reason a history that does not end with a Created entry ends where it
+	// does. Entries older than the last are never reported as compacted
+	// when More is set.
+	Compacted int64
+	// StopsAtDelete reports that the history ends, above Compacted, at a
+	// revision where the key did not exist: before the CreateRevision of the
+	// last entry, or (with no entries) at the revision read, Before-1 or
+	// Revision. Older incarnations of the key, and the delete that ended the
+	// last of them, may exist but this store cannot see them; the key may
+	// also never have existed before. Only stores that read history as
+	// snapshots set it (etcd); stores with a change log report deletes as
+	// entries and continue past them, and never set it. A caller that knows
+	// where an older incarnation ended (a Deleted event's ModRevision) can
+	// ask for its history with Before set to that revision.
+	StopsAtDelete bool
+	// Revision is the store revision the history was read at: a Watch of
+	// the key from Revision+1 sees every later write.
+	Revision int64
 }
