@@ -36,9 +36,11 @@ import (
 )
 
 var (
-	_ backends.Store      = (*Store)(nil)
-	_ backends.Compactor  = (*Store)(nil)
-	_ backends.Revisioner = (*Store)(nil)
+	_ backends.Store           = (*Store)(nil)
+	_ backends.Compactor       = (*Store)(nil)
+	_ backends.Revisioner      = (*Store)(nil)
+	_ backends.RevisionCounter = (*Store)(nil)
+	_ backends.Historian       = (*Store)(nil)
 )
 
 // probeKey is read (count only) where a call needs the cluster's revision
@@ -288,20 +290,8 @@ func (s *Store) Get(ctx context.Context, key string) (backends.KeyValue, error) 
 
 // Count implements backends.Store.
 func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
-	if err := backends.CheckPrefix(prefix); err != nil {
-		return 0, err
-	}
-	ctx, cancel, err := s.call(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer cancel()
-	start, end := keyRange(prefix)
-	resp, err := s.client.Get(ctx, start, clientv3.WithRange(end), clientv3.WithCountOnly())
-	if err != nil {
-		return 0, s.fail("count", prefix, err)
-	}
-	return resp.Count, nil
+	n, _, err := s.CountRev(ctx, prefix)
+	return n, err
 }
 
 // Create implements backends.Store.
@@ -445,50 +435,25 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 
 // Revision implements backends.Revisioner. etcd reports its compaction
 // revision only through failing reads, so the newest compacted revision is
-// found by a binary search of reads at past revisions: one request when
-// nothing was compacted, about log2(current) otherwise.
+// found by a binary search of reads at past revisions (compactionRev): one
+// request when nothing was compacted, about log2(current) otherwise.
 func (s *Store) Revision(ctx context.Context) (current, compacted int64, err error) {
-	ctx, cancel, err := s.call(ctx)
+	rctx, cancel, err := s.call(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer cancel()
-	// readable reports whether a read at revision rev is still possible
-	// (etcd refuses reads below its compaction revision).
-	readable := func(rev int64) (bool, error) {
-		_, err := s.client.Get(ctx, probeKey, clientv3.WithRev(rev), clientv3.WithCountOnly())
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.Is(err, rpctypes.ErrCompacted):
-			return false, nil
-		}
-		return false, s.fail("revision", probeKey, err)
-	}
-	resp, err := s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
+	resp, err := s.client.Get(rctx, probeKey, clientv3.WithCountOnly())
+	cancel()
 	if err != nil {
 		return 0, 0, s.fail("revision", probeKey, err)
 	}
 	current = resp.Header.Revision
-	if ok, err := readable(1); err != nil || ok {
-		return current, 0, err
+	least, err := s.compactionRev(ctx, 0, current)
+	if err != nil {
+		return 0, 0, s.fail("revision", probeKey, err)
 	}
-	// Invariant: lo is compacted, hi is readable.
-	lo, hi := int64(1), current
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := readable(mid)
-		if err != nil {
-			return 0, 0, err
-		}
-		if ok {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	// hi is etcd's compaction revision, which is itself still watchable.
-	return current, hi - 1, nil
+	// etcd's compaction revision is itself still watchable.
+	return current, least - 1, nil
 }
 
 // Close implements backends.Store: it closes the client, which ends every

@@ -63,14 +63,20 @@ const watchStreamKey = "k3-watch-stream"
 // where it left off when the reader catches up, so the reader still sees
 // every event once, in order.
 //
+// A fromRev above the current revision is passed to etcd as it is: etcd
+// holds the watch until the store reaches that revision.
+//
 // The watch's goroutine ends when the reader has taken the final event or
 // ctx ends; Close ends the watch with ErrClosed but does not wait for that.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan backends.Event, error) {
 	if err := backends.CheckPrefix(prefix); err != nil {
 		return nil, err
 	}
+	if err := backends.CheckRevision(fromRev); err != nil {
+		return nil, fmt.Errorf("etcd: watch %q: %w", prefix, err)
+	}
 	start, end := keyRange(prefix)
-	if fromRev <= 0 {
+	if fromRev == 0 {
 		rctx, cancel, err := s.call(ctx)
 		if err != nil {
 			return nil, err
