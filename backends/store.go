@@ -169,26 +169,23 @@ type RevisionCounter interface {
 }
 
 // Historian is implemented by stores that can tell a key's earlier
-// versions. History reads as of one store revision and never invents a
-// version: every entry is a write the store made. What a store can still
-// tell is bounded by compaction, and by how it keeps history (see
-// History.StopsAtDelete).
+// versions (see History for which ones they know).
 type Historian interface {
-	// History returns a page of the writes to key, newest first: the
-	// versions the store still knows (see History) with a revision below
-	// opts.Before, at most opts.Limit of them. A key that does not exist,
-	// or never did, has a history like any other (perhaps empty): that is
-	// not ErrNotFound. It returns ErrInvalidKey for an empty or over-long
-	// key, ErrInvalidRevision for a negative opts.Before, ErrClosed after
-	// Close.
+	// History returns one page of the writes to key, newest first, as of
+	// the store's current revision: those the store still knows with a
+	// revision below opts.Before, at most opts.Limit of them. A key that
+	// does not exist, or never did, has a history like any other (perhaps
+	// empty), not ErrNotFound. History returns ErrInvalidKey for an empty
+	// or over-long key, ErrInvalidRevision for a negative opts.Before,
+	// ErrClosed after Close.
 	History(ctx context.Context, key string, opts HistoryOptions) (History, error)
 }
 
 // HistoryOptions selects one page of a key's history.
 type HistoryOptions struct {
-	// Before, when positive, keeps only writes at revisions below Before;
-	// 0 starts with the newest write. The next page of a History with
-	// More set starts Before the ModRevision of its last entry. Negative is
+	// Before, when positive, keeps only the writes at revisions below
+	// Before; 0 starts at the newest write. The page after a History with
+	// More set has Before = the ModRevision of its last entry. Negative is
 	// ErrInvalidRevision.
 	Before int64
 	// Limit caps the number of entries; 0 or less means no limit.
@@ -200,47 +197,52 @@ type HistoryEntry struct {
 	// Type is Created for the first version of an incarnation of the key
 	// (KV.Version 1), Updated for a later version, Deleted for a delete.
 	Type EventType
-	// KV is the version the write made. For Deleted it carries only Key
-	// and ModRevision (the revision of the delete), as in Event; the
-	// version it deleted is the next, older entry, when the store knows it.
+	// KV is the version the write made, with its value. For Deleted it
+	// carries only Key and ModRevision (the revision of the delete), as in
+	// Event; the version it deleted is the next, older entry, when the
+	// store knows it.
 	KV KeyValue
 }
 
-// History is one page of a key's history, read at one revision.
+// History is one page of a key's history, read as of store revision
+// Revision.
 //
-// The versions a store knows of a key are every version that was the key's
-// state at some revision after Compacted, that is every write with a
-// revision above Compacted, plus the version that was current at revision
-// Compacted+1 when it was written earlier; and every delete with a revision
-// above Compacted. Entries are those with a revision below
-// HistoryOptions.Before, newest first; no two have the same revision.
-// Stores with a change log (memory, MySQL) know all of these. A store that
-// reads history as snapshots of past revisions (etcd) cannot see a delete
-// or anything before it: its history of a key ends at the first revision,
-// walking back, where the key did not exist (see StopsAtDelete).
+// What a store still knows of a key is bounded by compaction: every write
+// to it (create, update, delete) at a revision above Compacted, and the
+// version that was still the key's state at revision Compacted+1 although
+// it was written at or before Compacted (the oldest state a read can still
+// see). Nothing older is reported and nothing is made up. A page holds
+// those with a revision below HistoryOptions.Before, newest first.
+//
+// Stores with a change log (memory, MySQL) report all of them. A store that
+// reads history as snapshots of past revisions (etcd) cannot see deletes:
+// its history ends, walking back, at the newest revision where the key did
+// not exist, and it says so with StopsAtDelete. backendtest.WantHistory is
+// the executable form of these rules.
 type History struct {
-	// Entries are the writes to the key, newest first.
+	// Entries are the writes to the key, newest first, at distinct
+	// revisions.
 	Entries []HistoryEntry
-	// More reports that the store knows older entries that Limit left out:
+	// More reports that Limit left out older entries the store knows:
 	// the next page is HistoryOptions{Before: Entries[len(Entries)-1].KV.ModRevision}.
 	More bool
-	// Compacted is the store's compacted revision at the read (as
-	// Revisioner reports it; 0 when nothing was compacted): writes at or
-	// below it may be missing from the end of the history, and are the
-	// reason a history that does not end with a Created entry ends where it
-	// does. Entries older than the last are never reported as compacted
-	// when More is set.
+	// Compacted is the store's compacted revision (as Revisioner reports
+	// it; 0 when nothing was compacted). When More is false, writes at or
+	// below Compacted may have preceded the last entry: the store no longer
+	// knows them.
 	Compacted int64
-	// StopsAtDelete reports that the history ends, above Compacted, at a
-	// revision where the key did not exist: before the CreateRevision of the
-	// last entry, or (with no entries) at the revision read, Before-1 or
-	// Revision. Older incarnations of the key, and the delete that ended the
-	// last of them, may exist but this store cannot see them; the key may
-	// also never have existed before. Only stores that read history as
-	// snapshots set it (etcd); stores with a change log report deletes as
-	// entries and continue past them, and never set it. A caller that knows
-	// where an older incarnation ended (a Deleted event's ModRevision) can
-	// ask for its history with Before set to that revision.
+	// StopsAtDelete reports that the history ends above Compacted at a
+	// revision where the key did not exist: the revision before the last
+	// entry (a Created one), or, with no entries, the revision read
+	// (Before-1, or Revision when Before is 0 or beyond it). An older
+	// incarnation of the key, and the delete that ended it, may lie below;
+	// this store cannot see them, nor whether the key existed before at
+	// all. Only stores that read history as snapshots set it (etcd, whose
+	// backendtest.Traits say so); stores with a change log report deletes
+	// as entries, go on past them, and never set it. It is false when More
+	// is set. A caller that knows where an older incarnation ended (a
+	// Deleted event's ModRevision) can read that incarnation with Before
+	// set to it.
 	StopsAtDelete bool
 	// Revision is the store revision the history was read at: a Watch of
 	// the key from Revision+1 sees every later write.

@@ -65,44 +65,40 @@ func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOp
 
 func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
 	var h backends.History
-	resp, err := s.getAt(ctx, key, 0)
+	if opts.Before == 1 {
+		// Nothing is older than revision 1.
+		resp, err := s.getAtCount(ctx, 0)
+		if err != nil {
+			return h, err
+		}
+		h.Revision = resp.Header.Revision
+		least, err := s.compactionRev(ctx, 0, h.Revision)
+		h.Compacted = least - 1
+		return h, err
+	}
+	// at is the revision read; 0 reads the current one. A read at any
+	// revision reports the current one in its header.
+	at := max(opts.Before-1, 0)
+	resp, err := s.getAt(ctx, key, at)
+	if errors.Is(err, rpctypes.ErrFutureRev) {
+		at = 0 // Before is beyond the current revision: it keeps everything
+		resp, err = s.getAt(ctx, key, at)
+	}
+	if errors.Is(err, rpctypes.ErrCompacted) {
+		return s.historyBelowCompaction(ctx, key, opts)
+	}
 	if err != nil {
 		return h, err
 	}
 	h.Revision = resp.Header.Revision
-	// readable is the lowest revision read so far (etcd's compaction
-	// revision is at or below it); compacted, if not 0, is one whose read
-	// failed as compacted (the compaction revision is above it).
-	readable, compacted := h.Revision, int64(0)
-	// kvs is the key at revision at.
-	kvs, at := resp.Kvs, h.Revision
-	if opts.Before > 0 && opts.Before-1 < h.Revision {
-		kvs, at = nil, opts.Before-1
-		if at > 0 {
-			resp, err = s.getAt(ctx, key, at)
-			switch {
-			case errors.Is(err, rpctypes.ErrCompacted):
-				// Only the version current at the oldest readable
-				// revision may still be known below Before.
-				compacted = at
-				if readable, err = s.compactionRev(ctx, compacted, readable); err != nil {
-					return h, err
-				}
-				if resp, err = s.getAt(ctx, key, readable); err != nil {
-					return h, err
-				}
-				if len(resp.Kvs) > 0 && resp.Kvs[0].ModRevision < opts.Before {
-					h.Entries = append(h.Entries, historyEntry(resp.Kvs[0]))
-				}
-				h.Compacted = readable - 1
-				return h, nil
-			case err != nil:
-				return h, err
-			}
-			kvs, readable = resp.Kvs, at
-		}
+	if at == 0 {
+		at = h.Revision
 	}
-	for at > 0 {
+	// readable is the lowest revision read (etcd's compaction revision is
+	// at or below it); compacted, if not 0, one whose read failed as
+	// compacted (the compaction revision is above it).
+	kvs, readable, compacted := resp.Kvs, at, int64(0)
+	for {
 		if len(kvs) == 0 {
 			// Absent at a readable revision: a delete, or nothing yet.
 			h.StopsAtDelete = true
@@ -128,11 +124,40 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		kvs, readable = resp.Kvs, at
 	}
 	least, err := s.compactionRev(ctx, compacted, readable)
-	if err != nil {
-		return h, err
-	}
 	h.Compacted = least - 1
-	return h, nil
+	return h, err
+}
+
+// historyBelowCompaction is History when Before-1 is compacted: of the
+// versions below Before, only the one current at the oldest readable
+// revision may still be known.
+// A compaction that passes the oldest readable revision meanwhile makes it
+// look again.
+func (s *Store) historyBelowCompaction(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
+	for {
+		var h backends.History
+		resp, err := s.getAtCount(ctx, 0)
+		if err != nil {
+			return h, err
+		}
+		h.Revision = resp.Header.Revision
+		least, err := s.compactionRev(ctx, opts.Before-1, h.Revision)
+		if err != nil {
+			return h, err
+		}
+		h.Compacted = least - 1
+		resp, err = s.getAt(ctx, key, least)
+		if errors.Is(err, rpctypes.ErrCompacted) {
+			continue
+		}
+		if err != nil {
+			return h, err
+		}
+		if len(resp.Kvs) > 0 && resp.Kvs[0].ModRevision < opts.Before {
+			h.Entries = append(h.Entries, historyEntry(resp.Kvs[0]))
+		}
+		return h, nil
+	}
 }
 
 // getAt reads key at revision rev (0: the current revision) under the
@@ -186,8 +211,9 @@ func (s *Store) compactionRev(ctx context.Context, lo, hi int64) (int64, error) 
 	return hi, nil
 }
 
-// getAtCount reads the probe key at rev, count only, under the request
-// timeout: a read whose only use is to succeed or fail.
+// getAtCount reads the probe key at rev (0: the current revision), count
+// only, under the request timeout: a read for its header, or to see whether
+// it succeeds.
 func (s *Store) getAtCount(ctx context.Context, rev int64) (*clientv3.GetResponse, error) {
 	ctx, cancel, err := s.call(ctx)
 	if err != nil {
