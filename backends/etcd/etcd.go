@@ -448,7 +448,7 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 		return 0, 0, s.fail("revision", probeKey, err)
 	}
 	current = resp.Header.Revision
-	least, err := s.compactionRev(ctx, 0, current)
+	least, err := s.compactionRev(ctx, probeKey, 0, current)
 	if err != nil {
 		return 0, 0, s.fail("revision", probeKey, err)
 	}

@@ -42,8 +42,10 @@ func (s *Store) CountRev(ctx context.Context, prefix string) (n, rev int64, err 
 // that knows where an older incarnation ended (a Deleted event's
 // ModRevision) reaches it with Before. A read below etcd's compaction
 // revision fails, which is where history stops otherwise. Compacted is
-// found as Revision finds it, by reads at past revisions (one when nothing
-// was compacted, about log2 of the revisions in question otherwise).
+// found as Revision finds it, by reads (of the key itself, so that a user
+// who may read only the key can read its history) at past revisions: one
+// when nothing was compacted, about log2 of the revisions in question
+// otherwise.
 //
 // Every read is bounded by the request timeout of its own.
 func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
@@ -67,12 +69,12 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 	var h backends.History
 	if opts.Before == 1 {
 		// Nothing is older than revision 1.
-		resp, err := s.getAtCount(ctx, 0)
+		resp, err := s.getAtCount(ctx, key, 0)
 		if err != nil {
 			return h, err
 		}
 		h.Revision = resp.Header.Revision
-		least, err := s.compactionRev(ctx, 0, h.Revision)
+		least, err := s.compactionRev(ctx, key, 0, h.Revision)
 		h.Compacted = least - 1
 		return h, err
 	}
@@ -123,7 +125,7 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		}
 		kvs, readable = resp.Kvs, at
 	}
-	least, err := s.compactionRev(ctx, compacted, readable)
+	least, err := s.compactionRev(ctx, key, compacted, readable)
 	h.Compacted = least - 1
 	return h, err
 }
@@ -136,12 +138,12 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 func (s *Store) historyBelowCompaction(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
 	for {
 		var h backends.History
-		resp, err := s.getAtCount(ctx, 0)
+		resp, err := s.getAtCount(ctx, key, 0)
 		if err != nil {
 			return h, err
 		}
 		h.Revision = resp.Header.Revision
-		least, err := s.compactionRev(ctx, opts.Before-1, h.Revision)
+		least, err := s.compactionRev(ctx, key, opts.Before-1, h.Revision)
 		if err != nil {
 			return h, err
 		}
@@ -177,11 +179,12 @@ func (s *Store) getAt(ctx context.Context, key string, rev int64) (*clientv3.Get
 // compactionRev returns etcd's compaction revision, the least revision
 // still readable (1 when nothing was compacted), given that revision hi is
 // readable and revision lo is not (lo 0: not known). It binary-searches
-// with count-only reads at past revisions: one read when nothing was
-// compacted, about log2(hi-lo) otherwise.
-func (s *Store) compactionRev(ctx context.Context, lo, hi int64) (int64, error) {
+// with count-only reads of probe (a key the caller may read) at past
+// revisions: one read when nothing was compacted, about log2(hi-lo)
+// otherwise.
+func (s *Store) compactionRev(ctx context.Context, probe string, lo, hi int64) (int64, error) {
 	readable := func(rev int64) (bool, error) {
-		_, err := s.getAtCount(ctx, rev)
+		_, err := s.getAtCount(ctx, probe, rev)
 		switch {
 		case err == nil:
 			return true, nil
@@ -211,16 +214,16 @@ func (s *Store) compactionRev(ctx context.Context, lo, hi int64) (int64, error) 
 	return hi, nil
 }
 
-// getAtCount reads the probe key at rev (0: the current revision), count
-// only, under the request timeout: a read for its header, or to see whether
-// it succeeds.
-func (s *Store) getAtCount(ctx context.Context, rev int64) (*clientv3.GetResponse, error) {
+// getAtCount reads key at rev (0: the current revision), count only, under
+// the request timeout: a read for its header, or to see whether it
+// succeeds.
+func (s *Store) getAtCount(ctx context.Context, key string, rev int64) (*clientv3.GetResponse, error) {
 	ctx, cancel, err := s.call(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
-	return s.client.Get(ctx, probeKey, clientv3.WithRev(rev), clientv3.WithCountOnly())
+	return s.client.Get(ctx, key, clientv3.WithRev(rev), clientv3.WithCountOnly())
 }
 
 // historyEntry is the entry of one version read from etcd.
