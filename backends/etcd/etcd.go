@@ -5,9 +5,11 @@
 // The contract maps directly onto etcd: revisions are etcd's store
 // revisions; Create, Update and Delete are transactions comparing the key's
 // ModRevision; List is one range read at one revision; Watch is an etcd
-// watch with previous values. Requests are balanced over all endpoints and
-// fail over when a member goes away; a running Watch resumes on another
-// member from the revision after the last event it delivered.
+// watch with previous values; CountRev is a count-only range read; History
+// reads the key at past revisions, one version per read. Requests are
+// balanced over all endpoints and fail over when a member goes away; a
+// running Watch resumes on another member from the revision after the last
+// event it delivered.
 //
 // Values up to backends.MaxValueSize need servers started with
 // --max-request-bytes of at least about 1.6 MiB (ServerMaxRequestBytes);

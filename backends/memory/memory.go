@@ -1,7 +1,7 @@
 // Package memory is the in-process Store: the current keys in a hash map
 // (for Get) and a counted B-tree (for List, and Count in O(log² n)) sharing
-// one entry per key, plus a bounded log of recent events for Watch replay,
-// all under one RWMutex. Data lives as long as the Store; nothing is
+// one entry per key, plus a bounded log of recent events for Watch replay
+// and History, all under one RWMutex. Data lives as long as the Store; nothing is
 // persisted.
 package memory
 

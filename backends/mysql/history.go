@@ -89,8 +89,9 @@ func historyQuery(key string, opts backends.HistoryOptions) (string, []any) {
 // History implements backends.Historian from k3_log, which keeps every
 // write above compact_rev with the previous state: deletes are entries,
 // and a page is one statement (see historyQuery), so it is one snapshot.
-// Entries carry values, and the oldest retained write's previous value is
-// read too: a page with Limit n moves up to n+1 values.
+// Entries carry values: a page with Limit n reads up to n+2 of them (one
+// more entry, to tell More, and the previous value of the key's oldest
+// retained write, which may be an entry of its own).
 func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
 	if err := backends.CheckKey(key); err != nil {
 		return backends.History{}, err
