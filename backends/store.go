@@ -77,7 +77,8 @@ type Event struct {
 	// ModRevision (the revision of the delete); Value is nil and the other
 	// revisions are zero.
 	KV KeyValue
-	// PrevKV is the key's state before an Updated or Deleted event; nil for
+	// PrevKV is the key's state before an Updated or Deleted event, always
+	// set for them (also for the first event after a compaction); nil for
 	// Created.
 	PrevKV *KeyValue
 	// Err is set only on the last event before the channel closes, when the
@@ -209,10 +210,11 @@ type HistoryEntry struct {
 //
 // What a store still knows of a key is bounded by compaction: every write
 // to it (create, update, delete) at a revision above Compacted, and the
-// version that was still the key's state at revision Compacted+1 although
-// it was written at or before Compacted (the oldest state a read can still
-// see). Nothing older is reported and nothing is made up. A page holds
-// those with a revision below HistoryOptions.Before, newest first.
+// key's state at revision Compacted if it existed then (written at or
+// before Compacted: the PrevKV that a Watch from Compacted+1 delivers with
+// the key's first change). Nothing older is reported and nothing is made
+// up. A page holds those with a revision below HistoryOptions.Before,
+// newest first.
 //
 // Stores with a change log (memory, MySQL) report all of them. A store that
 // reads history as snapshots of past revisions (etcd) cannot see deletes:

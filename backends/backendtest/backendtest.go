@@ -64,6 +64,7 @@ func Run(t *testing.T, open Open, traits Traits) {
 		{"WatchOrderConcurrentWriters", testWatchOrderConcurrentWriters},
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"Compaction", testCompaction},
+		{"WatchPrevKVAfterCompaction", testWatchPrevKVAfterCompaction},
 		{"ListLimitNegative", testListLimitNegative},
 		{"WatchInvalidRevision", testWatchInvalidRevision},
 		{"WatchFutureRevision", testWatchFutureRevision},

@@ -253,7 +253,8 @@ func countDelta(ev backends.Event) int64 {
 func WantHistory(writes []backends.HistoryEntry, compacted, current int64, opts backends.HistoryOptions, traits Traits) backends.History {
 	h := backends.History{Compacted: compacted, Revision: current}
 	// The versions the store knows, newest first: the writes above
-	// compacted, and the state at compacted+1 if an older write made it.
+	// compacted, and the key's state at compacted, made by the newest write
+	// at or below it unless that deleted the key.
 	var known []backends.HistoryEntry
 	for i := len(writes) - 1; i >= 0; i-- {
 		w := writes[i]
@@ -261,11 +262,7 @@ func WantHistory(writes []backends.HistoryEntry, compacted, current int64, opts 
 			known = append(known, w)
 			continue
 		}
-		next := int64(math.MaxInt64)
-		if i+1 < len(writes) {
-			next = writes[i+1].KV.ModRevision
-		}
-		if w.Type != backends.Deleted && next > compacted+1 {
+		if w.Type != backends.Deleted {
 			known = append(known, w)
 		}
 		break
@@ -528,8 +525,8 @@ func testHistory(t *testing.T, s backends.Store, p string, traits Traits) {
 
 // testHistoryCompacted: after each of several compactions, History reports
 // the store's compacted revision, keeps exactly the versions the store
-// still knows (including one written before the compaction that was still
-// current after it) and invents none.
+// still knows (including the one current at the compacted revision) and
+// invents none.
 func testHistoryCompacted(t *testing.T, s backends.Store, p string, traits Traits) {
 	if _, ok := s.(backends.Historian); !ok {
 		t.Skip("store does not implement backends.Historian")
@@ -564,9 +561,9 @@ func testHistoryCompacted(t *testing.T, s backends.Store, p string, traits Trait
 	logs := []*historyLog{k, still}
 	checkHistory(t, s, logs, traits)
 
-	// Each compaction revision: v3 (written before g1) was still current
-	// at g1; nothing of v4 remains at r5; w1 (created before g2) was still
-	// current at g2.
+	// Compacting to each revision keeps the key's state at the revision
+	// before it, written earlier: v1 at r1; v3, written before g1, at g1-1;
+	// v4 at r5-1; none at rc-1 (deleted); w1, created before g2, at g2-1.
 	for _, rev := range []int64{r1 + 1, g1, r5, rc, g2} {
 		if err := c.Compact(ctx, rev); err != nil {
 			t.Fatalf("Compact(%d): %v", rev, err)
@@ -577,5 +574,49 @@ func testHistoryCompacted(t *testing.T, s backends.Store, p string, traits Trait
 		t.Run(fmt.Sprintf("after-%d", rev-r1), func(t *testing.T) {
 			checkHistory(t, s, logs, traits)
 		})
+	}
+}
+
+// testWatchPrevKVAfterCompaction: after Compact(rev), a Watch from rev
+// delivers the change at rev with its PrevKV, although the previous version
+// was written before rev, and a Watch from rev-1 fails.
+func testWatchPrevKVAfterCompaction(t *testing.T, s backends.Store, p string) {
+	c, ok := s.(backends.Compactor)
+	if !ok {
+		t.Skip("store does not implement backends.Compactor")
+	}
+	ctx := ctxOf(t)
+	k := p + "k"
+	r1 := mustCreate(t, s, k, "v1")
+	mustCreate(t, s, p+"other", "x")
+	r2, err := s.Update(ctx, k, []byte("v2"), r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3, err := s.Delete(ctx, k, r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		rev  int64
+		typ  backends.EventType
+		prev backends.KeyValue
+	}{
+		{r2, backends.Updated, backends.KeyValue{Key: k, Value: []byte("v1"), CreateRevision: r1, ModRevision: r1, Version: 1}},
+		{r3, backends.Deleted, backends.KeyValue{Key: k, Value: []byte("v2"), CreateRevision: r1, ModRevision: r2, Version: 2}},
+	} {
+		if err := c.Compact(ctx, want.rev); err != nil {
+			t.Fatalf("Compact(%d): %v", want.rev, err)
+		}
+		if !watchCompacted(t, s, p, want.rev-1) {
+			t.Fatalf("Watch from revision %d after Compact(%d) started", want.rev-1, want.rev)
+		}
+		ev := recv(t, watch(t, s, k, want.rev))
+		if ev.Type != want.typ || ev.KV.ModRevision != want.rev || ev.PrevKV == nil {
+			t.Fatalf("Watch from revision %d after Compact(%d): first event %v at %d with PrevKV %v; want %v at %d with PrevKV",
+				want.rev, want.rev, ev.Type, ev.KV.ModRevision, ev.PrevKV, want.typ, want.rev)
+		}
+		p := want.prev
+		wantKV(t, *ev.PrevKV, p.Key, string(p.Value), p.CreateRevision, p.ModRevision, p.Version)
 	}
 }

@@ -420,25 +420,45 @@ func (s *Store) Delete(ctx context.Context, key string, ifRev int64) (int64, err
 	return resp.Header.Revision, nil
 }
 
-// Compact implements backends.Compactor with etcd's compaction. Compacting
-// to a revision at or below an earlier compaction succeeds (there is
-// nothing left to do); beyond the current revision it fails.
+// Compact implements backends.Compactor with etcd's compaction to rev-1.
+// etcd keeps its compaction revision itself readable and watchable, but a
+// watch event carries the previous version as read at the revision before
+// it, which that compaction removed: a watch from etcd's compaction revision
+// would deliver an update or delete there without PrevKV. So the contract's
+// compacted revision is etcd's compaction revision itself (Revision reports
+// it), and Compact(rev), which keeps rev watchable, compacts etcd to rev-1:
+// a Watch from rev then gets every event with its PrevKV. Compacting to a
+// revision at or below an earlier compaction succeeds (there is nothing
+// left to do); beyond the current revision it fails.
 func (s *Store) Compact(ctx context.Context, rev int64) error {
 	ctx, cancel, err := s.call(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if _, err := s.client.Compact(ctx, rev); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+	// etcd itself would accept rev-1 when rev is one beyond the current
+	// revision.
+	resp, err := s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
+	if err != nil {
+		return s.fail("compact", fmt.Sprint(rev), err)
+	}
+	if cur := resp.Header.Revision; rev > cur {
+		return fmt.Errorf("etcd: compact to revision %d beyond the current revision %d", rev, cur)
+	}
+	if rev <= 1 {
+		return nil // nothing lies below revision 1
+	}
+	if _, err := s.client.Compact(ctx, rev-1); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
 		return s.fail("compact", fmt.Sprint(rev), err)
 	}
 	return nil
 }
 
-// Revision implements backends.Revisioner. etcd reports its compaction
-// revision only through failing reads, so the newest compacted revision is
-// found by a binary search of reads at past revisions (compactionRev): one
-// request when nothing was compacted, about log2(current) otherwise.
+// Revision implements backends.Revisioner. The compacted revision is
+// etcd's compaction revision (see Compact), which etcd reports only through
+// failing reads: it is found by a binary search of reads at past revisions
+// (compactionRev), one request when nothing was compacted, about
+// log2(current) otherwise.
 func (s *Store) Revision(ctx context.Context) (current, compacted int64, err error) {
 	rctx, cancel, err := s.call(ctx)
 	if err != nil {
@@ -454,8 +474,7 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 	if err != nil {
 		return 0, 0, s.fail("revision", probeKey, err)
 	}
-	// etcd's compaction revision is itself still watchable.
-	return current, least - 1, nil
+	return current, compactedAt(least), nil
 }
 
 // Close implements backends.Store: it closes the client, which ends every

@@ -41,11 +41,12 @@ func (s *Store) CountRev(ctx context.Context, prefix string) (n, rev int64, err 
 // incarnation ended. History stops there and sets StopsAtDelete; a caller
 // that knows where an older incarnation ended (a Deleted event's
 // ModRevision) reaches it with Before. A read below etcd's compaction
-// revision fails, which is where history stops otherwise. Compacted is
-// found as Revision finds it, by reads (of the key itself, so that a user
-// who may read only the key can read its history) at past revisions: one
-// when nothing was compacted, about log2 of the revisions in question
-// otherwise.
+// revision fails, which is where history stops otherwise (see Compact for
+// how etcd's compaction revision is the contract's compacted one). The
+// compacted revision is found as Revision finds it, by reads (of the key
+// itself, so that a user who may read only the key can read its history)
+// at past revisions: one when nothing was compacted, about log2 of the
+// revisions in question otherwise.
 //
 // Every read is bounded by the request timeout of its own.
 func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
@@ -75,7 +76,7 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		}
 		h.Revision = resp.Header.Revision
 		least, err := s.compactionRev(ctx, key, 0, h.Revision)
-		h.Compacted = least - 1
+		h.Compacted = compactedAt(least)
 		return h, err
 	}
 	// at is the revision read; 0 reads the current one. A read at any
@@ -97,13 +98,14 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		at = h.Revision
 	}
 	// readable is the lowest revision read (etcd's compaction revision is
-	// at or below it); compacted, if not 0, one whose read failed as
-	// compacted (the compaction revision is above it).
-	kvs, readable, compacted := resp.Kvs, at, int64(0)
+	// at or below it); unreadable, if not 0, one whose read failed as
+	// compacted (the compaction revision is above it); absent, if not 0,
+	// the revision where the key was found missing.
+	kvs, readable := resp.Kvs, at
+	var unreadable, absent int64
 	for {
 		if len(kvs) == 0 {
-			// Absent at a readable revision: a delete, or nothing yet.
-			h.StopsAtDelete = true
+			absent = at // a delete, or nothing yet
 			break
 		}
 		if opts.Limit > 0 && len(h.Entries) == opts.Limit {
@@ -117,7 +119,7 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		}
 		resp, err := s.getAt(ctx, key, at)
 		if errors.Is(err, rpctypes.ErrCompacted) {
-			compacted = at
+			unreadable = at
 			break
 		}
 		if err != nil {
@@ -125,16 +127,18 @@ func (s *Store) history(ctx context.Context, key string, opts backends.HistoryOp
 		}
 		kvs, readable = resp.Kvs, at
 	}
-	least, err := s.compactionRev(ctx, key, compacted, readable)
-	h.Compacted = least - 1
+	least, err := s.compactionRev(ctx, key, unreadable, readable)
+	h.Compacted = compactedAt(least)
+	// Missing at the compacted revision itself hides nothing the contract
+	// knows: a delete there or before it is compacted.
+	h.StopsAtDelete = absent > h.Compacted
 	return h, err
 }
 
 // historyBelowCompaction is History when Before-1 is compacted: of the
-// versions below Before, only the one current at the oldest readable
-// revision may still be known.
-// A compaction that passes the oldest readable revision meanwhile makes it
-// look again.
+// versions below Before, only the one current at the compacted revision
+// (the oldest readable one) may still be known. A compaction that passes
+// that revision meanwhile makes it look again.
 func (s *Store) historyBelowCompaction(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
 	for {
 		var h backends.History
@@ -147,7 +151,7 @@ func (s *Store) historyBelowCompaction(ctx context.Context, key string, opts bac
 		if err != nil {
 			return h, err
 		}
-		h.Compacted = least - 1
+		h.Compacted = compactedAt(least)
 		resp, err = s.getAt(ctx, key, least)
 		if errors.Is(err, rpctypes.ErrCompacted) {
 			continue
@@ -160,6 +164,20 @@ func (s *Store) historyBelowCompaction(ctx context.Context, key string, opts bac
 		}
 		return h, nil
 	}
+}
+
+// compactedAt is the contract's compacted revision for etcd's compaction
+// revision least, the least revision still readable (see Compact): least
+// itself, or 0 when that is 1. Reads cannot tell a compaction to revision 1
+// from none, and need not: etcd's empty store is at revision 1 and its
+// first write is revision 2, so revision 1 holds nothing to compact. (Hence
+// after Compact(2) a Watch from 1 still starts; it delivers the same events
+// as one from 2.)
+func compactedAt(least int64) int64 {
+	if least <= 1 {
+		return 0
+	}
+	return least
 }
 
 // getAt reads key at revision rev (0: the current revision) under the

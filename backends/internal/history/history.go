@@ -24,9 +24,10 @@ type Log struct {
 }
 
 // Page returns the page of the history in l that opts selects, as
-// backends.History documents it: every logged write is an entry, and the
-// version the oldest of them replaced (or the current state, if none was
-// logged) is one too when it was still the key's state at Compacted+1.
+// backends.History documents it: every logged write is an entry, and so is
+// the key's state at Compacted: the version the oldest of them replaced or
+// deleted (the PrevKV a Watch from Compacted+1 delivers with it), or the
+// current state if none was logged.
 func Page(l Log, opts backends.HistoryOptions) backends.History {
 	h := backends.History{Compacted: l.Compacted, Revision: l.Revision}
 	for _, ev := range l.Older {
@@ -41,8 +42,8 @@ func Page(l Log, opts backends.HistoryOptions) backends.History {
 	switch {
 	case oldest == nil:
 		prior = l.Current // written at or before Compacted, current ever since
-	case oldest.Type != backends.Created && oldest.KV.ModRevision > l.Compacted+1:
-		prior = oldest.PrevKV // current from its write through Compacted+1
+	case oldest.Type != backends.Created:
+		prior = oldest.PrevKV // current from its write through Compacted at least
 	}
 	if prior != nil && (opts.Before <= 0 || prior.ModRevision < opts.Before) {
 		typ := backends.Updated
