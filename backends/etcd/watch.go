@@ -49,7 +49,9 @@ const watchStreamKey = "k3-watch-stream"
 // never delivered twice, and restarts the etcd watch from there if the
 // stream is cancelled for a passing reason. With fromRev 0 it first reads
 // the current revision, so "changes after the call" is exact even if the
-// stream has to resume before its first event.
+// stream has to resume before its first event; with a fromRev above 1 it
+// first reads at fromRev-1, to refuse compacted history with ErrCompacted
+// (see watchable).
 //
 // When etcd refuses or cancels the stream (an expired or forgotten auth
 // token after a member restarted, a member without leader), one unary read
