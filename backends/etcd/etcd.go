@@ -70,6 +70,10 @@ type Store struct {
 	// sizes remembers how many keys recent prefixes held, to choose how
 	// List reads pages after the first (see list.go).
 	sizes prefixSizes
+
+	// compactFloor is the newest compaction revision found (see
+	// compactionRev): revisions below it are compacted for good.
+	compactFloor atomic.Int64
 }
 
 // Open connects to the cluster and checks that it answers: one attempt,
@@ -456,9 +460,9 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 
 // Revision implements backends.Revisioner. The compacted revision is
 // etcd's compaction revision (see Compact), which etcd reports only through
-// failing reads: it is found by a binary search of reads at past revisions
-// (compactionRev), one request when nothing was compacted, about
-// log2(current) otherwise.
+// failing reads: it is found by reads at past revisions (compactionRev),
+// one when it has not moved since this Store last looked, a binary search
+// above the last one found otherwise.
 func (s *Store) Revision(ctx context.Context) (current, compacted int64, err error) {
 	rctx, cancel, err := s.call(ctx)
 	if err != nil {

@@ -43,10 +43,9 @@ func (s *Store) CountRev(ctx context.Context, prefix string) (n, rev int64, err 
 // ModRevision) reaches it with Before. A read below etcd's compaction
 // revision fails, which is where history stops otherwise (see Compact for
 // how etcd's compaction revision is the contract's compacted one). The
-// compacted revision is found as Revision finds it, by reads (of the key
-// itself, so that a user who may read only the key can read its history)
-// at past revisions: one when nothing was compacted, about log2 of the
-// revisions in question otherwise.
+// compacted revision is found as Revision finds it (compactionRev), by
+// reads at past revisions of the key itself, so that a user who may read
+// only the key can read its history: usually one.
 //
 // Every read is bounded by the request timeout of its own.
 func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
@@ -196,10 +195,12 @@ func (s *Store) getAt(ctx context.Context, key string, rev int64) (*clientv3.Get
 
 // compactionRev returns etcd's compaction revision, the least revision
 // still readable (1 when nothing was compacted), given that revision hi is
-// readable and revision lo is not (lo 0: not known). It binary-searches
-// with count-only reads of probe (a key the caller may read) at past
-// revisions: one read when nothing was compacted, about log2(hi-lo)
-// otherwise.
+// readable and revision lo is not (lo 0: not known). It searches with
+// count-only reads of probe (a key the caller may read) at past revisions.
+// A compaction revision only grows, so the last one this Store found is a
+// floor: if it is still readable, one read settles it (also when nothing
+// was compacted); otherwise a binary search above it takes about
+// log2(hi-floor) reads.
 func (s *Store) compactionRev(ctx context.Context, probe string, lo, hi int64) (int64, error) {
 	readable := func(rev int64) (bool, error) {
 		_, err := s.getAtCount(ctx, probe, rev)
@@ -211,11 +212,16 @@ func (s *Store) compactionRev(ctx context.Context, probe string, lo, hi int64) (
 		}
 		return false, err
 	}
-	if lo == 0 {
-		if ok, err := readable(1); err != nil || ok {
-			return 1, err
+	floor := max(s.compactFloor.Load(), 1)
+	switch {
+	case floor >= hi:
+		return hi, nil
+	case floor > lo:
+		ok, err := readable(floor)
+		if err != nil || ok {
+			return floor, err
 		}
-		lo = 1
+		lo = floor
 	}
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
@@ -229,7 +235,12 @@ func (s *Store) compactionRev(ctx context.Context, probe string, lo, hi int64) (
 			lo = mid
 		}
 	}
-	return hi, nil
+	for {
+		old := s.compactFloor.Load()
+		if hi <= old || s.compactFloor.CompareAndSwap(old, hi) {
+			return hi, nil
+		}
+	}
 }
 
 // getAtCount reads key at rev (0: the current revision), count only, under
