@@ -16,6 +16,9 @@ var (
 	ErrInvalidKey    = errors.New("invalid key")
 	ErrValueTooLarge = errors.New("value too large")
 	ErrClosed        = errors.New("store closed")
+	// ErrInvalidRevision is a revision argument no store revision can
+	// match: a negative Watch fromRev or HistoryOptions.Before.
+	ErrInvalidRevision = errors.New("invalid revision")
 )
 
 // ErrPermanent marks a connect failure that retrying cannot fix: rejected
@@ -63,6 +66,15 @@ func CheckKey(key string) error {
 func CheckPrefix(prefix string) error {
 	if len(prefix) > MaxKeySize {
 		return fmt.Errorf("%w: prefix is %d bytes (at most %d)", ErrInvalidKey, len(prefix), MaxKeySize)
+	}
+	return nil
+}
+
+// CheckRevision returns an error wrapping ErrInvalidRevision if rev, a
+// revision argument where 0 means "none" or "now", is negative.
+func CheckRevision(rev int64) error {
+	if rev < 0 {
+		return fmt.Errorf("%w: revision %d is negative", ErrInvalidRevision, rev)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ type KeyValue struct {
 type ListOptions struct {
 	// After lists keys strictly greater than After; "" starts at the prefix.
 	After string
-	// Limit caps the number of items; 0 means no limit.
+	// Limit caps the number of items; 0 or less means no limit.
 	Limit int
 }
 
@@ -77,7 +77,8 @@ type Event struct {
 	// ModRevision (the revision of the delete); Value is nil and the other
 	// revisions are zero.
 	KV KeyValue
-	// PrevKV is the key's state before an Updated or Deleted event; nil for
+	// PrevKV is the key's state before an Updated or Deleted event, always
+	// set for them (also for the first event after a compaction); nil for
 	// Created.
 	PrevKV *KeyValue
 	// Err is set only on the last event before the channel closes, when the
@@ -122,7 +123,11 @@ type Store interface {
 	// revision order, each exactly once. The store owns and closes the
 	// channel: when ctx ends it closes without an error event; otherwise the
 	// last event carries Err. A fromRev older than retained history fails
-	// with ErrCompacted, returned by Watch itself or as the only event.
+	// with ErrCompacted, returned by Watch itself or as the only event. A
+	// fromRev above the current revision is not an error: the watch waits
+	// and delivers the changes from that revision on once they are written.
+	// A negative fromRev fails with ErrInvalidRevision, returned by Watch
+	// itself.
 	Watch(ctx context.Context, prefix string, fromRev int64) (<-chan Event, error)
 	// Close releases the store's resources and ends its watches with
 	// ErrClosed. Closing twice returns nil.
@@ -144,4 +149,104 @@ type Revisioner interface {
 	// and the newest compacted revision: a Watch from any revision at or
 	// below compacted fails with ErrCompacted (0 when nothing is compacted).
 	Revision(ctx context.Context) (current, compacted int64, err error)
+}
+
+// RevisionCounter is implemented by stores that can count keys and tell the
+// revision the count is exact at in one round trip, so that a caller can
+// keep the count current from a watch without a race between the two.
+type RevisionCounter interface {
+	// CountRev returns n, how many keys have the given prefix ("" = all
+	// keys), and rev, the store revision the count was taken at: n is the
+	// number of keys with the prefix in the state after revision rev, the
+	// same snapshot a List with Page.Revision == rev shows. rev is the
+	// store's current revision at the moment of the read, so it is at least
+	// the revision of every write acknowledged before the call. A Watch of
+	// the prefix from rev+1 therefore delivers exactly the changes the count
+	// does not contain: adding one per Created and subtracting one per
+	// Deleted event (Updated leaves it) keeps n exact at the revision of
+	// each event. Errors are those of Count: ErrInvalidKey for a prefix
+	// longer than MaxKeySize, ErrClosed after Close.
+	CountRev(ctx context.Context, prefix string) (n, rev int64, err error)
+}
+
+// Historian is implemented by stores that can tell a key's earlier
+// versions (see History for which ones they know).
+type Historian interface {
+	// History returns one page of the writes to key, newest first, as of
+	// the store's current revision: those the store still knows with a
+	// revision below opts.Before, at most opts.Limit of them. A key that
+	// does not exist, or never did, has a history like any other (perhaps
+	// empty), not ErrNotFound. History returns ErrInvalidKey for an empty
+	// or over-long key, ErrInvalidRevision for a negative opts.Before,
+	// ErrClosed after Close.
+	History(ctx context.Context, key string, opts HistoryOptions) (History, error)
+}
+
+// HistoryOptions selects one page of a key's history.
+type HistoryOptions struct {
+	// Before, when positive, keeps only the writes at revisions below
+	// Before; 0 starts at the newest write. The page after a History with
+	// More set has Before = the ModRevision of its last entry. Negative is
+	// ErrInvalidRevision.
+	Before int64
+	// Limit caps the number of entries; 0 or less means no limit.
+	Limit int
+}
+
+// HistoryEntry is one write to a key.
+type HistoryEntry struct {
+	// Type is Created for the first version of an incarnation of the key
+	// (KV.Version 1), Updated for a later version, Deleted for a delete.
+	Type EventType
+	// KV is the version the write made, with its value. For Deleted it
+	// carries only Key and ModRevision (the revision of the delete), as in
+	// Event; the version it deleted is the next, older entry, when the
+	// store knows it.
+	KV KeyValue
+}
+
+// History is one page of a key's history, read as of store revision
+// Revision.
+//
+// What a store still knows of a key is bounded by compaction: every write
+// to it (create, update, delete) at a revision above Compacted, and the
+// key's state at revision Compacted if it existed then (written at or
+// before Compacted: the PrevKV that a Watch from Compacted+1 delivers with
+// the key's first change). Nothing older is reported and nothing is made
+// up. A page holds those with a revision below HistoryOptions.Before,
+// newest first.
+//
+// Stores with a change log (memory, MySQL) report all of them. A store that
+// reads history as snapshots of past revisions (etcd) cannot see deletes:
+// its history ends, walking back, at the newest revision where the key did
+// not exist, and it says so with StopsAtDelete. backendtest.WantHistory is
+// the executable form of these rules.
+type History struct {
+	// Entries are the writes to the key, newest first, at distinct
+	// revisions.
+	Entries []HistoryEntry
+	// More reports that Limit left out older entries the store knows:
+	// the next page is HistoryOptions{Before: Entries[len(Entries)-1].KV.ModRevision}.
+	More bool
+	// Compacted is the store's compacted revision (as Revisioner reports
+	// it; 0 when nothing was compacted). When More is false, writes at or
+	// below Compacted may have preceded the last entry: the store no longer
+	// knows them.
+	Compacted int64
+	// StopsAtDelete reports that the history ends above Compacted at a
+	// revision where the key did not exist: the revision before the last
+	// entry (a Created one), or, with no entries, the revision read
+	// (Before-1, or Revision when Before is 0 or beyond it). An older
+	// incarnation of the key, and the delete that ended it, may lie below;
+	// this store cannot see them, nor whether the key existed before at
+	// all. Only stores that read history as snapshots set it (etcd, whose
+	// backendtest.Traits say so); stores with a change log report deletes
+	// as entries, go on past them, and never set it. It is false when More
+	// is set. A caller that knows where an older incarnation ended (a
+	// Deleted event's ModRevision) can read that incarnation with Before
+	// set to it.
+	StopsAtDelete bool
+	// Revision is the store revision the history was read at: a Watch of
+	// the key from Revision+1 sees every later write.
+	Revision int64
 }

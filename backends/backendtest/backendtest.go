@@ -27,8 +27,21 @@ type Open func(tb testing.TB) backends.Store
 // eventWait bounds how long the suite waits for an expected watch event.
 const eventWait = 10 * time.Second
 
-// Run runs the whole conformance suite against stores made by open.
-func Run(t *testing.T, open Open) {
+// Traits says where a backend legitimately knows less than the contract
+// allows. The suite asserts exactly the behaviour they describe, so a
+// backend declares each one rather than skipping a check. The zero value is
+// a backend that knows everything the contract names.
+type Traits struct {
+	// HistoryStopsAtDelete: the store's History cannot see past a revision
+	// where the key did not exist, and reports that with
+	// backends.History.StopsAtDelete (etcd, which reads history as
+	// snapshots of past revisions rather than from a change log).
+	HistoryStopsAtDelete bool
+}
+
+// Run runs the whole conformance suite against stores made by open, which
+// have the given traits.
+func Run(t *testing.T, open Open, traits Traits) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s backends.Store, p string)
@@ -51,6 +64,14 @@ func Run(t *testing.T, open Open) {
 		{"WatchOrderConcurrentWriters", testWatchOrderConcurrentWriters},
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"Compaction", testCompaction},
+		{"WatchPrevKVAfterCompaction", testWatchPrevKVAfterCompaction},
+		{"ListLimitNegative", testListLimitNegative},
+		{"WatchInvalidRevision", testWatchInvalidRevision},
+		{"WatchFutureRevision", testWatchFutureRevision},
+		{"CountRev", testCountRev},
+		{"CountRevConcurrentWriters", testCountRevConcurrentWriters},
+		{"History", func(t *testing.T, s backends.Store, p string) { testHistory(t, s, p, traits) }},
+		{"HistoryCompacted", func(t *testing.T, s backends.Store, p string) { testHistoryCompacted(t, s, p, traits) }},
 		{"Close", testClose},
 	}
 	run := time.Now().UnixNano()
@@ -912,6 +933,14 @@ func testClose(t *testing.T, s backends.Store, p string) {
 	wantErr(t, "List after Close", err, backends.ErrClosed)
 	_, err = s.Watch(ctx, p, 0)
 	wantErr(t, "Watch after Close", err, backends.ErrClosed)
+	if c, ok := s.(backends.RevisionCounter); ok {
+		_, _, err = c.CountRev(ctx, p)
+		wantErr(t, "CountRev after Close", err, backends.ErrClosed)
+	}
+	if h, ok := s.(backends.Historian); ok {
+		_, err = h.History(ctx, p+"a", backends.HistoryOptions{})
+		wantErr(t, "History after Close", err, backends.ErrClosed)
+	}
 
 	select {
 	case ev, ok := <-ch:

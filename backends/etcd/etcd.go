@@ -5,9 +5,11 @@
 // The contract maps directly onto etcd: revisions are etcd's store
 // revisions; Create, Update and Delete are transactions comparing the key's
 // ModRevision; List is one range read at one revision; Watch is an etcd
-// watch with previous values. Requests are balanced over all endpoints and
-// fail over when a member goes away; a running Watch resumes on another
-// member from the revision after the last event it delivered.
+// watch with previous values; CountRev is a count-only range read; History
+// reads the key at past revisions, one version per read. Requests are
+// balanced over all endpoints and fail over when a member goes away; a
+// running Watch resumes on another member from the revision after the last
+// event it delivered.
 //
 // Values up to backends.MaxValueSize need servers started with
 // --max-request-bytes of at least about 1.6 MiB (ServerMaxRequestBytes);
@@ -36,9 +38,11 @@ import (
 )
 
 var (
-	_ backends.Store      = (*Store)(nil)
-	_ backends.Compactor  = (*Store)(nil)
-	_ backends.Revisioner = (*Store)(nil)
+	_ backends.Store           = (*Store)(nil)
+	_ backends.Compactor       = (*Store)(nil)
+	_ backends.Revisioner      = (*Store)(nil)
+	_ backends.RevisionCounter = (*Store)(nil)
+	_ backends.Historian       = (*Store)(nil)
 )
 
 // probeKey is read (count only) where a call needs the cluster's revision
@@ -66,6 +70,10 @@ type Store struct {
 	// sizes remembers how many keys recent prefixes held, to choose how
 	// List reads pages after the first (see list.go).
 	sizes prefixSizes
+
+	// compactFloor is the newest compaction revision found (see
+	// compactionRev): revisions below it are compacted for good.
+	compactFloor atomic.Int64
 }
 
 // Open connects to the cluster and checks that it answers: one attempt,
@@ -288,20 +296,8 @@ func (s *Store) Get(ctx context.Context, key string) (backends.KeyValue, error) 
 
 // Count implements backends.Store.
 func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
-	if err := backends.CheckPrefix(prefix); err != nil {
-		return 0, err
-	}
-	ctx, cancel, err := s.call(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer cancel()
-	start, end := keyRange(prefix)
-	resp, err := s.client.Get(ctx, start, clientv3.WithRange(end), clientv3.WithCountOnly())
-	if err != nil {
-		return 0, s.fail("count", prefix, err)
-	}
-	return resp.Count, nil
+	n, _, err := s.CountRev(ctx, prefix)
+	return n, err
 }
 
 // Create implements backends.Store.
@@ -428,67 +424,61 @@ func (s *Store) Delete(ctx context.Context, key string, ifRev int64) (int64, err
 	return resp.Header.Revision, nil
 }
 
-// Compact implements backends.Compactor with etcd's compaction. Compacting
-// to a revision at or below an earlier compaction succeeds (there is
-// nothing left to do); beyond the current revision it fails.
+// Compact implements backends.Compactor with etcd's compaction to rev-1.
+// etcd keeps its compaction revision itself readable and watchable, but a
+// watch event carries the previous version as read at the revision before
+// it, which that compaction removed: a watch from etcd's compaction revision
+// would deliver an update or delete there without PrevKV. So the contract's
+// compacted revision is etcd's compaction revision itself (Revision reports
+// it), and Compact(rev), which keeps rev watchable, compacts etcd to rev-1:
+// a Watch from rev then gets every event with its PrevKV. Compacting to a
+// revision at or below an earlier compaction succeeds (there is nothing
+// left to do); beyond the current revision it fails.
 func (s *Store) Compact(ctx context.Context, rev int64) error {
 	ctx, cancel, err := s.call(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	if _, err := s.client.Compact(ctx, rev); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
+	// etcd itself would accept rev-1 when rev is one beyond the current
+	// revision.
+	resp, err := s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
+	if err != nil {
+		return s.fail("compact", fmt.Sprint(rev), err)
+	}
+	if cur := resp.Header.Revision; rev > cur {
+		return fmt.Errorf("etcd: compact to revision %d beyond the current revision %d", rev, cur)
+	}
+	if rev <= 1 {
+		return nil // nothing lies below revision 1
+	}
+	if _, err := s.client.Compact(ctx, rev-1); err != nil && !errors.Is(err, rpctypes.ErrCompacted) {
 		return s.fail("compact", fmt.Sprint(rev), err)
 	}
 	return nil
 }
 
-// Revision implements backends.Revisioner. etcd reports its compaction
-// revision only through failing reads, so the newest compacted revision is
-// found by a binary search of reads at past revisions: one request when
-// nothing was compacted, about log2(current) otherwise.
+// Revision implements backends.Revisioner. The compacted revision is
+// etcd's compaction revision (see Compact), which etcd reports only through
+// failing reads: it is found by reads at past revisions (compactionRev),
+// one when it has not moved since this Store last looked, a binary search
+// above the last one found otherwise.
 func (s *Store) Revision(ctx context.Context) (current, compacted int64, err error) {
-	ctx, cancel, err := s.call(ctx)
+	rctx, cancel, err := s.call(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer cancel()
-	// readable reports whether a read at revision rev is still possible
-	// (etcd refuses reads below its compaction revision).
-	readable := func(rev int64) (bool, error) {
-		_, err := s.client.Get(ctx, probeKey, clientv3.WithRev(rev), clientv3.WithCountOnly())
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.Is(err, rpctypes.ErrCompacted):
-			return false, nil
-		}
-		return false, s.fail("revision", probeKey, err)
-	}
-	resp, err := s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
+	resp, err := s.client.Get(rctx, probeKey, clientv3.WithCountOnly())
+	cancel()
 	if err != nil {
 		return 0, 0, s.fail("revision", probeKey, err)
 	}
 	current = resp.Header.Revision
-	if ok, err := readable(1); err != nil || ok {
-		return current, 0, err
+	least, err := s.compactionRev(ctx, probeKey, 0, current)
+	if err != nil {
+		return 0, 0, s.fail("revision", probeKey, err)
 	}
-	// Invariant: lo is compacted, hi is readable.
-	lo, hi := int64(1), current
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := readable(mid)
-		if err != nil {
-			return 0, 0, err
-		}
-		if ok {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	// hi is etcd's compaction revision, which is itself still watchable.
-	return current, hi - 1, nil
+	return current, compactedAt(least), nil
 }
 
 // Close implements backends.Store: it closes the client, which ends every

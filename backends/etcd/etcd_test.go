@@ -49,7 +49,7 @@ func TestConformance(t *testing.T) {
 	eps := etcdtest.Start(t)
 	backendtest.Run(t, func(tb testing.TB) backends.Store {
 		return open(tb, etcd.Options{Endpoints: eps})
-	})
+	}, backendtest.Traits{HistoryStopsAtDelete: true})
 }
 
 // TestValueLimits checks that a maximal value round-trips on a server

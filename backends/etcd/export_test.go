@@ -1,5 +1,11 @@
 package etcd
 
+import (
+	"context"
+
+	"github.com/k3/k3-storage/backends"
+)
+
 // WatchStats reports, for tests, how often the store's watches paused
 // their etcd streams for slow readers and restarted failed streams, and the
 // most bytes one watcher held for its reader.
@@ -37,3 +43,10 @@ func NarrowAlways(s *Store) {
 
 // MaxNarrowReads is maxNarrowReads, for tests.
 const MaxNarrowReads = maxNarrowReads
+
+// WatchUnchecked starts a watch like Watch but without checking that
+// fromRev lies above compacted history, as a watch stream that restarts
+// after a compaction does.
+func WatchUnchecked(ctx context.Context, s *Store, prefix string, fromRev int64) <-chan backends.Event {
+	return s.watch(ctx, prefix, fromRev)
+}

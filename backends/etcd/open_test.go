@@ -204,6 +204,35 @@ func TestAuth(t *testing.T) {
 	if _, err := app.Put(ctx, "/other/x", []byte("v")); !errors.Is(err, rpctypes.ErrPermissionDenied) {
 		t.Fatalf("Put outside the role's prefix: %v, want permission denied", err)
 	}
+
+	// The optional capabilities need no more than the key or prefix: the
+	// history's compaction probes read the key itself.
+	rev, err = app.Put(ctx, "/app/x", []byte("w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, at, err := app.CountRev(ctx, "/app/"); err != nil || n != 1 || at != rev {
+		t.Fatalf("CountRev inside the role's prefix = %d, %d, %v; want 1 key at %d", n, at, err, rev)
+	}
+	// Another client's compaction at rev leaves rev itself compacted in
+	// the contract's terms (see Store.Compact).
+	if _, err := root.Compact(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	h, err := app.History(ctx, "/app/x", backends.HistoryOptions{})
+	if err != nil || len(h.Entries) != 1 || h.Entries[0].KV.ModRevision != rev || h.Compacted != rev {
+		t.Fatalf("History inside the role's prefix after etcd's compaction at %d: %+v, %v; want the one version at %d, compacted %d", rev, h, err, rev, rev)
+	}
+	// A key that never existed, read above the compacted revision:
+	// finding that revision takes a binary search of reads at past
+	// revisions.
+	if _, err := app.Put(ctx, "/app/y", nil); err != nil {
+		t.Fatal(err)
+	}
+	h, err = app.History(ctx, "/app/none", backends.HistoryOptions{})
+	if err != nil || len(h.Entries) != 0 || !h.StopsAtDelete || h.Compacted != rev {
+		t.Fatalf("History of a missing key inside the role's prefix after etcd's compaction at %d: %+v, %v; want none, StopsAtDelete, compacted %d", rev, h, err, rev)
+	}
 }
 
 // TestTLS serves clients over TLS and checks that the right CA works and

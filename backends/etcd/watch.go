@@ -49,7 +49,9 @@ const watchStreamKey = "k3-watch-stream"
 // never delivered twice, and restarts the etcd watch from there if the
 // stream is cancelled for a passing reason. With fromRev 0 it first reads
 // the current revision, so "changes after the call" is exact even if the
-// stream has to resume before its first event.
+// stream has to resume before its first event; with a fromRev above 1 it
+// first reads at fromRev-1, to refuse compacted history with ErrCompacted
+// (see watchable).
 //
 // When etcd refuses or cancels the stream (an expired or forgotten auth
 // token after a member restarted, a member without leader), one unary read
@@ -63,14 +65,20 @@ const watchStreamKey = "k3-watch-stream"
 // where it left off when the reader catches up, so the reader still sees
 // every event once, in order.
 //
+// A fromRev above the current revision is passed to etcd as it is: etcd
+// holds the watch until the store reaches that revision.
+//
 // The watch's goroutine ends when the reader has taken the final event or
 // ctx ends; Close ends the watch with ErrClosed but does not wait for that.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan backends.Event, error) {
 	if err := backends.CheckPrefix(prefix); err != nil {
 		return nil, err
 	}
-	start, end := keyRange(prefix)
-	if fromRev <= 0 {
+	if err := backends.CheckRevision(fromRev); err != nil {
+		return nil, fmt.Errorf("etcd: watch %q: %w", prefix, err)
+	}
+	start, _ := keyRange(prefix)
+	if fromRev == 0 {
 		rctx, cancel, err := s.call(ctx)
 		if err != nil {
 			return nil, err
@@ -83,9 +91,15 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 			return nil, s.fail("watch", prefix, err)
 		}
 		fromRev = resp.Header.Revision + 1
-	} else if s.closed.Load() {
-		return nil, backends.ErrClosed
+	} else if err := s.watchable(ctx, prefix, start, fromRev); err != nil {
+		return nil, err
 	}
+	return s.watch(ctx, prefix, fromRev), nil
+}
+
+// watch starts the watcher of a Watch from fromRev (> 0).
+func (s *Store) watch(ctx context.Context, prefix string, fromRev int64) <-chan backends.Event {
+	start, end := keyRange(prefix)
 	w := &watcher{
 		s:      s,
 		prefix: prefix,
@@ -100,7 +114,36 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 		out: make(chan backends.Event, 1),
 	}
 	go w.run(w.open())
-	return w.out, nil
+	return w.out
+}
+
+// watchable checks that a Watch from fromRev (> 0) is not from compacted
+// history. etcd itself serves a watch from its compaction revision, but
+// that revision is compacted in the contract's terms (see Compact): an
+// update or delete there would come without PrevKV. So the revision before
+// fromRev must still be readable, which one count-only read of the watched
+// range's first key tells (readable by whoever may watch the prefix). A
+// fromRev beyond the current revision is fine: the watch waits for it.
+func (s *Store) watchable(ctx context.Context, prefix, start string, fromRev int64) error {
+	if s.closed.Load() {
+		return backends.ErrClosed
+	}
+	if fromRev == 1 {
+		return nil
+	}
+	rctx, cancel, err := s.call(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	_, err = s.client.Get(rctx, start, clientv3.WithRev(fromRev-1), clientv3.WithCountOnly())
+	switch {
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return fmt.Errorf("etcd: watch %q from revision %d: %w", prefix, fromRev, backends.ErrCompacted)
+	case err == nil, errors.Is(err, rpctypes.ErrFutureRev):
+		return nil
+	}
+	return s.fail("watch", prefix, err)
 }
 
 // watcher feeds one Watch's channel.
@@ -122,6 +165,9 @@ type watcher struct {
 	// taken yet, queued their size in bytes (eventSize).
 	queue  []backends.Event
 	queued int
+	// behind is set by take when the watch fell behind compacted history:
+	// it ends with this error once the queue is delivered.
+	behind error
 }
 
 // open starts an etcd watch from the revision after the last event taken.
@@ -173,7 +219,12 @@ func (w *watcher) run(wch clientv3.WatchChan) {
 			}
 			if ok && resp.Err() == nil {
 				delay = minRewatchDelay
-				if w.take(resp.Events) {
+				full := w.take(resp.Events)
+				if w.behind != nil {
+					w.finish(w.behind)
+					return
+				}
+				if full {
 					// The reader is behind: take nothing more from etcd
 					// until it has caught up.
 					w.stop()
@@ -227,6 +278,15 @@ func (w *watcher) take(events []*clientv3.Event) (full bool) {
 		}
 		if rev != w.last && w.queued > maxWatchBytes {
 			return true // at a revision boundary: leave the rest in etcd
+		}
+		if ev.PrevKv == nil && !ev.IsCreate() {
+			// etcd reads the previous version at rev-1 and sends none
+			// when that revision is compacted: the stream (re)started at
+			// etcd's compaction revision, which the contract counts as
+			// compacted (see Compact).
+			w.behind = fmt.Errorf("etcd: watch %q fell behind compacted history at revision %d: %w",
+				w.prefix, rev, backends.ErrCompacted)
+			return false
 		}
 		out := toEvent(ev)
 		w.queue = append(w.queue, out)

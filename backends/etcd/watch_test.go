@@ -62,7 +62,9 @@ func next(t *testing.T, ch <-chan backends.Event) backends.Event {
 }
 
 // TestWatchPermissionDenied: a watch of a range the user may not read ends
-// with a permission error rather than retrying for ever.
+// with a permission error rather than retrying for ever: from Watch itself
+// when its first read (the current revision, or whether fromRev is
+// compacted) is refused, or else as the final event.
 func TestWatchPermissionDenied(t *testing.T) {
 	eps, _ := authCluster(t)
 	s := open(t, etcd.Options{Endpoints: eps, Username: "app", Password: "app-Pa55word"})
@@ -70,7 +72,13 @@ func TestWatchPermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := s.Watch(t.Context(), "/other/", rev)
+	for _, from := range []int64{0, rev} {
+		if _, err := s.Watch(t.Context(), "/other/", from); !errors.Is(err, rpctypes.ErrPermissionDenied) {
+			t.Fatalf("Watch outside the user's range from revision %d: %v, want permission denied", from, err)
+		}
+	}
+	// Revision 1 needs no read before the watch: etcd refuses the stream.
+	ch, err := s.Watch(t.Context(), "/other/", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,5 +186,45 @@ func TestWatchSlowReaderBounded(t *testing.T) {
 	}
 	if ev := next(t, ch); ev.Err != nil || ev.KV.ModRevision != rev {
 		t.Fatalf("event after the backlog: revision %d, %v; want %d", ev.KV.ModRevision, ev.Err, rev)
+	}
+}
+
+// TestWatchFromCompactionRevision: a watch stream that (re)starts at etcd's
+// compaction revision gets an update there without its previous version,
+// since etcd reads that at the compacted revision before. The contract
+// counts that revision as compacted: Watch refuses it, and a watcher whose
+// stream starts there anyway (a restart racing a compaction) ends with
+// ErrCompacted instead of delivering an Updated event without PrevKV.
+func TestWatchFromCompactionRevision(t *testing.T) {
+	ctx := t.Context()
+	eps := etcdtest.Start(t)
+	s := open(t, etcd.Options{Endpoints: eps})
+	raw, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	p := fmt.Sprintf("/compaction-rev/%d/", time.Now().UnixNano())
+	r1, err := s.Create(ctx, p+"k", []byte("v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, p+"other", nil); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := s.Update(ctx, p+"k", []byte("v2"), r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Compact(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Watch(ctx, p, r2); !errors.Is(err, backends.ErrCompacted) {
+		t.Fatalf("Watch from etcd's compaction revision %d: %v, want ErrCompacted", r2, err)
+	}
+	ev := next(t, etcd.WatchUnchecked(ctx, s, p, r2))
+	if !errors.Is(ev.Err, backends.ErrCompacted) {
+		t.Fatalf("a stream started at etcd's compaction revision %d delivered %v %+v (PrevKV %v), want the final ErrCompacted",
+			r2, ev.Type, ev.KV, ev.PrevKV)
 	}
 }

@@ -1,7 +1,7 @@
 // Package memory is the in-process Store: the current keys in a hash map
 // (for Get) and a counted B-tree (for List, and Count in O(log² n)) sharing
-// one entry per key, plus a bounded log of recent events for Watch replay,
-// all under one RWMutex. Data lives as long as the Store; nothing is
+// one entry per key, plus a bounded log of recent events for Watch replay
+// and History, all under one RWMutex. Data lives as long as the Store; nothing is
 // persisted.
 package memory
 
@@ -15,6 +15,7 @@ import (
 	"github.com/tidwall/btree"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/backends/internal/history"
 )
 
 // DefaultHistory is the number of past events kept for Watch replay when
@@ -33,9 +34,11 @@ type Options struct {
 }
 
 var (
-	_ backends.Store      = (*Store)(nil)
-	_ backends.Compactor  = (*Store)(nil)
-	_ backends.Revisioner = (*Store)(nil)
+	_ backends.Store           = (*Store)(nil)
+	_ backends.Compactor       = (*Store)(nil)
+	_ backends.Revisioner      = (*Store)(nil)
+	_ backends.RevisionCounter = (*Store)(nil)
+	_ backends.Historian       = (*Store)(nil)
 )
 
 // entry is a key's current state, shared by the map and the tree and
@@ -180,19 +183,26 @@ func (s *Store) rank(key string) int {
 
 // Count implements backends.Store.
 func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
+	n, _, err := s.CountRev(ctx, prefix)
+	return n, err
+}
+
+// CountRev implements backends.RevisionCounter: the count and the revision
+// are read under one lock.
+func (s *Store) CountRev(ctx context.Context, prefix string) (n, rev int64, err error) {
 	if err := backends.CheckPrefix(prefix); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return 0, backends.ErrClosed
+		return 0, 0, backends.ErrClosed
 	}
 	end := s.tree.Len()
 	if e := backends.PrefixEnd(prefix); e != "" {
 		end = s.rank(e)
 	}
-	return int64(end - s.rank(prefix)), nil
+	return int64(end - s.rank(prefix)), s.rev, nil
 }
 
 // Create implements backends.Store.
@@ -348,6 +358,56 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 	return s.rev, s.minRev - 1, nil
 }
 
+// History implements backends.Historian from the event log, which holds
+// the writes of the last Options.History revisions (and previous values):
+// deletes are entries, and nothing older than the log's first revision is
+// known. It scans the log from opts.Before down under the read lock, so a
+// page costs up to Options.History steps.
+func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
+	if err := backends.CheckKey(key); err != nil {
+		return backends.History{}, err
+	}
+	if err := backends.CheckRevision(opts.Before); err != nil {
+		return backends.History{}, fmt.Errorf("memory: history of %q: %w", key, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return backends.History{}, backends.ErrClosed
+	}
+	l := history.Log{Compacted: s.minRev - 1, Revision: s.rev}
+	top := s.rev // the newest revision the page may hold
+	if opts.Before > 0 {
+		top = min(top, opts.Before-1)
+	}
+	for rev := top; rev >= s.minRev; rev-- {
+		if ev := s.log[rev-s.minRev]; ev.KV.Key == key {
+			l.Older = append(l.Older, copyEvent(ev))
+			if opts.Limit > 0 && len(l.Older) > opts.Limit {
+				break
+			}
+		}
+	}
+	switch {
+	case opts.Limit > 0 && len(l.Older) > opts.Limit:
+	case len(l.Older) > 0:
+		l.Oldest = &l.Older[len(l.Older)-1]
+	default:
+		for rev := max(top+1, s.minRev); rev <= s.rev; rev++ {
+			if ev := s.log[rev-s.minRev]; ev.KV.Key == key {
+				oldest := copyEvent(ev)
+				l.Oldest = &oldest
+				break
+			}
+		}
+		if e, ok := s.keys[key]; ok && l.Oldest == nil {
+			kv := e.kv()
+			l.Current = &kv
+		}
+	}
+	return history.Page(l, opts), nil
+}
+
 // Watch implements backends.Store. A watcher must read its channel until it
 // closes or cancel ctx; a watcher that falls more than Options.History
 // events behind gets ErrCompacted.
@@ -355,13 +415,16 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 	if err := backends.CheckPrefix(prefix); err != nil {
 		return nil, err
 	}
+	if err := backends.CheckRevision(fromRev); err != nil {
+		return nil, fmt.Errorf("memory: watch %q: %w", prefix, err)
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil, backends.ErrClosed
 	}
 	next := fromRev
-	if next <= 0 {
+	if next == 0 {
 		next = s.rev + 1
 	}
 	if next < s.minRev {

@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, func(testing.TB) backends.Store { return memory.New(memory.Options{}) })
+	backendtest.Run(t, func(testing.TB) backends.Store { return memory.New(memory.Options{}) }, backendtest.Traits{})
 }
 
 func TestHistoryBound(t *testing.T) {

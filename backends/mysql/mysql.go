@@ -40,7 +40,9 @@
 //
 // Get is one primary-key lookup. List is one statement (the meta row UNION
 // ALL a primary-key range scan with LIMIT n+1), so the page and its Revision
-// come from one InnoDB read view. Count is a range COUNT(*).
+// come from one InnoDB read view. Count is a range COUNT(*); CountRev adds
+// the meta row's revision to it in the same statement. History is one
+// statement over k3_log's (k, rev) index.
 //
 // # Watch
 //
@@ -239,9 +241,11 @@ func validDatabaseName(name string) bool {
 const sqlMode = "'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
 
 var (
-	_ backends.Store      = (*Store)(nil)
-	_ backends.Compactor  = (*Store)(nil)
-	_ backends.Revisioner = (*Store)(nil)
+	_ backends.Store           = (*Store)(nil)
+	_ backends.Compactor       = (*Store)(nil)
+	_ backends.Revisioner      = (*Store)(nil)
+	_ backends.RevisionCounter = (*Store)(nil)
+	_ backends.Historian       = (*Store)(nil)
 )
 
 // Store is the MySQL backend. Create it with Open; it is safe for concurrent

@@ -46,7 +46,7 @@ func open(tb testing.TB, opts mysql.Options) *mysql.Store {
 
 func TestConformance(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
-	backendtest.Run(t, func(tb testing.TB) backends.Store { return open(tb, opts) })
+	backendtest.Run(t, func(tb testing.TB) backends.Store { return open(tb, opts) }, backendtest.Traits{})
 }
 
 // TestLeastPrivilege runs the conformance suite as a user with only
@@ -62,7 +62,7 @@ func TestLeastPrivilege(t *testing.T) {
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", opts.User, opts.Password),
 		fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON `%s`.* TO '%s'@'%%'", opts.Database, opts.User))
 	t.Cleanup(func() { mysqltest.Exec(t, server, fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", opts.User)) })
-	backendtest.Run(t, func(tb testing.TB) backends.Store { return open(tb, opts) })
+	backendtest.Run(t, func(tb testing.TB) backends.Store { return open(tb, opts) }, backendtest.Traits{})
 }
 
 // TestSlowWatcherHoldsBoundedBytes: while its reader reads nothing, a

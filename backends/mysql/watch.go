@@ -266,22 +266,9 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit *l
 		if err := rows.Scan(&rev, &k, &typ, &createRev, &prevMod, &prevVersion, &value, &prevValue); err != nil {
 			return nil, false, err
 		}
-		key := string(k)
-		var ev backends.Event
-		switch typ {
-		case logCreated:
-			ev = backends.Event{Type: backends.Created, KV: backends.KeyValue{
-				Key: key, Value: nonNil(value), CreateRevision: rev, ModRevision: rev, Version: 1}}
-		case logUpdated, logDeleted:
-			prev := &backends.KeyValue{Key: key, Value: nonNil(prevValue), CreateRevision: createRev,
-				ModRevision: prevMod, Version: prevVersion}
-			ev = backends.Event{Type: backends.Updated, PrevKV: prev, KV: backends.KeyValue{
-				Key: key, Value: nonNil(value), CreateRevision: createRev, ModRevision: rev, Version: prevVersion + 1}}
-			if typ == logDeleted {
-				ev = backends.Event{Type: backends.Deleted, PrevKV: prev, KV: backends.KeyValue{Key: key, ModRevision: rev}}
-			}
-		default:
-			return nil, false, fmt.Errorf("log row %d has unknown type %d", rev, typ)
+		ev, err := logEvent(rev, string(k), typ, createRev, prevMod, prevVersion, value, prevValue)
+		if err != nil {
+			return nil, false, err
 		}
 		evs = append(evs, ev)
 		if size += eventBytes(ev); size >= maxBytes {
@@ -293,17 +280,40 @@ func (s *Store) readLog(ctx context.Context, from int64, prefix string, limit *l
 	return evs, len(evs) == n, rows.Err()
 }
 
+// logEvent is the event of one k3_log row.
+func logEvent(rev int64, key string, typ int, createRev, prevMod, prevVersion int64, value, prevValue []byte) (backends.Event, error) {
+	switch typ {
+	case logCreated:
+		return backends.Event{Type: backends.Created, KV: backends.KeyValue{
+			Key: key, Value: nonNil(value), CreateRevision: rev, ModRevision: rev, Version: 1}}, nil
+	case logUpdated, logDeleted:
+		prev := &backends.KeyValue{Key: key, Value: nonNil(prevValue), CreateRevision: createRev,
+			ModRevision: prevMod, Version: prevVersion}
+		if typ == logDeleted {
+			return backends.Event{Type: backends.Deleted, PrevKV: prev, KV: backends.KeyValue{Key: key, ModRevision: rev}}, nil
+		}
+		return backends.Event{Type: backends.Updated, PrevKV: prev, KV: backends.KeyValue{
+			Key: key, Value: nonNil(value), CreateRevision: createRev, ModRevision: rev, Version: prevVersion + 1}}, nil
+	}
+	return backends.Event{}, fmt.Errorf("log row %d has unknown type %d", rev, typ)
+}
+
 // Watch implements backends.Store. The watcher must read its channel until
 // it closes or cancel ctx. Watch returns ErrCompacted when fromRev is at or
 // below the compacted revision; a watcher that later falls behind retained
 // history (it must then be reading from the log, outside the in-memory
-// window) ends with a final ErrCompacted event.
+// window) ends with a final ErrCompacted event. A fromRev beyond the current
+// revision needs nothing special: the watcher waits, like one that has
+// caught up, until the window (or the log) reaches it.
 //
 // The watch's goroutine ends only when the reader has taken the final event
 // or ctx ends: Close ends the watch with ErrClosed but does not wait for it.
 func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan backends.Event, error) {
 	if err := backends.CheckPrefix(prefix); err != nil {
 		return nil, err
+	}
+	if err := backends.CheckRevision(fromRev); err != nil {
+		return nil, fmt.Errorf("mysql: watch %q: %w", prefix, err)
 	}
 	if s.closed.Load() {
 		return nil, backends.ErrClosed
@@ -316,7 +326,7 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan
 		return nil, s.opError(fmt.Sprintf("watch %q", prefix), err)
 	}
 	next := fromRev
-	if next <= 0 {
+	if next == 0 {
 		next = cur + 1
 	}
 	if next <= compacted {
