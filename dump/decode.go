@@ -34,7 +34,7 @@ type decoder struct {
 	started   bool // a document start marker or a field was seen
 	ended     bool // "..." was seen
 	inKeys    bool // inside the keys sequence
-	seqCol    int // column of the keys sequence's "-", -1 before the first
+	seqCol    int  // column of the keys sequence's "-", -1 before the first
 	haveField map[string]int
 
 	format, prefix []byte
@@ -664,9 +664,9 @@ func (d *decoder) block(header []byte, col int, dst []byte, limit int) ([]byte, 
 		return nil, d.fail(num, ErrSyntax, msgBlockHeader)
 	}
 	v := dst
-	var leading bool  // the last content line's break, not yet added
-	var trailing int  // empty lines since the last content line
-	var started bool  // a content line was added
+	var leading bool // the last content line's break, not yet added
+	var trailing int // empty lines since the last content line
+	var started bool // a content line was added
 	maxIndent := 0
 	for {
 		ok, err := d.lr.next()

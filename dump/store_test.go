@@ -99,7 +99,7 @@ func hostileData() map[string][]byte {
 		"\u2028\u0085\ufeff":           []byte("\u2028\u0085\ufeff"),
 		"/中文/键":                        []byte("中文的值 😀"),
 		"/" + strings.Repeat("k", backends.MaxKeySize-1): []byte("longest key"),
-		strings.Repeat("\xfe", backends.MaxKeySize):       []byte("longest binary key"),
+		strings.Repeat("\xfe", backends.MaxKeySize):      []byte("longest binary key"),
 	}
 	return data
 }
