@@ -208,7 +208,31 @@ func (d *decoder) splitField(line []byte, col int) (name string, rest []byte, er
 		}
 		return "", nil, d.fail(d.lr.num, ErrSyntax, msgNotField)
 	}
-	return string(s[:i]), s[i+1:], nil
+	return fieldName(s[:i]), s[i+1:], nil
+}
+
+// fieldName returns name as a string, without allocating for the names of
+// the format.
+func fieldName(name []byte) string {
+	switch string(name) {
+	case fieldKey:
+		return fieldKey
+	case fieldValue:
+		return fieldValue
+	case fieldMeta:
+		return fieldMeta
+	case fieldFormat:
+		return fieldFormat
+	case fieldPrefix:
+		return fieldPrefix
+	case fieldRevision:
+		return fieldRevision
+	case fieldKeys:
+		return fieldKeys
+	case fieldCount:
+		return fieldCount
+	}
+	return string(name)
 }
 
 // readEntry reads the entry whose "-" is at column col of the current line.
