@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -150,6 +152,9 @@ func Export(ctx context.Context, store backends.Store, w io.Writer, opts ExportO
 	limit := min(firstPage, pageSize)
 	after := ""
 	for {
+		if err := ctx.Err(); err != nil { // not every store checks
+			return stats, err
+		}
 		page, err := store.List(ctx, opts.Prefix, backends.ListOptions{After: after, Limit: limit})
 		if err != nil {
 			return stats, fmt.Errorf(msgExportList, QuoteKey(after), err)
@@ -225,6 +230,38 @@ func Export(ctx context.Context, store backends.Store, w io.Writer, opts ExportO
 		opts.Progress(ExportProgress{Keys: stats.Keys, Bytes: stats.Bytes, Total: total, Done: true})
 	}
 	return stats, nil
+}
+
+// ExportFile exports to the file at path (see Export), replacing it only
+// when the export succeeds: it writes a temporary file in the same
+// directory, syncs it and renames it over path, so that a failed or
+// cancelled export leaves any earlier file as it was and no partial one.
+// The file is created with mode 0600, as exports hold every value (Secrets
+// among them).
+func ExportFile(ctx context.Context, store backends.Store, path string, opts ExportOptions) (ExportStats, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return ExportStats{}, fmt.Errorf(msgExportCreate, err)
+	}
+	stats, err := Export(ctx, store, f, opts)
+	if err == nil {
+		err = f.Sync()
+		if err != nil {
+			err = fmt.Errorf(msgExportWrite, err)
+		}
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf(msgExportWrite, cerr)
+	}
+	if err == nil {
+		if err = os.Rename(f.Name(), path); err != nil {
+			err = fmt.Errorf(msgExportCreate, err)
+		}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return stats, err
 }
 
 // nextLimit sizes the next page from the last one (n items of size bytes,

@@ -387,3 +387,35 @@ func TestExportPageBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestExportFile: the file appears only when the export succeeds, with
+// mode 0600; a failed export leaves the earlier file and no temporary one.
+func TestExportFile(t *testing.T) {
+	want, s := sample(t, 10)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.yaml")
+	if _, err := dump.ExportFile(t.Context(), s, path, dump.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("file holds %d bytes (%v), want the export's %d", len(got), err, len(want))
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if _, err := s.Put(t.Context(), "/k/new", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := dump.ExportFile(ctx, s, path, dump.ExportOptions{}); err == nil {
+		t.Fatal("export with a cancelled context succeeded")
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, want) {
+		t.Errorf("a failed export changed the earlier file")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left: %v", entries)
+	}
+}

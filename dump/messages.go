@@ -80,6 +80,7 @@ const (
 	msgExportList      = "导出: 读取 %s 之后的键: %w"
 	msgExportEmptyPage = "导出: 存储在 %s 之后返回了空页，却表示还有更多键"
 	msgExportWrite     = "导出: 写入: %w"
+	msgExportCreate    = "导出: 无法创建文件: %w"
 	msgImportRead      = "导入: 读取: %w"
 	msgImportSpool     = "导入: 无法创建临时文件: %w"
 	msgImportStore     = "导入 %s（第 %d 行）: %w"
