@@ -68,7 +68,10 @@ func (d *decoder) next() (*entry, error) {
 			return nil, d.finish()
 		}
 		line := d.lr.line
-		if skipIgnored(line) {
+		if skip, err := d.ignorable(line); skip || err != nil {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if d.ended {
@@ -95,6 +98,18 @@ func (d *decoder) next() (*entry, error) {
 			return nil, err
 		}
 	}
+}
+
+// ignorable reports whether line is blank or a comment line, which the
+// reader skips outside block scalars. A tab before the line's first
+// character is an error, as it is for yaml.v3, which takes it for
+// indentation.
+func (d *decoder) ignorable(line []byte) (bool, error) {
+	c := indentOf(line)
+	if c < len(line) && line[c] == '\t' {
+		return false, d.fail(d.lr.num, ErrUnsupported, msgTabIndent)
+	}
+	return c == len(line) || line[c] == '#', nil
 }
 
 // isItem reports whether line holds a sequence item's "-" at column col.
@@ -243,12 +258,13 @@ func (d *decoder) readEntry(col int) (*entry, error) {
 	*e = entry{key: e.key[:0], value: e.value[:0], line: d.lr.num}
 	d.entries++
 	fieldCol := -1
-	if rest := d.lr.line[col+1:]; !skipIgnored(rest) {
-		c := indentOf(rest)
-		if rest[c] == '\t' {
-			return nil, d.fail(d.lr.num, ErrUnsupported, msgTabIndent)
-		}
-		fieldCol = col + 1 + c
+	rest := d.lr.line[col+1:]
+	skip, err := d.ignorable(rest)
+	if err != nil {
+		return nil, err
+	}
+	if !skip {
+		fieldCol = col + 1 + indentOf(rest)
 		if err := d.entryField(fieldCol); err != nil {
 			return nil, err
 		}
@@ -262,7 +278,10 @@ func (d *decoder) readEntry(col int) (*entry, error) {
 			break
 		}
 		line := d.lr.line
-		if skipIgnored(line) {
+		if skip, err := d.ignorable(line); skip || err != nil {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		c := indentOf(line)
@@ -577,10 +596,13 @@ func (d *decoder) noContinuation(col int) error {
 			return err
 		}
 		line := d.lr.line
-		if isBlank(line) {
+		c := indentOf(line)
+		if c < len(line) && line[c] == '\t' {
+			return d.fail(d.lr.num, ErrUnsupported, msgTabIndent)
+		}
+		if c == len(line) {
 			continue
 		}
-		c := indentOf(line)
 		d.lr.unread()
 		if c > col && (c >= len(line) || line[c] != '#') {
 			return d.fail(d.lr.num, ErrUnsupported, msgContinuation)

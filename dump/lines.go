@@ -132,19 +132,8 @@ func indentOf(line []byte) int {
 	return n
 }
 
-// isBlank reports whether line holds only spaces and tabs.
-func isBlank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\t' {
-			return false
-		}
-	}
-	return true
-}
-
-// skipIgnored reports whether line is blank or a comment line (its first
-// non-blank character is '#'), which the reader ignores outside block
-// scalars.
+// skipIgnored reports whether s is blank or a comment (its first non-blank
+// character is '#'): what may follow a scalar or a marker on its line.
 func skipIgnored(line []byte) bool {
 	for _, c := range line {
 		switch c {
