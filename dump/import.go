@@ -28,12 +28,13 @@ const (
 // not exist and reports the others.
 type ImportOptions struct {
 	// Overwrite replaces the value of keys that exist, each with a
-	// compare-and-swap at the revision just read; without it they are
-	// skipped and reported.
+	// compare-and-swap at the revision just read (a write, and so a new
+	// revision and a watch event, even when the value is the same);
+	// without it they are skipped and reported.
 	Overwrite bool
-	// Progress, when set, is called from the goroutine running Import as
-	// the file is validated and written (see ImportProgress). It must
-	// return quickly.
+	// Progress, when set, is called from the goroutine running Import
+	// every 256 entries or 1 MiB read, and at the end of each phase (Done
+	// set). It must return quickly; the CLI decides when to print.
 	Progress func(ImportProgress)
 	// TempDir is where a stream that cannot seek (a pipe) is copied to be
 	// read twice; "" means os.TempDir(). The copy is removed at the end.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/backends/etcd/etcdtest"
@@ -341,5 +343,26 @@ func TestSnapshotCompacted(t *testing.T) {
 	}
 	if !bytes.Contains(got, []byte("busy")) {
 		t.Errorf("the later write is missing")
+	}
+}
+
+// TestSnapshotWatchEnds: the watch Export starts for a snapshot ends with
+// the export.
+func TestSnapshotWatchEnds(t *testing.T) {
+	s := newMemory(t) // closed after the leak check
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	for i := range 30 {
+		if _, err := s.Create(t.Context(), fmt.Sprintf("/s/%03d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &writingStore{Store: s, t: t, after: map[int]func(context.Context, backends.Store) error{
+		1: func(ctx context.Context, s backends.Store) error {
+			_, err := s.Put(ctx, "/s/020", []byte("later"))
+			return err
+		},
+	}}
+	if _, stats := export(t, w, dump.ExportOptions{PageSize: 10}); !stats.Snapshot || stats.LastRevision == stats.Revision {
+		t.Fatalf("stats %+v: want a snapshot that watched", stats)
 	}
 }
