@@ -94,8 +94,8 @@ const (
 	msgExportSummary         = "已导出 %d 个键 (%s)，修订号 %d"
 	msgExportNotSnapshot     = "；注意: 导出期间有写入，各页读取于修订号 %d 至 %d 之间，不是同一修订号的快照"
 	msgImportSummary         = "共 %d 项: 新建 %d，更新 %d，跳过 %d，失败 %d"
-	msgReasonExists          = "已存在，未覆盖（未指定覆盖）"
-	msgReasonConflict        = "导入时被其他写入修改，未覆盖"
+	msgReasonExists          = "键已存在，未指定覆盖，已跳过"
+	msgReasonConflict        = "导入时被其他客户端修改或删除，保留其修改，未覆盖"
 	msgReport                = "第 %d 行 %s: %s"
 )
 
