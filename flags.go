@@ -62,6 +62,9 @@ func parseFlags(args []string) (flags, error) {
 	}
 	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
 	if fs.NArg() > 0 {
+		if guess := suggest.Closest(fs.Arg(0), []string{"export", "import"}); guess != "" {
+			return f, fmt.Errorf(errCommandGuess, fs.Arg(0), guess)
+		}
 		return f, fmt.Errorf(errArgument, fs.Arg(0))
 	}
 	if f.output != "text" && f.output != "json" {
@@ -85,24 +88,32 @@ func checkArgs(fs *flag.FlagSet, args []string) error {
 		fl := fs.Lookup(name)
 		if fl == nil {
 			if guess := closestFlag(fs, name); guess != "" {
-				return fmt.Errorf(errUnknownFlagGuess, "--"+name, "--"+guess)
+				return fmt.Errorf(errUnknownFlagGuess, "--"+name, dashed(guess))
 			}
 			return fmt.Errorf(errUnknownFlag, "--"+name)
 		}
 		if isBool(fl) {
 			if hasValue && value != "true" && value != "false" {
-				return fmt.Errorf(errFlagBool, "--"+name, value)
+				return fmt.Errorf(errFlagBool, dashed(name), value)
 			}
 			continue
 		}
 		if !hasValue {
 			if i+1 >= len(args) {
-				return fmt.Errorf(errFlagValue, "--"+name)
+				return fmt.Errorf(errFlagValue, dashed(name))
 			}
 			i++
 		}
 	}
 	return nil
+}
+
+// dashed writes a flag as the help shows it: -o, --config.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func isBool(fl *flag.Flag) bool {
@@ -138,18 +149,25 @@ func wantsJSON(args []string) bool {
 
 // usage is the text of -h.
 func usage() string {
-	var b strings.Builder
-	b.WriteString(usageText)
 	var f flags
-	flagSet(&f).VisitAll(func(fl *flag.Flag) {
+	return usageText + flagHelp(flagSet(&f)) + exitCodesText
+}
+
+// flagHelp lists a flag set's flags with their help texts, one a line.
+func flagHelp(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(fl *flag.Flag) {
 		arg, help := flag.UnquoteUsage(fl)
-		head := "  --" + fl.Name
+		dashes := "--"
+		if len(fl.Name) == 1 {
+			dashes = "-"
+		}
+		head := "  " + dashes + fl.Name
 		if arg != "" {
 			head += " " + arg
 		}
 		fmt.Fprintf(&b, "%-24s %s\n", head, help)
 	})
-	b.WriteString(exitCodesText)
 	return b.String()
 }
 

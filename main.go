@@ -48,13 +48,16 @@ func main() {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
 	stop, force := requests(context.Background(), sigs, time.Now)
-	os.Exit(run(stop, force, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(stop, force, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is the whole program: ctx ends on a stop request, force closes on a
 // later request while cleanup runs (see requests). It returns the exit
 // code; it never exits the process itself.
-func run(ctx context.Context, force <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, force <-chan struct{}, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if export, ok := isTransfer(args); ok {
+		return runTransfer(ctx, force, export, args[1:], getenv, stdin, stdout, stderr)
+	}
 	f, err := parseFlags(args)
 	if errors.Is(err, errHelp) {
 		fmt.Fprint(stdout, usage())

@@ -38,7 +38,7 @@ func runSyncEnv(t *testing.T, getenv func(string) string, args ...string) (code 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out, errb bytes.Buffer
-	code = run(ctx, make(chan struct{}), args, getenv, &out, &errb)
+	code = run(ctx, make(chan struct{}), args, getenv, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -201,7 +201,7 @@ func TestRunHeadlessMemory(t *testing.T) {
 	stdout := &lineWriter{want: "存储服务启动完成", found: make(chan struct{})}
 	var stderr lineWriter
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, force, []string{"--headless"}, noEnv, stdout, &stderr) }()
+	go func() { done <- run(ctx, force, []string{"--headless"}, noEnv, strings.NewReader(""), stdout, &stderr) }()
 	select {
 	case <-stdout.found:
 	case code := <-done:
