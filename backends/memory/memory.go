@@ -66,15 +66,13 @@ func (e *entry) kv() backends.KeyValue {
 
 // Store is the memory backend. Create it with New.
 type Store struct {
-	history int
-
 	mu   sync.RWMutex
 	keys map[string]*entry
 	tree *btree.BTreeG[*entry]
 	rev  int64
 	// log holds the events of revisions minRev..rev, in order:
-	// log[i] is the event of revision minRev+i.
-	log    []backends.Event
+	// log.at(i) is the event of revision minRev+i.
+	log    eventRing
 	minRev int64
 	closed bool
 
@@ -95,9 +93,9 @@ func New(opts Options) *Store {
 		h = 1
 	}
 	return &Store{
-		history: h,
 		keys:    make(map[string]*entry),
 		tree:    btree.NewBTreeGOptions(lessEntry, btree.Options{NoLocks: true}),
+		log:     newEventRing(h),
 		minRev:  1,
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -315,9 +313,8 @@ func (e *entry) shared() backends.KeyValue {
 // appendEvent logs the event of revision s.rev, trims history beyond the
 // configured bound and wakes waiting watchers. The caller holds s.mu.
 func (s *Store) appendEvent(ev backends.Event) {
-	s.log = append(s.log, ev)
-	if over := len(s.log) - s.history; over > 0 {
-		s.dropHistory(over)
+	if s.log.push(ev) {
+		s.minRev++
 	}
 	if s.waiting.Swap(false) {
 		close(s.changed)
@@ -327,8 +324,7 @@ func (s *Store) appendEvent(ev backends.Event) {
 
 // dropHistory forgets the n oldest events. The caller holds s.mu.
 func (s *Store) dropHistory(n int) {
-	clear(s.log[:n]) // let the garbage collector take their values
-	s.log = s.log[n:]
+	s.log.dropFront(n)
 	s.minRev += int64(n)
 }
 
@@ -381,7 +377,7 @@ func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOp
 		top = min(top, opts.Before-1)
 	}
 	for rev := top; rev >= s.minRev; rev-- {
-		if ev := s.log[rev-s.minRev]; ev.KV.Key == key {
+		if ev := s.log.at(int(rev - s.minRev)); ev.KV.Key == key {
 			l.Older = append(l.Older, copyEvent(ev))
 			if opts.Limit > 0 && len(l.Older) > opts.Limit {
 				break
@@ -394,7 +390,7 @@ func (s *Store) History(ctx context.Context, key string, opts backends.HistoryOp
 		l.Oldest = &l.Older[len(l.Older)-1]
 	default:
 		for rev := max(top+1, s.minRev); rev <= s.rev; rev++ {
-			if ev := s.log[rev-s.minRev]; ev.KV.Key == key {
+			if ev := s.log.at(int(rev - s.minRev)); ev.KV.Key == key {
 				oldest := copyEvent(ev)
 				l.Oldest = &oldest
 				break
@@ -488,7 +484,7 @@ func (s *Store) collect(prefix string, next int64, batch []backends.Event) (_ []
 			next, s.minRev, backends.ErrCompacted)
 	}
 	for scanned := 0; next <= s.rev && scanned < maxBatch*4 && len(batch) < maxBatch; scanned++ {
-		ev := s.log[next-s.minRev]
+		ev := s.log.at(int(next - s.minRev))
 		next++
 		if len(ev.KV.Key) >= len(prefix) && ev.KV.Key[:len(prefix)] == prefix {
 			batch = append(batch, copyEvent(ev))
@@ -524,7 +520,8 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.tree.Clear()
-	s.keys, s.log = nil, nil
+	s.keys = nil
+	s.log.reset()
 	close(s.done)
 	return nil
 }
