@@ -115,7 +115,9 @@ func (m model) dashboardView() []string {
 	}
 	if m.state == stateFailed {
 		body = append(body, "", s.fail.Render("✗ "+txtFailed))
-		for _, l := range wrapPlain(Escape(m.err), w, 8) {
+		// The error says what was tried and how to fix it: give it room,
+		// the checklist above gives way.
+		for _, l := range wrapPlain(Escape(m.err), w, max(8, h/2)) {
 			body = append(body, s.errText.Render(l))
 		}
 	}
