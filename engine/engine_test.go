@@ -176,7 +176,7 @@ func TestPrinters(t *testing.T) {
 		{Time: now.Add(3 * time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 1 << 20, Size: 1 << 20, Layers: 2, LayersDone: 2}},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageProvision, Status: lifecycle.Done,
 			Detail: "镜像 mysql:8.0 无法拉取 (registry 不可达)，改用本机 mariadbd (/usr/sbin/mariadbd)",
-			Path: lifecycle.PathNative, Reason: lifecycle.ReasonPullUnreachable},
+			Path:   lifecycle.PathNative, Reason: lifecycle.ReasonPullUnreachable},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Done, Text: "MySQL 存储已连接: localhost:3306/k3"},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopNative, Status: lifecycle.Running, Text: "停止由本进程拉起的存储后端进程 ..."},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopNative, Status: lifecycle.Done, Text: "存储后端进程已停止"},

@@ -110,12 +110,15 @@ const (
 	triedNative            = "本机数据库: %v"
 	triedNativeNever       = "本机数据库: 已按配置关闭 (native.mode: never)"
 	fixStartDocker         = "启动 Docker (或让 DOCKER_HOST 指向可用的 Docker)"
-	fixImage               = "准备镜像: docker pull %s；离线时在有网络的机器上 docker save 后，用 docker load -i <文件> 导入 %s"
+	fixContainersMode      = "设置 %s.native.mode: auto，在有 Docker 和镜像时使用容器"
+	fixImage               = "准备镜像: docker pull %s (离线时在有网络的机器上 docker save，再用 docker load -i <文件> 导入)"
 	fixInstallMySQL        = "安装 MariaDB 或 MySQL 服务端 (Debian/Ubuntu: apt-get install mariadb-server)，或用 %s.native.binary 指定 mariadbd/mysqld"
 	fixNativeMySQL         = "检查 %s.native 的设置 (data_dir、binary)"
 	fixNativeEtcd          = "检查 %s.native.data_dir 的设置"
-	fixNativeMode          = "设置 %s.native.mode: auto，改用本机数据库 (MySQL 需要安装 mariadb-server；etcd 已内置)"
+	fixNativeModeMySQL     = "设置 %s.native.mode: auto，改用本机的 mariadbd/mysqld (需要安装 mariadb-server)"
+	fixNativeModeEtcd      = "设置 %s.native.mode: auto，改用 k3-storage 内嵌的 etcd"
 	fixConnectOnly         = "设置 %s.container.auto: false，并把 %s 指向已在运行的数据库"
+	fixConnectOnlyEtcd     = "安装 etcd (Debian/Ubuntu: apt-get install etcd-server) 并自行启动，或使用已有的 etcd 集群；然后设置 %s.container.auto: false，并把 %s 指向它"
 )
 
 // roundDuration shortens a duration for display: 1.234s, 250ms.

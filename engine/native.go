@@ -124,9 +124,6 @@ type nativeServer interface {
 // database that already answers on the port is used instead; another
 // k3-storage's server of the same data directory is used as it is.
 func (e *Engine) provisionNative(ctx context.Context, srv nativeServer, srvErr error, reason lifecycle.Reason, why string) (backends.Store, error) {
-	if srvErr != nil {
-		return nil, e.unavailable(why, srvErr)
-	}
 	spec, _, _ := e.backend.container()
 	listening := listening(ctx, spec)
 	if listening {
@@ -141,6 +138,12 @@ func (e *Engine) provisionNative(ctx context.Context, srv nativeServer, srvErr e
 			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
 		}
 	}
+	if srvErr != nil {
+		if listening {
+			return e.waitForListener()
+		}
+		return nil, e.unavailable(reason, why, srvErr)
+	}
 	c, stale, err := srv.claim()
 	if err != nil {
 		return nil, fmt.Errorf(errNative, srv.name(), err)
@@ -152,13 +155,8 @@ func (e *Engine) provisionNative(ctx context.Context, srv nativeServer, srvErr e
 		return e.adoptedNative(srv)
 	}
 	if listening {
-		// Something accepts connections on the port but does not answer as
-		// the database yet, and it is no server of ours: a database still
-		// starting, presumably. Ours could not listen there; wait for it.
 		srv.release()
-		e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailPortBusy, e.backend.address()))
-		e.local = true
-		return nil, nil
+		return e.waitForListener()
 	}
 	e.nativeSrv = srv
 	e.path(lifecycle.PathNative, reason, fmt.Sprintf(detailUseNative, why, srv.name()))
@@ -188,6 +186,15 @@ func (e *Engine) provisionNative(ctx context.Context, srv nativeServer, srvErr e
 	}
 	e.holdNative(srv)
 	e.end(lifecycle.StageNativeStart, lifecycle.Done, "", srv.startedText(), nil)
+	return nil, nil
+}
+
+// waitForListener connects to what accepts connections on the port but
+// did not answer as the database yet, and is no server of ours: a
+// database still starting, presumably. Ours could not listen there.
+func (e *Engine) waitForListener() (backends.Store, error) {
+	e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailPortBusy, e.backend.address()))
+	e.local = true
 	return nil, nil
 }
 
@@ -378,9 +385,9 @@ func backendTitle(kind string) string {
 }
 
 // unavailable builds the error of a local backend for which neither a
-// container (why) nor a native server (nativeErr; nil when native mode
-// is never) could be had.
-func (e *Engine) unavailable(why string, nativeErr error) error {
+// container (not used for reason, as why says) nor a native server
+// (nativeErr; nil when native mode is never) could be had.
+func (e *Engine) unavailable(reason lifecycle.Reason, why string, nativeErr error) error {
 	u := &UnavailableError{Backend: e.backend.kind(), Address: e.backend.address()}
 	u.Tried = append(u.Tried, fmt.Sprintf(triedContainer, why))
 	if nativeErr != nil {
@@ -389,14 +396,20 @@ func (e *Engine) unavailable(why string, nativeErr error) error {
 		u.Tried = append(u.Tried, triedNativeNever)
 	}
 	spec, _, _ := e.backend.container()
-	if e.client == nil {
-		u.Fixes = append(u.Fixes, fixStartDocker)
-	}
-	u.Fixes = append(u.Fixes, fmt.Sprintf(fixImage, spec.Image, spec.Image))
 	prefix := "storage." + e.backend.kind()
 	switch {
+	case reason == lifecycle.ReasonConfigured:
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixContainersMode, prefix))
+	case !e.runtimeFound:
+		u.Fixes = append(u.Fixes, fixStartDocker, fmt.Sprintf(fixImage, spec.Image))
+	default:
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixImage, spec.Image))
+	}
+	switch {
+	case nativeErr == nil && e.backend.kind() == Etcd:
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeModeEtcd, prefix))
 	case nativeErr == nil:
-		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeMode, prefix))
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeModeMySQL, prefix))
 	case errors.Is(nativeErr, native.ErrNotFound):
 		u.Fixes = append(u.Fixes, fmt.Sprintf(fixInstallMySQL, prefix))
 	case e.backend.kind() == MySQL:
@@ -404,7 +417,11 @@ func (e *Engine) unavailable(why string, nativeErr error) error {
 	default:
 		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeEtcd, prefix))
 	}
-	u.Fixes = append(u.Fixes, fmt.Sprintf(fixConnectOnly, prefix, hostFields(e.backend.kind())))
+	if e.backend.kind() == Etcd {
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixConnectOnlyEtcd, prefix, hostFields(Etcd)))
+	} else {
+		u.Fixes = append(u.Fixes, fmt.Sprintf(fixConnectOnly, prefix, hostFields(MySQL)))
+	}
 	return u
 }
 

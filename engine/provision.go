@@ -179,7 +179,7 @@ func (e *Engine) provisionContainer(ctx context.Context, spec containers.Spec, m
 		client.Close()
 		why := fmt.Sprintf(whyPull, pe.Image, pe.Reason.Description())
 		if mode == NativeNever {
-			return nil, nil, e.unavailable(why+": "+e.redact(pe.Err).Error(), nil)
+			return nil, nil, e.unavailable(pullReason(pe.Reason), why+": "+e.redact(pe.Err).Error(), nil)
 		}
 		return nil, &fallback{pullReason(pe.Reason), why}, nil
 	}

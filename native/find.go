@@ -39,7 +39,9 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // directories (/usr/sbin, /usr/local/sbin, /sbin, /usr/libexec,
 // /usr/local/mysql/bin, /usr/local/mariadb/bin). It fails with a
 // *NotFoundError (ErrNotFound) when there is none.
-func FindMySQL(binary, path string) (string, error) {
+func FindMySQL(binary, path string) (string, error) { return findMySQL(binary, path, sbinDirs()) }
+
+func findMySQL(binary, path string, dirs []string) (string, error) {
 	if binary != "" {
 		if err := executable(binary); err != nil {
 			return "", fmt.Errorf(errBinary, binary, err)
@@ -47,7 +49,7 @@ func FindMySQL(binary, path string) (string, error) {
 		return binary, nil
 	}
 	for _, name := range mysqlNames() {
-		for _, dir := range append(filepath.SplitList(path), sbinDirs()...) {
+		for _, dir := range append(filepath.SplitList(path), dirs...) {
 			if dir == "" || !filepath.IsAbs(dir) {
 				continue
 			}
@@ -57,7 +59,7 @@ func FindMySQL(binary, path string) (string, error) {
 			}
 		}
 	}
-	return "", &NotFoundError{Names: mysqlNames(), Places: append([]string{"PATH"}, sbinDirs()...)}
+	return "", &NotFoundError{Names: mysqlNames(), Places: append([]string{"PATH"}, dirs...)}
 }
 
 // executable checks that p is a regular file someone may execute.
