@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -21,15 +20,6 @@ import (
 // Files of an etcd data directory besides k3-storage's own (see dir.go)
 // and etcd's member directory.
 const etcdLog = "etcd.log" // the server's warnings and errors, from its last start
-
-// Raft timing of the embedded server. A single member on loopback has no
-// peers to hear from, so short ticks cost nothing but make its election at
-// start (after 1 to ElectionMs/TickMs ticks) quick; etcd's defaults
-// (100ms, 1s) would make a start take up to a second longer.
-const (
-	etcdTickMs     = 20
-	etcdElectionMs = 200
-)
 
 // EtcdConfig describes an etcd server to run inside this process: a
 // single-member cluster listening on loopback only, configured as
@@ -55,6 +45,23 @@ type EtcdConfig struct {
 	StopTimeout time.Duration
 }
 
+// server is a running embedded etcd (etcd_embed.go).
+type server interface {
+	ready() <-chan struct{}   // closed once it serves
+	errs() <-chan error       // its serving failures
+	stopped() <-chan struct{} // closed when it has stopped
+	close()                   // stops it, waiting for that
+}
+
+// launchConfig is what launch needs to start a server.
+type launchConfig struct {
+	name            string
+	dir             string
+	client, peer    url.URL
+	maxRequestBytes uint
+	logger          *zap.Logger
+}
+
 // Etcd is an etcd server embedded in this process. Create it with NewEtcd,
 // Claim its data directory, Start it and Stop it; it cannot outlive this
 // process (see the package documentation). Its methods are meant for one
@@ -64,7 +71,7 @@ type Etcd struct {
 	dir dataDir
 
 	mu       sync.Mutex
-	srv      *embed.Etcd
+	srv      server
 	logf     *os.File
 	stopping chan struct{} // closed by Stop: exits after it are not news
 	exited   chan struct{} // closed when the server stops on its own
@@ -162,35 +169,24 @@ func (e *Etcd) Start(ctx context.Context) error {
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	lg := zap.New(zapcore.NewCore(enc, zapcore.AddSync(logf), zapcore.WarnLevel))
 
-	cfg := embed.NewConfig()
-	cfg.Name = e.cfg.Name
-	cfg.Dir = e.dir.path
-	client, peer := *e.url(e.cfg.ClientPort), *e.url(e.cfg.PeerPort)
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.InitialCluster = cfg.Name + "=" + peer.String()
-	cfg.InitialClusterToken = cfg.Name
-	cfg.ClusterState = embed.ClusterStateFlagNew // a restart goes by the data
-	cfg.MaxRequestBytes = e.cfg.MaxRequestBytes
-	cfg.TickMs, cfg.ElectionMs = etcdTickMs, etcdElectionMs
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
-	cfg.Logger = "zap"
-
-	srv, err := embed.StartEtcd(cfg)
+	srv, err := launch(launchConfig{
+		name: e.cfg.Name, dir: e.dir.path, client: *e.url(e.cfg.ClientPort), peer: *e.url(e.cfg.PeerPort),
+		maxRequestBytes: e.cfg.MaxRequestBytes, logger: lg,
+	})
 	if err != nil {
 		lg.Sync()
 		logf.Close()
 		return e.startError(err)
 	}
 	select {
-	case <-srv.Server.ReadyNotify():
-	case err := <-srv.Err():
-		srv.Close()
+	case <-srv.ready():
+	case err := <-srv.errs():
+		srv.close()
 		lg.Sync()
 		logf.Close()
 		return e.startError(err)
 	case <-ctx.Done():
-		srv.Close()
+		srv.close()
 		logf.Close()
 		return ctx.Err()
 	}
@@ -204,8 +200,8 @@ func (e *Etcd) Start(ctx context.Context) error {
 		defer e.watchers.Done()
 		var err error
 		select {
-		case err = <-srv.Err():
-		case <-srv.Server.StopNotify():
+		case err = <-srv.errs():
+		case <-srv.stopped():
 			err = errors.New(txtEtcdStopped)
 		case <-stopping:
 			return
@@ -260,7 +256,7 @@ func (e *Etcd) Stop() error {
 	e.watchers.Wait()
 	done := make(chan struct{})
 	go func() {
-		srv.Close()
+		srv.close()
 		logf.Close()
 		e.dir.release()
 		close(done)
