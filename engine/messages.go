@@ -85,7 +85,7 @@ const (
 	detailMySQLStopping    = "正在停止本机 %s (pid %d)..."
 	detailEtcdStopping     = "正在停止内嵌 etcd..."
 	txtNativeMySQL         = "本机 %s (%s)"
-	detailMySQLStarted     = "%s 已启动 (pid %d)，等待数据库就绪"
+	detailMySQLStarted     = "%s 已启动 (pid %d)，已在 %s 上应答"
 	detailEtcdStarted      = "内嵌 etcd 已就绪: %s"
 	detailNativeStopped    = "%s 已停止，数据保留在 %s"
 	detailNativeKilled     = "%s 未在 %v 内停止，已强制结束 (SIGKILL)；数据保留在 %s"

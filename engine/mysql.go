@@ -81,5 +81,5 @@ func (b *mysqlBackend) container() (containers.Spec, Container, bool) {
 func (b *mysqlBackend) nativeMode() NativeMode { return b.o.Native.Mode }
 
 func (b *mysqlBackend) native(home string) (nativeServer, error) {
-	return newMySQLNative(b.o.Options, b.o.Container, b.o.Native, b.o.Password, b.hostIP, home)
+	return newMySQLNative(b.o.Options, b.o.Container, b.o.Native, b.o.Password, b.hostIP, home, b.o.ConnectBudget)
 }

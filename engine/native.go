@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
@@ -443,10 +444,15 @@ func nativeDataDir(dir, home, kind string, port int) (string, error) {
 	return native.DataDir(home, kind, port), nil
 }
 
-// mysqlNative adapts *native.MySQL.
-type mysqlNative struct{ *native.MySQL }
+// mysqlNative adapts *native.MySQL. Its start waits, up to the connect
+// budget, until the server greets clients (native.MySQL.WaitReady): that
+// notices it the moment it is ready, without connect attempts.
+type mysqlNative struct {
+	*native.MySQL
+	budget time.Duration
+}
 
-func newMySQLNative(o mysql.Options, c Container, n Native, password, hostIP, home string) (nativeServer, error) {
+func newMySQLNative(o mysql.Options, c Container, n Native, password, hostIP, home string, budget time.Duration) (nativeServer, error) {
 	dir, err := nativeDataDir(n.DataDir, home, MySQL, o.Port)
 	if err != nil {
 		return nil, err
@@ -463,7 +469,7 @@ func newMySQLNative(o mysql.Options, c Container, n Native, password, hostIP, ho
 	if err != nil {
 		return nil, err
 	}
-	return mysqlNative{m}, nil
+	return mysqlNative{m, budget}, nil
 }
 
 func (m mysqlNative) name() string {
@@ -484,18 +490,23 @@ func (m mysqlNative) claim() (native.Claim, int, error)        { return m.Claim(
 func (m mysqlNative) release()                                 { m.Release() }
 func (m mysqlNative) initialised() bool                        { return m.Initialised() }
 func (m mysqlNative) init(ctx context.Context) (string, error) { return m.Init(ctx) }
-func (m mysqlNative) start(ctx context.Context) error          { return m.Start(ctx) }
-func (m mysqlNative) exited() <-chan struct{}                  { return m.Exited() }
-func (m mysqlNative) exitError() error                         { return m.ExitError() }
-func (m mysqlNative) ready() error                             { return m.Ready() }
-func (m mysqlNative) setUp() bool                              { return m.SetUp() }
-func (m mysqlNative) runAs() (string, string)                  { return m.RunAs() }
-func (m mysqlNative) stop() (bool, error)                      { return m.Stop() }
-func (m mysqlNative) purge() (bool, error)                     { return m.Purge() }
-func (m mysqlNative) created() bool                            { return m.Created() }
-func (m mysqlNative) running() bool                            { return m.PID() != 0 }
+func (m mysqlNative) start(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	return m.WaitReady(ctx, max(m.budget, time.Second))
+}
+func (m mysqlNative) exited() <-chan struct{} { return m.Exited() }
+func (m mysqlNative) exitError() error        { return m.ExitError() }
+func (m mysqlNative) ready() error            { return m.Ready() }
+func (m mysqlNative) setUp() bool             { return m.SetUp() }
+func (m mysqlNative) runAs() (string, string) { return m.RunAs() }
+func (m mysqlNative) stop() (bool, error)     { return m.Stop() }
+func (m mysqlNative) purge() (bool, error)    { return m.Purge() }
+func (m mysqlNative) created() bool           { return m.Created() }
+func (m mysqlNative) running() bool           { return m.PID() != 0 }
 func (m mysqlNative) startedText() string {
-	return fmt.Sprintf(detailMySQLStarted, filepath.Base(m.Binary()), m.PID())
+	return fmt.Sprintf(detailMySQLStarted, filepath.Base(m.Binary()), m.PID(), m.Address())
 }
 
 // etcdNative adapts *native.Etcd.

@@ -40,6 +40,7 @@ const (
 	errInitNoTables     = "%s 已结束，但 %s 中没有系统表，输出的最后几行:%s"
 	errStart            = "无法启动 %s: %w"
 	errExited           = "%s 在就绪前退出 (%s)，错误日志 %s 的最后几行:%s"
+	errNotReady         = "%s 在 %v 内没有在 %s 上应答，错误日志 %s 的最后几行:%s"
 
 	// Embedded etcd (etcd.go).
 	txtNoMaxRequest    = "没有指定 max-request-bytes"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -384,10 +385,32 @@ func (m *MySQL) prepare(ctx context.Context) error {
 }
 
 // chown gives the data directory to the server's account when it is not
-// this process's; files already owned by it are left alone.
+// this process's: the whole tree when its data is not the account's yet
+// (an installation run as another account), else the directory and
+// k3-storage's files in it.
 func (m *MySQL) chown() error {
 	a := m.runAs()
 	if a.name != "mysql" {
+		return nil
+	}
+	owned := func(p string) bool {
+		st, err := os.Lstat(p)
+		if err != nil {
+			return false
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		return ok && int(sys.Uid) == a.uid && int(sys.Gid) == a.gid
+	}
+	if owned(m.dir.file(mysqlData)) {
+		for _, name := range []string{"", mysqlOptions, mysqlErrorLog, mysqlInitSQL} {
+			p := m.dir.file(name)
+			if _, err := os.Lstat(p); err != nil || owned(p) {
+				continue
+			}
+			if err := os.Lchown(p, a.uid, a.gid); err != nil {
+				return fmt.Errorf(errChown, p, err)
+			}
+		}
 		return nil
 	}
 	return filepath.WalkDir(m.dir.path, func(p string, d fs.DirEntry, err error) error {
@@ -549,6 +572,73 @@ func (m *MySQL) Start(ctx context.Context) error {
 		return err // the caller stops the server
 	}
 	return nil
+}
+
+// dialPoll is how often WaitReady tries the port while nothing listens: a
+// refused dial on loopback costs microseconds.
+const dialPoll = 5 * time.Millisecond
+
+// WaitReady waits until the server this process started greets a client
+// on its address, for up to timeout. MySQL and MariaDB send their
+// greeting on a new connection once they accept queries; a connection
+// made while the server is still starting waits in the kernel's backlog
+// and is greeted the moment it is ready, so readiness is noticed without
+// a polling delay and without a login attempt (the connection is closed
+// after the greeting). It fails with ExitError when the server exits
+// first, with ctx's error when ctx ends, and with an error quoting the log
+// when the time is up.
+func (m *MySQL) WaitReady(ctx context.Context, timeout time.Duration) error {
+	exited := m.Exited()
+	deadline := time.Now().Add(timeout)
+	d := net.Dialer{Timeout: time.Second}
+	for {
+		conn, err := d.DialContext(ctx, "tcp", m.Address())
+		if err == nil {
+			if greeted(ctx, conn, exited, deadline) {
+				return nil
+			}
+		} else {
+			t := time.NewTimer(dialPoll)
+			select {
+			case <-t.C:
+			case <-exited:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+		select {
+		case <-exited:
+			return m.ExitError()
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf(errNotReady, filepath.Base(m.cfg.Binary), timeout, m.Address(), m.ErrorLog(), m.LogTail())
+		}
+	}
+}
+
+// greeted reads the first bytes the server sends on conn (a packet
+// header and the greeting's first byte, or an error packet's: either way
+// the server answers) and closes conn. It gives up, false, when the
+// server closes the connection, exits, ctx ends or the deadline passes.
+func greeted(ctx context.Context, conn net.Conn, exited <-chan struct{}, deadline time.Time) bool {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-exited:
+		case <-ctx.Done():
+		case <-done:
+		}
+		conn.Close()
+	}()
+	conn.SetReadDeadline(deadline)
+	var hello [5]byte
+	_, err := io.ReadFull(conn, hello[:])
+	return err == nil
 }
 
 // Exited is closed when a server this process started exits; nil (never

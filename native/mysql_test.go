@@ -131,8 +131,10 @@ func TestMySQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := m.PID()
+	if err := m.WaitReady(t.Context(), 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	db := open(t, port, "k3", cfg.Password, "k3db")
-	waitAnswer(t, m, db)
 	if _, err := db.Exec("CREATE TABLE t (v VARCHAR(10))"); err != nil {
 		t.Fatal(err)
 	}
@@ -234,13 +236,13 @@ func TestMySQL(t *testing.T) {
 		if err := m.Start(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		err = m.WaitReady(t.Context(), 2*time.Minute)
 		select {
 		case <-m.Exited():
-		case <-time.After(2 * time.Minute):
-			t.Fatal("the server did not exit with its port taken")
+		default:
+			t.Fatalf("WaitReady returned %v while the server runs", err)
 		}
-		err = m.ExitError()
-		if !strings.Contains(err.Error(), m.ErrorLog()) || !strings.Contains(strings.ToLower(err.Error()), "bind") {
+		if err == nil || !strings.Contains(err.Error(), m.ErrorLog()) || !strings.Contains(strings.ToLower(err.Error()), "bind") {
 			t.Fatalf("exit error does not quote the log: %v", err)
 		}
 		if killed, err := m.Stop(); err != nil || killed {
