@@ -36,6 +36,7 @@ const (
 	txtNoMySQLUser      = "系统中没有 mysql 用户"
 	txtMySQLUserBlocked = "mysql 用户无法进入 %s"
 	errVersion          = "无法运行 %s --version: %w %s"
+	errDataNotEmpty     = "%s 里有文件，但没有完整的数据库 (可能是上次初始化被中断)；k3-storage 不会删除它，请检查后删除 %s 再重试"
 	errInit             = "初始化数据目录失败 (%s: %v)，输出的最后几行:%s"
 	errInitNoTables     = "%s 已结束，但 %s 中没有系统表，输出的最后几行:%s"
 	errStart            = "无法启动 %s: %w"

@@ -454,17 +454,21 @@ func (m *MySQL) flavor(ctx context.Context) (string, error) {
 
 // Init creates the server's system tables in a data directory that has
 // none (mariadb-install-db for MariaDB, mysqld --initialize-insecure for
-// MySQL); users and the database are set up by the first Start. A
-// data subdirectory without system tables (an initialisation that was
-// interrupted) is removed first. On failure the error quotes the
-// installer's last lines. It returns the installer's command name.
+// MySQL); users and the database are set up by the first Start. It
+// refuses a data subdirectory that is not empty (an initialisation that
+// was killed midway, or files that are not k3-storage's): nothing there
+// is ever deleted. On failure the error quotes the installer's last
+// lines. It returns the installer's command name.
 func (m *MySQL) Init(ctx context.Context) (string, error) {
 	flavor, err := m.flavor(ctx)
 	if err != nil {
 		return "", err
 	}
-	if err := os.RemoveAll(m.dir.file(mysqlData)); err != nil {
-		return "", fmt.Errorf(errDataDir, m.dir.file(mysqlData), err)
+	data := m.dir.file(mysqlData)
+	if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
+		return "", fmt.Errorf(errDataNotEmpty, data, m.dir.path)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf(errDataDir, data, err)
 	}
 	if err := m.prepare(ctx); err != nil {
 		return "", err
@@ -556,7 +560,7 @@ func (m *MySQL) Start(ctx context.Context) error {
 		logf.Close()
 		return fmt.Errorf(errStart, m.cfg.Binary, err)
 	}
-	p := &process{pid: cmd.Process.Pid, exited: make(chan struct{})}
+	p := &process{pid: cmd.Process.Pid, child: cmd.Process, exited: make(chan struct{})}
 	p.start, _ = proc.StartTime(p.pid)
 	go func() {
 		p.waitErr = cmd.Wait()

@@ -285,3 +285,29 @@ func TestStopEscalates(t *testing.T) {
 		t.Fatal("still running after stop")
 	}
 }
+
+// TestInitKeepsForeignData: a data subdirectory with files but no
+// database is never deleted to make room for a new one.
+func TestInitKeepsForeignData(t *testing.T) {
+	bin := needMySQL(t)
+	dir := filepath.Join(t.TempDir(), "mysql")
+	keep := filepath.Join(dir, mysqlData, "precious")
+	if err := os.MkdirAll(filepath.Dir(keep), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMySQL(MySQLConfig{Binary: bin, DataDir: dir, Port: mysqltest.FreePort(t), Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, m, Claimed)
+	defer m.Stop()
+	if _, err := m.Init(t.Context()); err == nil || !strings.Contains(err.Error(), "不会删除") {
+		t.Fatalf("Init over foreign files: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Fatalf("the file is gone: %v", err)
+	}
+}

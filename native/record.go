@@ -89,20 +89,22 @@ func (r record) running() bool {
 type process struct {
 	pid   int
 	start uint64
-	// For a child: cmd.Wait's outcome. For an orphan, nil: exit is
-	// noticed through a pidfd or /proc.
+	// For a child: the process, closed exited once cmd.Wait returned,
+	// and its outcome. For an orphan, nil: exit is noticed through a
+	// pidfd or /proc.
+	child   *os.Process
 	exited  chan struct{}
 	waitErr error
 }
 
 // signal sends sig to the process if it is still the one recorded.
 func (p *process) signal(sig syscall.Signal) error {
-	if p.exited != nil {
-		select {
-		case <-p.exited:
-			return nil
-		default:
+	if p.child != nil {
+		// Not reaped before Wait returns, so the pid is still this one's.
+		if err := p.child.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf(errSignal, sig, p.pid, err)
 		}
+		return nil
 	}
 	// os.FindProcess holds a pidfd on Linux: once the start time has been
 	// checked after it, the signal cannot reach a process that reused the
