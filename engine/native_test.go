@@ -558,3 +558,29 @@ func TestNativeAfterPullFailure(t *testing.T) {
 func etcdOptions(endpoint string) etcd.Options {
 	return etcd.Options{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second}
 }
+
+// TestNativePurge: --purge-volume removes a native data directory this run
+// created, and keeps one that was there before.
+func TestNativePurge(t *testing.T) {
+	home := t.TempDir()
+	port := containertest.FreePort(t)
+	_, cfg := writeConfig(t, etcdConfig([]string{fmt.Sprintf("http://127.0.0.1:%d", port)},
+		"    native: {mode: always}\n"))
+	dataDir := filepath.Join(home, "k3-storage", fmt.Sprintf("etcd-%d", port))
+
+	p := startNative(t, home, cfg, "--purge-volume")
+	stop(t, p, syscall.SIGTERM)
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("the data directory this run created is still there: %v", err)
+	}
+
+	stop(t, startNative(t, home, cfg), syscall.SIGTERM)
+	p = startNative(t, home, cfg, "--purge-volume")
+	stop(t, p, syscall.SIGTERM)
+	if _, err := os.Stat(filepath.Join(dataDir, "member")); err != nil {
+		t.Fatalf("a data directory from an earlier run was removed: %v", err)
+	}
+	if !strings.Contains(p.Stderr(), "不是本进程创建的，未删除") {
+		t.Fatalf("stderr does not say the directory was kept:\n%s", p.Stderr())
+	}
+}
