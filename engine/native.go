@@ -237,7 +237,7 @@ func (e *Engine) nativeFirst(srv nativeServer) (handled bool, err error) {
 		_, err := e.sharedNative(srv)
 		return true, err
 	case st.Orphan:
-		c, _, err := srv.claim()
+		c, stale, err := srv.claim()
 		if err != nil {
 			return false, nil
 		}
@@ -249,7 +249,12 @@ func (e *Engine) nativeFirst(srv nativeServer) (handled bool, err error) {
 			_, err := e.adoptedNative(srv)
 			return true, err
 		}
-		srv.release() // the orphan ended meanwhile
+		// The orphan ended meanwhile, or ran another configuration and
+		// was stopped: provide the database as if there had been none.
+		if stale > 0 {
+			e.log(lifecycle.Info, fmt.Sprintf(detailStaleNative, stale))
+		}
+		srv.release()
 	}
 	return false, nil
 }
