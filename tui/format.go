@@ -196,10 +196,11 @@ func wrapPlain(s string, width, maxLines int) []string {
 	}
 	if maxLines > 0 && len(out) > maxLines {
 		out = out[:maxLines]
-		out[maxLines-1] = clip(out[maxLines-1]+"…", width)
-		if ansi.StringWidth(out[maxLines-1]) < width {
-			out[maxLines-1] += "…"
+		last := out[maxLines-1]
+		if ansi.StringWidth(last) >= width {
+			last = ansi.Truncate(last, width-1, "")
 		}
+		out[maxLines-1] = last + "…"
 	}
 	return out
 }

@@ -91,8 +91,11 @@ func TestWrapPlain(t *testing.T) {
 	if strings.Join(got, "|") != "abcd|efgh|ij|xy" {
 		t.Fatalf("%q", got)
 	}
-	if got := wrapPlain("abcdefghij", 4, 2); len(got) != 2 || !strings.HasSuffix(got[1], "…") {
+	if got := wrapPlain("abcdefghij", 4, 2); len(got) != 2 || got[1] != "efg…" {
 		t.Fatalf("%q", got)
+	}
+	if got := wrapPlain("ab cd ef gh ij", 6, 2); len(got) != 2 || got[1] != "ef gh…" {
+		t.Fatalf("%q: one mark, after the last word kept", got)
 	}
 }
 
