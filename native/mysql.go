@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -229,36 +231,41 @@ type account struct {
 }
 
 func (m *MySQL) runAs() account {
-	if m.account.decided {
-		return m.account
+	if !m.account.decided {
+		m.account = decideAccount(m.dir.path)
 	}
+	return m.account
+}
+
+// decideAccount picks the account a server on dir runs as: this
+// process's, unless that is root; then mysql when it exists and can reach
+// dir, else root (mariadbd refuses to run as root unless told so).
+func decideAccount(dir string) account {
 	a := account{decided: true}
-	switch {
-	case os.Geteuid() != 0:
-	default:
-		a.name = "root"
-		u, err := user.Lookup("mysql")
-		if err != nil {
-			a.why = txtNoMySQLUser
-			break
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		var gids []int
-		if ids, err := u.GroupIds(); err == nil {
-			for _, id := range ids {
-				if g, err := strconv.Atoi(id); err == nil {
-					gids = append(gids, g)
-				}
+	if os.Geteuid() != 0 {
+		return a
+	}
+	a.name = "root"
+	u, err := user.Lookup("mysql")
+	if err != nil {
+		a.why = txtNoMySQLUser
+		return a
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	gids := []int{gid}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.Atoi(id); err == nil {
+				gids = append(gids, g)
 			}
 		}
-		if blocked := unreachable(m.dir.path, uid, append(gids, gid)); blocked != "" {
-			a.why = fmt.Sprintf(txtMySQLUserBlocked, blocked)
-			break
-		}
-		a.name, a.uid, a.gid = "mysql", uid, gid
 	}
-	m.account = a
+	if blocked := unreachable(dir, uid, gids); blocked != "" {
+		a.why = fmt.Sprintf(txtMySQLUserBlocked, blocked)
+		return a
+	}
+	a.name, a.uid, a.gid = "mysql", uid, gid
 	return a
 }
 
@@ -277,7 +284,7 @@ func unreachable(dir string, uid int, gids []int) string {
 			switch {
 			case int(sys.Uid) == uid:
 				bit = 0o100
-			case containsInt(gids, int(sys.Gid)):
+			case slices.Contains(gids, int(sys.Gid)):
 				bit = 0o010
 			}
 			if mode&bit == 0 {
@@ -288,15 +295,6 @@ func unreachable(dir string, uid int, gids []int) string {
 			return ""
 		}
 	}
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // socketPath is the server's Unix socket: in the data directory, or, when
@@ -311,12 +309,9 @@ func (m *MySQL) socketPath() string {
 }
 
 func fnv32(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
 }
 
 // optionFile is the server's only option file: --defaults-file makes it
