@@ -124,8 +124,8 @@ func (d *dataDir) busy() (bool, error) {
 	return held, nil
 }
 
-// claim creates the directory if needed (mode 0700: it holds a database)
-// and takes its lock. It returns false, without error, when another
+// claim creates the directory if needed (mode 0700: it holds a database;
+// missing parents 0755) and takes its lock. It returns false, without error, when another
 // process holds the lock.
 func (d *dataDir) claim() (bool, error) {
 	d.mu.Lock()
@@ -138,7 +138,13 @@ func (d *dataDir) claim() (bool, error) {
 		return false, err
 	}
 	if !ok {
-		if err := os.MkdirAll(d.path, 0o700); err != nil {
+		// Parents such as $XDG_DATA_HOME/k3-storage may be entered by
+		// anyone (a root k3-storage runs mariadbd as mysql, which must
+		// reach its directory); the directory itself is private.
+		if err := os.MkdirAll(filepath.Dir(d.path), 0o755); err != nil {
+			return false, fmt.Errorf(errDataDir, d.path, err)
+		}
+		if err := os.Mkdir(d.path, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			return false, fmt.Errorf(errDataDir, d.path, err)
 		}
 		d.created = true
