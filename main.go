@@ -80,7 +80,10 @@ func run(ctx context.Context, force <-chan struct{}, args []string, getenv func(
 	if err != nil {
 		return out.fail(lifecycle.StageConfig, msgConfigError+indent(err.Error()), exitUsage)
 	}
-	opts := engineOptions(cfg, src, f)
+	opts, err := engineOptions(cfg, src, f, getenv)
+	if err != nil {
+		return out.fail(lifecycle.StageConfig, msgConfigError+err.Error(), exitUsage)
+	}
 	opts.ConfigWarnings = warnings
 	eng, err := engine.New(opts)
 	if err != nil {
@@ -213,9 +216,12 @@ func stopTimeout(cfg configs.Config) time.Duration {
 
 // engineOptions copies the config into the engine's options, once; the
 // defaults are the config's (configs.Default).
-func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Options {
+func engineOptions(cfg configs.Config, src configs.Source, f flags, getenv func(string) string) (engine.Options, error) {
 	s := cfg.Storage
 	opts := engine.Options{Backend: s.Type, ConfigFile: src.String(), ContainerEnv: containers.EnvFromOS()}
+	// Where native servers keep their data by default; without HOME and
+	// XDG_DATA_HOME there is none, and a native server needs its data_dir.
+	opts.DataHome, _ = engine.DataHome(getenv)
 	opts.Memory.History = s.Memory.History
 	m := s.MySQL
 	opts.MySQL = engine.MySQLOptions{
@@ -226,6 +232,11 @@ func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Optio
 		ConnectBudget: time.Duration(m.ConnectTimeout),
 		Container:     containerOptions(m.Container, f),
 	}
+	mode, err := engine.ParseNativeMode(m.Native.Mode)
+	if err != nil {
+		return engine.Options{}, err
+	}
+	opts.MySQL.Native = engine.Native{Mode: mode, DataDir: m.Native.DataDir, Binary: m.Native.Binary}
 	e := s.Etcd
 	opts.Etcd = engine.EtcdOptions{
 		Options: etcd.Options{
@@ -237,7 +248,11 @@ func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Optio
 		ConnectBudget: time.Duration(e.ConnectTimeout),
 		Container:     containerOptions(e.Container, f),
 	}
-	return opts
+	if mode, err = engine.ParseNativeMode(e.Native.Mode); err != nil {
+		return engine.Options{}, err
+	}
+	opts.Etcd.Native = engine.Native{Mode: mode, DataDir: e.Native.DataDir}
+	return opts, nil
 }
 
 func containerOptions(c configs.Container, f flags) engine.Container {

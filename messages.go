@@ -4,7 +4,7 @@ package main
 // Flag names and values stay as they are typed.
 const (
 	usageText = `k3-storage — k3 的存储服务：启动并持有存储后端 (memory / mysql / etcd)，
-配置指向 localhost 时自动拉起 MySQL/etcd 容器。
+配置指向 localhost 时自动拉起 MySQL/etcd 容器；没有可用的容器时改用本机 mariadbd/mysqld 或内嵌的 etcd。
 
 用法:
   k3-storage [--config PATH] [--headless [--output text|json]] [--readonly] [--purge-volume]
@@ -22,7 +22,7 @@ const (
 	hlpHeadless    = "不启动控制台，按原服务格式输出日志 (供脚本使用)"
 	hlpOutput      = "headless 输出格式: `text` (原服务日志行) 或 json (每行一个事件)"
 	hlpReadonly    = "控制台只读：禁用新建、编辑和删除"
-	hlpPurgeVolume = "退出删除本进程拉起的容器时，连同数据卷一起删除（数据将丢失）"
+	hlpPurgeVolume = "退出删除本进程拉起的容器时，连同数据卷一起删除；本机数据库则删除本次创建的数据目录（数据将丢失）"
 	hlpVersion     = "显示版本并退出"
 
 	msgNotTerminal = "标准输出不是终端，以 --headless 模式运行"

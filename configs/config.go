@@ -76,6 +76,9 @@ type MySQL struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	// Container configures the container provisioned for a local host.
 	Container Container `yaml:"container"`
+	// Native configures the machine's own MySQL server, run when no
+	// container can provide the database.
+	Native MySQLNative `yaml:"native"`
 }
 
 // Etcd configures the etcd backend.
@@ -96,6 +99,9 @@ type Etcd struct {
 	TLS TLS `yaml:"tls"`
 	// Container configures the container provisioned for a local endpoint.
 	Container Container `yaml:"container"`
+	// Native configures the etcd server embedded in k3-storage, run when no
+	// container can provide the database.
+	Native EtcdNative `yaml:"native"`
 }
 
 // TLS configures a TLS client. Every field defaults to empty (false),
@@ -140,6 +146,45 @@ type Container struct {
 	StopTimeout Duration `yaml:"stop_timeout"`
 }
 
+// Native modes (MySQLNative.Mode, EtcdNative.Mode).
+const (
+	NativeAuto   = "auto"
+	NativeAlways = "always"
+	NativeNever  = "never"
+)
+
+// MySQLNative configures the machine's own MySQL or MariaDB server, which
+// k3-storage runs as a child process on a private data directory where it
+// would run a container (a local host, container.auto true).
+type MySQLNative struct {
+	// Mode is auto, always or never. Default auto: run the machine's
+	// server when no container can be used (no container runtime, one on
+	// another machine, or an image that cannot be pulled); always: skip
+	// containers (needs container.auto true); never: containers only, and
+	// without a container runtime just connect.
+	Mode string `yaml:"mode"`
+	// DataDir is the server's directory, an absolute path, kept after
+	// exit. Default "": $XDG_DATA_HOME/k3-storage/mysql-<port>
+	// (~/.local/share/k3-storage/mysql-<port> when XDG_DATA_HOME is unset).
+	DataDir string `yaml:"data_dir"`
+	// Binary is the server program, an absolute path to an executable
+	// file. Default "": mariadbd, then mysqld, from PATH and then
+	// /usr/sbin and the other usual directories.
+	Binary string `yaml:"binary"`
+}
+
+// EtcdNative configures the etcd server embedded in k3-storage, which it
+// runs in its own process where it would run a container (a local http
+// endpoint, container.auto true).
+type EtcdNative struct {
+	// Mode is auto, always or never, as for MySQLNative.Mode. Default auto.
+	Mode string `yaml:"mode"`
+	// DataDir is the server's directory, an absolute path, kept after
+	// exit. Default "": $XDG_DATA_HOME/k3-storage/etcd-<port>
+	// (~/.local/share/k3-storage/etcd-<port> when XDG_DATA_HOME is unset).
+	DataDir string `yaml:"data_dir"`
+}
+
 // Duration is a time.Duration written in Go's syntax ("5s", "250ms").
 type Duration time.Duration
 
@@ -177,6 +222,7 @@ func written() Config {
 				Name:        "k3-storage-mysql",
 				StopTimeout: defaultStopTimeout,
 			},
+			Native: MySQLNative{Mode: NativeAuto},
 		},
 		Etcd: Etcd{
 			Endpoints:      []string{"http://127.0.0.1:2379"},
@@ -188,6 +234,7 @@ func written() Config {
 				Name:        "k3-storage-etcd",
 				StopTimeout: defaultStopTimeout,
 			},
+			Native: EtcdNative{Mode: NativeAuto},
 		},
 	}}
 }

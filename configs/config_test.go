@@ -70,6 +70,9 @@ func TestDefaultsComplete(t *testing.T) {
 		"Storage.Etcd.TLS.InsecureSkipVerify": true,
 		"Storage.MySQL.Container.PurgeVolume": true,
 		"Storage.Etcd.Container.PurgeVolume":  true,
+		"Storage.MySQL.Native.DataDir":        true,
+		"Storage.MySQL.Native.Binary":         true,
+		"Storage.Etcd.Native.DataDir":         true,
 	}
 	var walk func(path string, v reflect.Value)
 	leaves := 0
@@ -202,8 +205,16 @@ func TestBadConfigs(t *testing.T) {
 		{"unknown type", "storage:\n  type: mysq\n", `:2: storage.type: 未知的类型 "mysq"（可选: memory、mysql、etcd）`},
 		{"type in capitals", "storage:\n  type: MySQL\n", `:2: storage.type: 未知的类型 "MySQL"`},
 		{"unknown top-level field", "storage:\n  type: memory\nstorge: {}\n", `:3: storge: 未知字段，是否想写 storage？（可选: storage）`},
-		{"unknown mysql field", "storage:\n  mysql:\n    hots: x\n", `:3: storage.mysql.hots: 未知字段，是否想写 host？（可选: host, port, user, password, database, max_open_conns, max_idle_conns, connect_timeout, poll_interval, container）`},
+		{"unknown mysql field", "storage:\n  mysql:\n    hots: x\n", `:3: storage.mysql.hots: 未知字段，是否想写 host？（可选: host, port, user, password, database, max_open_conns, max_idle_conns, connect_timeout, poll_interval, container, native）`},
 		{"unknown etcd field", "storage:\n  etcd:\n    endpoint: [http://a:1]\n", `:3: storage.etcd.endpoint: 未知字段，是否想写 endpoints？`},
+		{"native mode", "storage:\n  mysql:\n    native: {mode: sometimes}\n", `:3: storage.mysql.native.mode: 未知的模式 "sometimes"（可选: auto、always、never）`},
+		{"native always without auto", "storage:\n  etcd:\n    container: {auto: false}\n    native:\n      mode: always\n", `:5: storage.etcd.native.mode: always 需要 storage.etcd.container.auto: true（auto: false 表示只连接，不启动任何数据库）`},
+		{"native data dir relative", "storage:\n  etcd:\n    native: {data_dir: data/etcd}\n", `:3: storage.etcd.native.data_dir: "data/etcd" 不是绝对路径`},
+		{"native binary relative", "storage:\n  mysql:\n    native: {binary: mariadbd}\n", `:3: storage.mysql.native.binary: "mariadbd" 不是绝对路径`},
+		{"native binary missing", "storage:\n  mysql:\n    native: {binary: /nonexistent/mariadbd}\n", `:3: storage.mysql.native.binary: 无法读取 "/nonexistent/mariadbd"：文件不存在`},
+		{"native binary a directory", "storage:\n  mysql:\n    native: {binary: /usr}\n", `:3: storage.mysql.native.binary: "/usr" 不是普通文件`},
+		{"native binary not executable", "storage:\n  mysql:\n    native: {binary: /etc/passwd}\n", `:3: storage.mysql.native.binary: "/etc/passwd" 没有执行权限`},
+		{"etcd has no native binary", "storage:\n  etcd:\n    native: {binary: /usr/bin/etcd}\n", `:3: storage.etcd.native.binary: 未知字段（可选: mode, data_dir）`},
 		{"unknown field far off", "storage:\n  color: blue\n", `:2: storage.color: 未知字段（可选: type, memory, mysql, etcd）`},
 		{"port zero", "storage:\n  mysql:\n    port: 0\n", `:3: storage.mysql.port: 0 超出范围（应为 1-65535）`},
 		{"port too big", "storage:\n  mysql:\n    port: 65536\n", `:3: storage.mysql.port: 65536 超出范围（应为 1-65535）`},

@@ -82,6 +82,13 @@ const (
 	msgContainerName  = "无效的容器名 %q（只能包含字母、数字、_ . -，并以字母或数字开头）"
 	msgVolumeName     = "无效的数据卷名 %q（只能包含字母、数字、_ . -，并以字母或数字开头）"
 	validateFileName  = "config" // the file name Validate reports, having none
+
+	// The native sections.
+	msgNativeMode      = "未知的模式 %q（可选: %s）"
+	msgAlwaysNeedsAuto = "always 需要 %s.container.auto: true（auto: false 表示只连接，不启动任何数据库）"
+	msgNotAbsolute     = "%q 不是绝对路径"
+	msgNotProgram      = "%q 不是普通文件"
+	msgNotExecutable   = "%q 没有执行权限"
 )
 
 // YAML syntax errors, after msgYAMLSyntax. The first group diagnoses what

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -78,6 +79,10 @@ func (v *validator) mysql(p string, m MySQL) {
 	v.atLeast(p+".connect_timeout", m.ConnectTimeout, time.Second)
 	v.atLeast(p+".poll_interval", m.PollInterval, 10*time.Millisecond)
 	v.container(p+".container", m.Container)
+	v.native(p, m.Native.Mode, m.Native.DataDir, m.Container.Auto)
+	if b := m.Native.Binary; b != "" {
+		v.program(p+".native.binary", b)
+	}
 }
 
 func (v *validator) etcd(p string, e Etcd) {
@@ -111,6 +116,7 @@ func (v *validator) etcd(p string, e Etcd) {
 		}
 	}
 	v.container(p+".container", e.Container)
+	v.native(p, e.Native.Mode, e.Native.DataDir, e.Container.Auto)
 }
 
 // statProblem says why os.Stat failed, in the package's language where
@@ -213,5 +219,38 @@ func (v *validator) container(p string, c Container) {
 	}
 	if c.Volume != "" && !dockerName.MatchString(c.Volume) {
 		v.add(p+".volume", msgVolumeName, c.Volume)
+	}
+}
+
+// native checks the native section of the backend p.
+func (v *validator) native(p, mode, dataDir string, auto bool) {
+	switch mode {
+	case NativeAuto, NativeNever:
+	case NativeAlways:
+		if !auto {
+			v.add(p+".native.mode", msgAlwaysNeedsAuto, p)
+		}
+	default:
+		v.add(p+".native.mode", msgNativeMode, mode, strings.Join([]string{NativeAuto, NativeAlways, NativeNever}, valueSep))
+	}
+	if dataDir != "" && !filepath.IsAbs(dataDir) {
+		v.add(p+".native.data_dir", msgNotAbsolute, dataDir)
+	}
+}
+
+// program checks that path names an executable file.
+func (v *validator) program(field, path string) {
+	if !filepath.IsAbs(path) {
+		v.add(field, msgNotAbsolute, path)
+		return
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		v.add(field, msgCannotReadFile, path, statProblem(err))
+	case !st.Mode().IsRegular():
+		v.add(field, msgNotProgram, path)
+	case st.Mode().Perm()&0o111 == 0:
+		v.add(field, msgNotExecutable, path)
 	}
 }

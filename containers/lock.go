@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/k3/k3-storage/internal/filelock"
 )
 
 // DefaultLockDir is where k3-storage processes keep their container locks.
@@ -37,9 +39,6 @@ const DefaultLockDir = "/tmp/k3-storage-locks"
 // errLockHeld: another open file description holds the lock exclusively:
 // a live process (maybe another Client of this one) owns the container.
 var errLockHeld = errors.New(txtErrLockHeld)
-
-// errLocksUnsupported: this platform has no flock(2).
-var errLocksUnsupported = errors.New(txtErrLocksUnsupported)
 
 // lockFile is the lock file of container id in dir. Container IDs are hex;
 // anything else is hashed so that it cannot escape dir.
@@ -89,7 +88,7 @@ func openLockFile(dir, id string) (*os.File, error) {
 		return nil, err
 	}
 	path := lockFile(dir, id)
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|oNoFollow, 0o444)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|filelock.NoFollow, 0o444)
 	if err != nil {
 		return nil, fmt.Errorf(errOpenLock, err)
 	}
@@ -97,4 +96,35 @@ func openLockFile(dir, id string) (*os.File, error) {
 		_ = f.Chmod(0o444) // the umask cut it; fails harmlessly if not ours
 	}
 	return f, nil
+}
+
+// lockExclusive takes the exclusive lock of container id without waiting
+// for an owner: it returns the open lock file, holding the lock, or
+// errLockHeld when a live process holds it exclusively (probes of
+// lockHeldElsewhere are waited out briefly; see filelock.TryExclusive).
+func lockExclusive(dir, id string) (*os.File, error) {
+	f, err := openLockFile(dir, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := filelock.TryExclusive(f); err != nil {
+		f.Close()
+		if errors.Is(err, filelock.ErrHeld) {
+			return nil, errLockHeld
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// lockHeldElsewhere reports whether a process (or another open file of this
+// one) holds the lock of container id exclusively. It takes a shared lock
+// for an instant, which does not disturb other probes.
+func lockHeldElsewhere(dir, id string) (bool, error) {
+	f, err := openLockFile(dir, id)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return filelock.HeldElsewhere(f)
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/k3/k3-storage/internal/filelock"
 )
 
 const lockID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -56,7 +58,7 @@ func TestLockProbesAreNotOwners(t *testing.T) {
 	}
 	defer probe.Close()
 	// A probe that stays (as if the prober were descheduled in between).
-	if err := flock(probe, syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+	if err := filelock.TryShared(probe); err != nil {
 		t.Fatal(err)
 	}
 	if held, err := lockHeldElsewhere(dir, lockID); err != nil || held {
@@ -67,7 +69,7 @@ func TestLockProbesAreNotOwners(t *testing.T) {
 	if _, err := lockExclusive(dir, lockID); !errors.Is(err, errLockHeld) {
 		t.Fatalf("exclusive lock under a probe that never ends: %v, want errLockHeld", err)
 	}
-	if err := flock(probe, syscall.LOCK_UN); err != nil {
+	if err := filelock.Unlock(probe); err != nil {
 		t.Fatal(err)
 	}
 	f, err := lockExclusive(dir, lockID)

@@ -138,14 +138,8 @@ const (
 
 // Locks and owners (lock.go, owner.go).
 const (
-	txtErrLockHeld         = "容器锁被另一个 k3-storage 进程持有"
-	txtErrLocksUnsupported = "此平台不支持容器锁"
-	errLockDir             = "锁目录 %s: %w"
-	errLockDirNotDir       = "锁目录 %s: 不是目录 (%s)"
-	errOpenLock            = "打开锁文件: %w"
-	txtErrNoProcess        = "没有这个进程"
-	errProcess             = "进程 %d: %w"
-	txtStatNoParen         = "/proc stat 格式错误: 没有 ')'"
-	errStatFields          = "/proc stat 格式错误: 命令名之后只有 %d 个字段"
-	errStatStart           = "/proc stat 的启动时间格式错误: %w"
+	txtErrLockHeld   = "容器锁被另一个 k3-storage 进程持有"
+	errLockDir       = "锁目录 %s: %w"
+	errLockDirNotDir = "锁目录 %s: 不是目录 (%s)"
+	errOpenLock      = "打开锁文件: %w"
 )

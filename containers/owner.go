@@ -1,12 +1,13 @@
 package containers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/k3/k3-storage/internal/proc"
 )
 
 // Labels put on every container (and the volume) k3-storage creates. They
@@ -57,59 +58,13 @@ func CurrentOwner() Owner {
 // in this process's PID namespace, so that is the namespace recorded. It
 // fails when the process does not exist or /proc cannot be read.
 func ProcessOwner(pid int) (Owner, error) {
-	start, err := processStartTime(pid)
+	start, err := proc.StartTime(pid)
 	if err != nil {
 		return Owner{}, err
 	}
 	host, _ := os.Hostname()
 	ns, _ := os.Readlink("/proc/self/ns/pid")
-	return Owner{PID: pid, Host: host, StartTime: start, PIDNamespace: ns, BootID: bootID()}, nil
-}
-
-// bootID is the kernel's random boot id, "" when it cannot be read.
-func bootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return string(bytes.TrimSpace(b))
-}
-
-// errNoProcess: no process has that pid.
-var errNoProcess = errors.New(txtErrNoProcess)
-
-// processStartTime reads field 22 (starttime) of /proc/<pid>/stat. The
-// command name (field 2) is in parentheses and may itself contain spaces and
-// parentheses, so fields are counted from the last ')'.
-func processStartTime(pid int) (uint64, error) {
-	if pid <= 0 {
-		return 0, fmt.Errorf(errProcess, pid, errNoProcess)
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf(errProcess, pid, errNoProcess)
-	}
-	if err != nil {
-		return 0, fmt.Errorf(errProcess, pid, err)
-	}
-	return parseStatStartTime(data)
-}
-
-func parseStatStartTime(stat []byte) (uint64, error) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New(txtStatNoParen)
-	}
-	fields := bytes.Fields(stat[i+1:])
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0, fmt.Errorf(errStatFields, len(fields))
-	}
-	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf(errStatStart, err)
-	}
-	return v, nil
+	return Owner{PID: pid, Host: host, StartTime: start, PIDNamespace: ns, BootID: proc.BootID()}, nil
 }
 
 func (o Owner) labels() map[string]string {
@@ -183,14 +138,14 @@ func (me Owner) judge(o Owner, probe func(Owner) liveness) liveness {
 
 // processLiveness looks the owner's PID up in this process's PID namespace.
 func processLiveness(o Owner) liveness {
-	start, err := processStartTime(o.PID)
+	start, err := proc.StartTime(o.PID)
 	switch {
 	case err == nil:
 		if o.StartTime != 0 && start != o.StartTime {
 			return ownerDead // the pid was reused by another process
 		}
 		return ownerAlive
-	case errors.Is(err, errNoProcess):
+	case errors.Is(err, proc.ErrNoProcess):
 		return ownerDead
 	}
 	// No /proc on this system: fall back to signal 0.

@@ -7,20 +7,6 @@ import (
 	"testing"
 )
 
-func TestParseStatStartTime(t *testing.T) {
-	// Field 22 is 98765; the command name holds spaces and parentheses.
-	stat := "4242 (evil) name (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10 18446744073709551615\n"
-	got, err := parseStatStartTime([]byte(stat))
-	if err != nil || got != 98765 {
-		t.Fatalf("parseStatStartTime = %d, %v; want 98765", got, err)
-	}
-	for _, bad := range []string{"", "4242 comm S 1", "4242 (c) S 1 2 3", "4242 (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 x 1000"} {
-		if _, err := parseStatStartTime([]byte(bad)); err == nil {
-			t.Errorf("parseStatStartTime(%q) succeeded", bad)
-		}
-	}
-}
-
 func startSleeper(t *testing.T) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("sleep", "300")

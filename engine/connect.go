@@ -62,14 +62,15 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 	}
 }
 
-// localPoll caps the wait between attempts on a database container this
-// process just created or adopted: it is on this machine and expected to
-// answer within seconds, so polling it often costs nothing and notices it
-// sooner than the general cap.
+// localPoll caps the wait between attempts on a database container or
+// native server this process (or another k3-storage) just started or
+// adopted: it is on this machine and expected to answer within seconds, so
+// polling it often costs nothing and notices it sooner than the general
+// cap.
 const localPoll = 50 * time.Millisecond
 
 func (e *Engine) retryCap() time.Duration {
-	if e.handle.Owned {
+	if e.handle.Owned || e.local {
 		return min(e.opts.Retry.Max, localPoll)
 	}
 	return e.opts.Retry.Max

@@ -37,6 +37,8 @@ func (f *fakeBackend) secrets() []string     { return []string{f.password} }
 func (f *fakeBackend) container() (containers.Spec, Container, bool) {
 	return containers.Spec{}, Container{}, false
 }
+func (f *fakeBackend) nativeMode() NativeMode              { return NativeNever }
+func (f *fakeBackend) native(string) (nativeServer, error) { return nil, errNoNative }
 func (f *fakeBackend) open(ctx context.Context) (backends.Store, error) {
 	n := int(f.attempts.Add(1))
 	if n == 1 && f.entered != nil {

@@ -234,20 +234,33 @@ func TestContainerForeignName(t *testing.T) {
 	}
 }
 
-// TestContainerPullUnreachable: an image that cannot be pulled fails
-// startup within seconds and leaves nothing behind.
+// TestContainerPullUnreachable: with native mode never, an image that
+// cannot be pulled fails startup within seconds, says why, lists the fixes
+// without internal prefixes, and leaves nothing behind.
 func TestContainerPullUnreachable(t *testing.T) {
 	l := newLocalMySQL(t, fmt.Sprintf("127.0.0.1:%d/k3test/mariadb:missing", containertest.FreePort(t)))
+	_, cfg := writeConfig(t, mysqlConfig("127.0.0.1", l.port, "root", l.password, "k3", fmt.Sprintf(
+		"    container: {image: %q, name: %s}\n    native: {mode: never}\n", l.image, l.name)))
 	start := time.Now()
-	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", l.config(t))
+	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
 	if code := p.Wait(time.Minute); code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("an unreachable registry took %v to fail", took)
 	}
-	if !strings.Contains(p.Stderr(), containers.PullRegistryUnreachable.Description()) || !strings.Contains(p.Stderr(), l.image) {
-		t.Fatalf("the error does not say the pull failed:\n%s", p.Stderr())
+	stderr := p.Stderr()
+	for _, want := range []string{
+		"错误: 无法在本机提供 MySQL 数据库 (" + l.addr() + ")。已尝试:",
+		containers.PullRegistryUnreachable.Description(), l.image,
+		"native.mode: never", "解决办法", "docker pull " + l.image, "storage.mysql.native.mode: auto", "storage.mysql.container.auto: false",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Fatalf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "engine:") {
+		t.Fatalf("an internal prefix reaches the user:\n%s", stderr)
 	}
 	nothingLeft(t, l.name)
 }
@@ -328,15 +341,17 @@ func TestContainerConcurrentStarts(t *testing.T) {
 	containertest.ContainerGone(t, l.name)
 }
 
-// TestNoRuntimeConnectsAnyway: with no container runtime anywhere, a local
-// backend is only connected to, after a warning that lists what was tried
-// (the original behaviour: the user may run the database by hand).
+// TestNoRuntimeConnectsAnyway: with native mode never and no container
+// runtime anywhere, a local backend is only connected to, after a warning
+// that lists what was tried (the original behaviour: the user may run the
+// database by hand).
 func TestNoRuntimeConnectsAnyway(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
 	empty := t.TempDir()
 	eng, err := engine.New(engine.Options{
-		Backend:      engine.MySQL,
-		MySQL:        engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true}},
+		Backend: engine.MySQL,
+		MySQL: engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true},
+			Native: engine.Native{Mode: engine.NativeNever}},
 		ContainerEnv: containers.Env{Root: empty, Home: empty, XDGRuntimeDir: empty},
 	})
 	if err != nil {
@@ -349,11 +364,14 @@ func TestNoRuntimeConnectsAnyway(t *testing.T) {
 	if err := eng.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	var warned, skipped bool
+	var warned, skipped, path bool
 	for _, ev := range <-events {
 		if ev.Kind == lifecycle.KindLog && ev.Level == lifecycle.Warn && strings.Contains(ev.Detail, "未检测到可用的容器运行时") &&
 			strings.Contains(ev.Detail, empty+"/var/run/docker.sock") {
 			warned = true
+		}
+		if ev.Stage == lifecycle.StageProvision {
+			path = ev.Path == lifecycle.PathExisting && ev.Reason == lifecycle.ReasonNoRuntime
 		}
 		if ev.Stage == lifecycle.StageRuntime && ev.Status == lifecycle.Skipped {
 			skipped = true
@@ -362,8 +380,8 @@ func TestNoRuntimeConnectsAnyway(t *testing.T) {
 			t.Fatal("tried to create a container without a runtime")
 		}
 	}
-	if !warned || !skipped {
-		t.Fatalf("warning listing what was tried: %v; runtime stage skipped: %v", warned, skipped)
+	if !warned || !skipped || !path {
+		t.Fatalf("warning listing what was tried: %v; runtime stage skipped: %v; path existing/no-runtime: %v", warned, skipped, path)
 	}
 }
 
@@ -439,11 +457,11 @@ func TestExistingDatabaseUsed(t *testing.T) {
 }
 
 // checkPaired fails unless every stage that ends was begun, and none is
-// left running at the final event (config, ready, close-store and
-// stopped are single events by design).
+// left running at the final event (config, provision, ready, close-store
+// and stopped are single events by design).
 func checkPaired(t *testing.T, evs []lifecycle.Event) {
 	t.Helper()
-	instant := []lifecycle.Stage{lifecycle.StageConfig, lifecycle.StageReady, lifecycle.StageCloseStore, lifecycle.StageStopped}
+	instant := []lifecycle.Stage{lifecycle.StageConfig, lifecycle.StageProvision, lifecycle.StageReady, lifecycle.StageCloseStore, lifecycle.StageStopped}
 	running := map[lifecycle.Stage]bool{}
 	for _, ev := range evs {
 		if ev.Kind != lifecycle.KindStage || slices.Contains(instant, ev.Stage) {
@@ -529,7 +547,7 @@ func TestConcurrentEnginesPairStages(t *testing.T) {
 
 // TestRemoteRuntimeNotUsed: a Docker API that answers on another machine
 // (here: this host's non-loopback address) cannot provide a database on
-// localhost, so the engine warns and only connects.
+// localhost, so with native mode never the engine warns and only connects.
 func TestRemoteRuntimeNotUsed(t *testing.T) {
 	var ip net.IP
 	addrs, err := net.InterfaceAddrs()
@@ -560,8 +578,9 @@ func TestRemoteRuntimeNotUsed(t *testing.T) {
 	opts := mysqltest.NewDatabase(t)
 	empty := t.TempDir()
 	eng, err := engine.New(engine.Options{
-		Backend:      engine.MySQL,
-		MySQL:        engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true}},
+		Backend: engine.MySQL,
+		MySQL: engine.MySQLOptions{Options: opts, ConnectBudget: 45 * time.Second, Container: engine.Container{Auto: true},
+			Native: engine.Native{Mode: engine.NativeNever}},
 		ContainerEnv: containers.Env{DockerHost: "tcp://" + l.Addr().String(), Root: empty, Home: empty, XDGRuntimeDir: empty},
 	})
 	if err != nil {

@@ -68,6 +68,16 @@ type Engine struct {
 	client        containerClient
 	handle        containers.Handle
 	containerOpts Container
+	runtimeFound  bool // a local container runtime answered
+	// local: the database is one on this machine that this process or
+	// another k3-storage just started, so it is polled often (localPoll).
+	local bool
+	// The native server this process started or adopted (nil when none),
+	// its Holding entry ("" until it runs), and whether its data
+	// directory existed before this start looked.
+	nativeSrv  nativeServer
+	nativeHeld string
+	nativeData bool
 }
 
 // New checks opts and returns an engine that has not started. The events
@@ -113,9 +123,11 @@ func (e *Engine) Backend() string { return e.backend.kind() }
 func (e *Engine) Address() string { return e.backend.address() }
 
 // Holding lists, for a person, what the engine provisioned and has not
-// released yet — a container this process owns — that is, what a forced
-// exit would leave behind. It is empty when nothing would be. Safe to call
-// from any goroutine at any time.
+// released yet — a container this process owns, a native server it
+// started or adopted — that is, what a forced exit would leave behind (an
+// embedded etcd ends with the process, its data safe on disk, and is
+// listed as such). It is empty when nothing would be. Safe to call from
+// any goroutine at any time.
 func (e *Engine) Holding() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -157,7 +169,13 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 	e.begin(lifecycle.StageStart, fmt.Sprintf(msgStarting, e.backend.kind()), "")
 	store, err := e.provision(ctx)
 	if err == nil && store == nil {
-		store, err = e.connect(ctx)
+		wctx, stopWatch := e.nativeWatch(ctx)
+		store, err = e.connect(wctx)
+		if errors.Is(context.Cause(wctx), errNativeExited) {
+			err = e.nativeSrv.exitError()
+		}
+		stopWatch()
+		err = e.connected(err)
 	}
 	if err == nil {
 		// The ready events go out while the state is still "starting", so
@@ -186,7 +204,7 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		// unless the cleanup fails.
 		e.closeOpen(lifecycle.Skipped, nil)
 		e.begin(lifecycle.StageStopping, msgStopping, "")
-		rerr := e.releaseContainer(cleanup, true)
+		rerr := errors.Join(e.releaseContainer(cleanup, true), e.releaseNative(true))
 		e.end(lifecycle.StageStopping, statusOf(rerr), "", "", rerr)
 		e.complete(rerr, msgStopped, nil)
 		if rerr != nil {
@@ -195,7 +213,7 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		return nil, fmt.Errorf("%w: %s", lifecycle.ErrStopped, errStopped)
 	}
 	e.closeOpen(lifecycle.Failed, err)
-	if rerr := e.releaseContainer(cleanup, true); rerr != nil {
+	if rerr := errors.Join(e.releaseContainer(cleanup, true), e.releaseNative(true)); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	e.complete(err, "", nil)
@@ -228,7 +246,8 @@ func (e *Engine) complete(err error, text string, shutdownErr error) {
 }
 
 // Shutdown stops the engine: it ends a Start in progress, closes the
-// store, removes a container this process created, sends the final event
+// store, removes a container this process created or adopted, stops a
+// native server this process started or adopted, sends the final event
 // and closes the channel. It returns when all that is done or ctx ends,
 // whichever is first; in the latter case it returns ctx's error and the
 // remaining steps still run. Calling it again waits for the first call's
@@ -298,6 +317,9 @@ func (e *Engine) stop(ctx context.Context, store backends.Store) {
 		e.end(lifecycle.StageCloseStore, lifecycle.Done, msgStoreClosed, "", nil)
 	}
 	if err := e.releaseContainer(ctx, false); err != nil {
+		errs = append(errs, err)
+	}
+	if err := e.releaseNative(false); err != nil {
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)

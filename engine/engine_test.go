@@ -175,16 +175,22 @@ func TestPrinters(t *testing.T) {
 		{Time: now, Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
 		{Time: now.Add(time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},
 		{Time: now.Add(3 * time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 1 << 20, Size: 1 << 20, Layers: 2, LayersDone: 2}},
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageProvision, Status: lifecycle.Done,
+			Detail: "镜像 mysql:8.0 无法拉取 (registry 不可达)，改用本机 mariadbd (/usr/sbin/mariadbd)",
+			Path:   lifecycle.PathNative, Reason: lifecycle.ReasonPullUnreachable},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageConnect, Status: lifecycle.Done, Text: "MySQL 存储已连接: localhost:3306/k3"},
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopNative, Status: lifecycle.Running, Text: "停止由本进程拉起的存储后端进程 ..."},
+		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopNative, Status: lifecycle.Done, Text: "存储后端进程已停止"},
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStopped, Status: lifecycle.Failed, Err: errors.New("boom")},
 	}
 	for _, ev := range evs {
 		p.Print(ev)
 	}
-	if want := "正在启动存储服务 (类型: mysql)...\nMySQL 存储已连接: localhost:3306/k3\n"; out.String() != want {
+	if want := "正在启动存储服务 (类型: mysql)...\nMySQL 存储已连接: localhost:3306/k3\n停止由本进程拉起的存储后端进程 ...\n存储后端进程已停止\n"; out.String() != want {
 		t.Fatalf("stdout:\n%q\nwant\n%q", out.String(), want)
 	}
-	wantErr := "第 1 次连接失败\n警告: 未检测到容器运行时\n正在拉取镜像 mysql:8.0: 512.0 KB / 1.0 MB (50%), 0/2 层\n正在拉取镜像 mysql:8.0: 1.0 MB / 1.0 MB (100%), 2/2 层\n错误: boom\n"
+	wantErr := "第 1 次连接失败\n警告: 未检测到容器运行时\n正在拉取镜像 mysql:8.0: 512.0 KiB / 1.0 MiB (50%), 0/2 层\n正在拉取镜像 mysql:8.0: 1.0 MiB / 1.0 MiB (100%), 2/2 层\n" +
+		"镜像 mysql:8.0 无法拉取 (registry 不可达)，改用本机 mariadbd (/usr/sbin/mariadbd)\n错误: boom\n"
 	if errOut.String() != wantErr {
 		t.Fatalf("stderr:\n%q\nwant\n%q", errOut.String(), wantErr)
 	}
@@ -200,7 +206,9 @@ func TestPrinters(t *testing.T) {
 	if len(lines) != len(evs) {
 		t.Fatalf("%d JSON lines for %d events", len(lines), len(evs))
 	}
-	for _, want := range []string{`"kind":"stage","stage":"start","status":"running","text":"正在启动存储服务 (类型: mysql)..."`, `"kind":"attempt"`, `"level":"warn"`, `"pull":{"image":"mysql:8.0"`, `"error":"boom"`} {
+	for _, want := range []string{`"kind":"stage","stage":"start","status":"running","text":"正在启动存储服务 (类型: mysql)..."`, `"kind":"attempt"`, `"level":"warn"`, `"pull":{"image":"mysql:8.0"`, `"error":"boom"`,
+		`"stage":"provision","status":"done","detail":"镜像 mysql:8.0 无法拉取 (registry 不可达)，改用本机 mariadbd (/usr/sbin/mariadbd)","path":"native","reason":"pull-unreachable"`,
+		`"stage":"stop-native","status":"done","text":"存储后端进程已停止"`} {
 		if !strings.Contains(js.String(), want) {
 			t.Errorf("JSON output lacks %s:\n%s", want, js.String())
 		}

@@ -23,12 +23,17 @@ type EtcdOptions struct {
 	// Container is provisioned for the first endpoint whose host is
 	// localhost, 127.0.0.1 or ::1 and whose scheme is http.
 	Container Container
+	// Native is an etcd server embedded in this process, run where a
+	// container would be when none can be (see NativeMode).
+	Native Native
 }
 
 type etcdBackend struct {
-	o     EtcdOptions
-	spec  containers.Spec
-	local bool
+	o      EtcdOptions
+	spec   containers.Spec
+	local  bool
+	hostIP string // the loopback address of the local endpoint
+	port   int    // and its port
 }
 
 func newEtcdBackend(o EtcdOptions) *etcdBackend {
@@ -49,7 +54,7 @@ func newEtcdBackend(o EtcdOptions) *etcdBackend {
 		if p, err := strconv.Atoi(u.Port()); err == nil {
 			port = p
 		}
-		b.local = true
+		b.local, b.hostIP, b.port = true, ip, port
 		b.spec = containers.EtcdSpec(containers.EtcdParams{
 			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
 			HostIP: ip, ClientPort: port, MaxRequestBytes: etcd.ServerMaxRequestBytes,
@@ -80,4 +85,10 @@ func (b *etcdBackend) open(ctx context.Context) (backends.Store, error) {
 
 func (b *etcdBackend) container() (containers.Spec, Container, bool) {
 	return b.spec, b.o.Container, b.local
+}
+
+func (b *etcdBackend) nativeMode() NativeMode { return b.o.Native.Mode }
+
+func (b *etcdBackend) native(home string) (nativeServer, error) {
+	return newEtcdNative(b.o.Container, b.o.Native, b.hostIP, b.port, home)
 }

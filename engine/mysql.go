@@ -21,6 +21,9 @@ type MySQLOptions struct {
 	ConnectBudget time.Duration
 	// Container is provisioned when Host is localhost, 127.0.0.1 or ::1.
 	Container Container
+	// Native is the machine's own mariadbd or mysqld, run where a
+	// container would be when none can be (see NativeMode).
+	Native Native
 }
 
 // defaultRootPassword is the root password of a database k3-storage
@@ -29,9 +32,10 @@ type MySQLOptions struct {
 const defaultRootPassword = "password"
 
 type mysqlBackend struct {
-	o     MySQLOptions
-	spec  containers.Spec
-	local bool
+	o      MySQLOptions
+	spec   containers.Spec
+	local  bool
+	hostIP string // the loopback address of a local host
 }
 
 func newMySQLBackend(o MySQLOptions) *mysqlBackend {
@@ -40,7 +44,7 @@ func newMySQLBackend(o MySQLOptions) *mysqlBackend {
 		if b.o.Password == "" {
 			b.o.Password = defaultRootPassword
 		}
-		b.local = true
+		b.local, b.hostIP = true, ip
 		b.spec = containers.MySQLSpec(containers.MySQLParams{
 			Name: o.Container.Name, Image: o.Container.Image, Volume: o.Container.Volume,
 			HostIP: ip, Port: o.Port, User: o.User, Password: b.o.Password, Database: o.Database,
@@ -72,4 +76,10 @@ func (b *mysqlBackend) open(ctx context.Context) (backends.Store, error) {
 
 func (b *mysqlBackend) container() (containers.Spec, Container, bool) {
 	return b.spec, b.o.Container, b.local
+}
+
+func (b *mysqlBackend) nativeMode() NativeMode { return b.o.Native.Mode }
+
+func (b *mysqlBackend) native(home string) (nativeServer, error) {
+	return newMySQLNative(b.o.Options, b.o.Container, b.o.Native, b.o.Password, b.hostIP, home, b.o.ConnectBudget)
 }

@@ -36,6 +36,10 @@ type Options struct {
 	// the Docker CLI's context, socket paths). main passes
 	// containers.EnvFromOS().
 	ContainerEnv containers.Env
+	// DataHome is the directory under which native servers keep their
+	// data when their Native.DataDir is "" (see DataHome, which main
+	// passes); "" with neither set makes the native path unavailable.
+	DataHome string
 	// Retry governs connect retries; zero fields take defaults.
 	Retry Retry
 	// EventBuffer is the events channel's capacity; 0 means
@@ -90,6 +94,11 @@ type backend interface {
 	// container returns the database container to provision, when the
 	// backend's host is local and provisioning is enabled.
 	container() (containers.Spec, Container, bool)
+	// nativeMode and native describe the server to run on this machine
+	// instead, under the same condition as container; native fails when
+	// none can be had (no program, no data directory), saying why.
+	nativeMode() NativeMode
+	native(dataHome string) (nativeServer, error)
 }
 
 func newBackend(o Options) (backend, error) {
@@ -114,6 +123,8 @@ func (memoryBackend) secrets() []string     { return nil }
 func (memoryBackend) container() (containers.Spec, Container, bool) {
 	return containers.Spec{}, Container{}, false
 }
+func (memoryBackend) nativeMode() NativeMode              { return NativeNever }
+func (memoryBackend) native(string) (nativeServer, error) { return nil, errNoNative }
 func (m memoryBackend) open(context.Context) (backends.Store, error) {
 	return memory.New(m.opts), nil
 }

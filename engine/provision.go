@@ -65,73 +65,175 @@ const probeTimeout = 2 * time.Second
 // removeGrace is added to the stop timeout to bound a container's removal.
 const removeGrace = 30 * time.Second
 
-// provision makes sure a local database runs when the backend asks for a
-// container. It returns a store when the database already answered the
-// probe (nothing to provision), nil when connecting comes next.
+// provision makes sure a local database runs when the backend asks for
+// one, in this order: a server of ours in the native data directory (one
+// another k3-storage runs, or an orphan), a container (unless native mode
+// is always) — which includes a database already answering on the port —
+// then a native server (unless native mode is never). It returns a store
+// when a database already answered the probe (nothing to provision), nil
+// when connecting comes next.
 func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 	spec, copts, ok := e.backend.container()
 	if !ok {
 		return nil, nil
 	}
 	e.containerOpts = copts
+	mode := e.backend.nativeMode()
+	var srv nativeServer
+	var srvErr error
+	if mode != NativeNever {
+		srv, srvErr = e.backend.native(e.opts.DataHome)
+		if srv != nil {
+			if handled, err := e.nativeFirst(srv); handled || err != nil {
+				return nil, err
+			}
+		}
+	}
+	reason, why := lifecycle.ReasonConfigured, whyConfigured
+	if mode != NativeAlways {
+		store, fb, err := e.provisionContainer(ctx, spec, mode)
+		if err != nil || fb == nil {
+			return store, err
+		}
+		reason, why = fb.reason, fb.why
+	}
+	return e.provisionNative(ctx, srv, srvErr, reason, why)
+}
 
+// fallback says why no container can provide the database.
+type fallback struct {
+	reason lifecycle.Reason
+	why    string // for the user, e.g. "镜像 mysql:8.0 无法拉取 (registry 不可达)"
+}
+
+// provisionContainer provides the database as a container. A nil
+// fallback and error mean it did, or that there is nothing to provision
+// and connecting comes next; a fallback says why no container can be used
+// (with native mode never, there is none: the engine then only connects,
+// or fails).
+func (e *Engine) provisionContainer(ctx context.Context, spec containers.Spec, mode NativeMode) (backends.Store, *fallback, error) {
 	e.begin(lifecycle.StageRuntime, "", detailRuntimeProbe)
 	client, err := e.discover(ctx, func(c containers.Candidate) {
 		e.log(lifecycle.Info, fmt.Sprintf(detailCandidate, c.Source, c.Address, candidateStatus(c)))
 	})
 	if err != nil {
 		if errors.Is(err, containers.ErrNoRuntime) {
-			// The original behaviour: the user may have started the
-			// database by hand, so carry on and connect.
 			e.end(lifecycle.StageRuntime, lifecycle.Skipped, "", "", nil)
-			e.log(lifecycle.Warn, fmt.Sprintf(warnNoRuntime, triedList(err)))
-			return nil, nil
+			if mode == NativeNever {
+				// The original behaviour: the user may have started the
+				// database by hand, so carry on and connect.
+				e.log(lifecycle.Warn, fmt.Sprintf(warnNoRuntime, triedList(err)))
+				e.path(lifecycle.PathExisting, lifecycle.ReasonNoRuntime, fmt.Sprintf(detailConnectOnly, e.backend.address()))
+				return nil, nil, nil
+			}
+			return nil, &fallback{lifecycle.ReasonNoRuntime, fmt.Sprintf(whyNoRuntime, triedList(err))}, nil
 		}
-		return nil, fmt.Errorf("engine: discover container runtime: %w", err)
+		return nil, nil, fmt.Errorf(errDiscover, err)
 	}
 	if !client.Local() {
 		// Its containers would publish ports on another machine's
 		// loopback: nothing to reach here.
 		client.Close()
 		e.end(lifecycle.StageRuntime, lifecycle.Skipped, "", "", nil)
-		e.log(lifecycle.Warn, fmt.Sprintf(warnRemoteRuntime, client.Address()))
-		return nil, nil
+		if mode == NativeNever {
+			e.log(lifecycle.Warn, fmt.Sprintf(warnRemoteRuntime, client.Address()))
+			e.path(lifecycle.PathExisting, lifecycle.ReasonRemoteRuntime, fmt.Sprintf(detailConnectOnly, e.backend.address()))
+			return nil, nil, nil
+		}
+		return nil, &fallback{lifecycle.ReasonRemoteRuntime, fmt.Sprintf(whyRemoteRuntime, client.Address())}, nil
 	}
 	e.client = client
+	e.runtimeFound = true
 	e.end(lifecycle.StageRuntime, lifecycle.Done, "", fmt.Sprintf(detailRuntime, client.Address(), client.APIVersion()), nil)
 
 	e.begin(lifecycle.StageContainer, "", fmt.Sprintf(detailInspect, spec.Name))
 	st, err := client.Inspect(ctx, spec.Name)
 	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+		return nil, nil, err
 	}
 	if !st.Exists() && listening(ctx, spec) {
 		// A database the user runs on the port needs no container.
 		store, err := e.probe(ctx)
 		if err == nil {
-			e.end(lifecycle.StageContainer, lifecycle.Skipped, "", fmt.Sprintf(detailExisting, e.backend.address()), nil)
+			e.end(lifecycle.StageContainer, lifecycle.Skipped, "", "", nil)
+			e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailExisting, e.backend.address()))
 			e.begin(lifecycle.StageConnect, "", "")
 			e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
-			return store, nil
+			return store, nil, nil
 		}
 		if errors.Is(err, backends.ErrPermanent) {
-			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
+			return nil, nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
 		}
 		e.log(lifecycle.Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
 	}
 	p := &progressMapper{e: e, spec: spec}
 	h, err := client.Ensure(ctx, spec, p.report)
 	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+		var pe *containers.PullError
+		if !errors.As(err, &pe) || ctx.Err() != nil {
+			return nil, nil, err
+		}
+		// The image cannot be had: no container at all.
+		e.endContainerStages(err)
+		e.client = nil
+		client.Close()
+		why := fmt.Sprintf(whyPull, pe.Image, pe.Reason.Description())
+		if mode == NativeNever {
+			return nil, nil, e.unavailable(pullReason(pe.Reason), why+": "+e.redact(pe.Err).Error(), nil)
+		}
+		return nil, &fallback{pullReason(pe.Reason), why}, nil
 	}
 	e.handle = h
 	if h.Owned {
 		e.hold(fmt.Sprintf(heldContainer, h.Name))
+		e.local = true
 	}
 	// Close the container stage when Ensure reused or adopted without a
 	// report that did so.
 	e.end(lifecycle.StageContainer, lifecycle.Done, "", "", nil)
-	return nil, nil
+	e.path(lifecycle.PathContainer, outcomeReason(h.Outcome), fmt.Sprintf(detailUseContainer, h.Name))
+	if e.nativeData {
+		e.log(lifecycle.Info, fmt.Sprintf(detailNativeDataUnused, e.backend.kind()))
+	}
+	return nil, nil, nil
+}
+
+// endContainerStages ends the container stages still open after Ensure
+// failed, err going to the innermost.
+func (e *Engine) endContainerStages(err error) {
+	stages := []lifecycle.Stage{lifecycle.StageContainerStart, lifecycle.StageCreate, lifecycle.StagePull, lifecycle.StageImage, lifecycle.StageContainer}
+	for _, s := range stages {
+		if e.isOpen(s) {
+			e.end(s, lifecycle.Failed, "", "", err)
+			err = nil
+		}
+	}
+}
+
+// pullReason is the provision reason for a failed pull.
+func pullReason(f containers.PullFailure) lifecycle.Reason {
+	switch f {
+	case containers.PullRegistryUnreachable:
+		return lifecycle.ReasonPullUnreachable
+	case containers.PullNotFound:
+		return lifecycle.ReasonPullNotFound
+	case containers.PullUnauthorized:
+		return lifecycle.ReasonPullUnauthorized
+	case containers.PullStalled:
+		return lifecycle.ReasonPullStalled
+	}
+	return lifecycle.ReasonPullFailed
+}
+
+// outcomeReason is the provision reason for how Ensure got the container.
+func outcomeReason(o containers.Outcome) lifecycle.Reason {
+	switch o {
+	case containers.Adopted:
+		return lifecycle.ReasonAdopted
+	case containers.Reused:
+		return lifecycle.ReasonReused
+	}
+	return lifecycle.ReasonCreated
 }
 
 // listening reports whether anything accepts TCP connections on the
@@ -180,7 +282,7 @@ func (e *Engine) releaseContainer(ctx context.Context, neverReady bool) error {
 	defer cancel()
 	purge := e.containerOpts.PurgeVolume || (neverReady && e.handle.NewVolume)
 	if err := e.client.Remove(ctx, e.handle, stop, purge); err != nil {
-		err = fmt.Errorf("engine: remove container %s: %w", e.handle.Name, err)
+		err = fmt.Errorf(errRemoveContainer, e.handle.Name, err)
 		e.end(lifecycle.StageRemoveContainer, lifecycle.Failed, "", "", err)
 		return err
 	}

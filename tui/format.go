@@ -162,33 +162,119 @@ func rightAlign(left, right string, width int) string {
 
 // wrapPlain breaks plain (already escaped) text into lines of at most
 // width cells, keeping existing line breaks; at most maxLines lines, the
-// last one marked with "…" when text was cut.
+// last one marked with "…" when text was cut. Lines break at word
+// boundaries: at a space (dropped), next to a wide (CJK) character except
+// before closing or after opening punctuation, else after a '/'; a word
+// longer than the line is cut. Continuation lines keep the paragraph's
+// indentation, and align after a list marker ("- ", "1. ").
 func wrapPlain(s string, width, maxLines int) []string {
 	if width <= 0 {
 		return nil
 	}
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
+		hang := hangingIndent(para)
+		if ansi.StringWidth(hang) > width/2 {
+			hang = ""
+		}
+		first := true
 		for {
-			if ansi.StringWidth(para) <= width {
-				out = append(out, para)
+			w := width
+			if !first {
+				w -= ansi.StringWidth(hang)
+			}
+			line, rest := breakLine(para, w)
+			if !first {
+				line = hang + line
+			}
+			out = append(out, line)
+			if rest == "" {
 				break
 			}
-			head := ansi.Truncate(para, width, "")
-			if head == "" { // a character wider than the line
-				_, size := utf8.DecodeRuneInString(para)
-				head = para[:size]
-			}
-			out = append(out, head)
-			para = para[len(head):]
+			para, first = rest, false
 		}
 	}
 	if maxLines > 0 && len(out) > maxLines {
 		out = out[:maxLines]
-		out[maxLines-1] = clip(out[maxLines-1]+"…", width)
-		if ansi.StringWidth(out[maxLines-1]) < width {
-			out[maxLines-1] += "…"
+		last := out[maxLines-1]
+		if ansi.StringWidth(last) >= width {
+			last = ansi.Truncate(last, width-1, "")
 		}
+		out[maxLines-1] = last + "…"
 	}
 	return out
 }
+
+// hangingIndent is the indentation of a paragraph's continuation lines:
+// its leading spaces, plus the width of a list marker ("- ", "* ", "1. ").
+func hangingIndent(para string) string {
+	trimmed := strings.TrimLeft(para, " ")
+	n := len(para) - len(trimmed)
+	marker := 0
+	switch {
+	case strings.HasPrefix(trimmed, "- "), strings.HasPrefix(trimmed, "* "):
+		marker = 2
+	default:
+		digits := 0
+		for digits < len(trimmed) && trimmed[digits] >= '0' && trimmed[digits] <= '9' {
+			digits++
+		}
+		if digits > 0 && strings.HasPrefix(trimmed[digits:], ". ") {
+			marker = digits + 2
+		}
+	}
+	return strings.Repeat(" ", n+marker)
+}
+
+// breakLine splits s after at most width cells at the best break (see
+// wrapPlain); rest is "" when s fits.
+func breakLine(s string, width int) (line, rest string) {
+	if ansi.StringWidth(s) <= width {
+		return s, ""
+	}
+	const (
+		none = iota
+		slash
+		word
+	)
+	best, bestKind, bestSkip := 0, none, 0 // break at s[:best], resume at s[best+skip:]
+	cells, prevWide, prev := 0, false, rune(0)
+	for i, r := range s {
+		rw := ansi.StringWidth(string(r))
+		wide := rw > 1
+		if i > 0 {
+			switch {
+			case r == ' ':
+				best, bestKind, bestSkip = i, word, 1
+			case (wide || prevWide) && !closing(r) && !opening(prev):
+				best, bestKind, bestSkip = i, word, 0
+			case prev == '/' && bestKind != word:
+				best, bestKind, bestSkip = i, slash, 0
+			}
+		}
+		if cells+rw > width {
+			if r == ' ' { // the line ends exactly before a space
+				return strings.TrimRight(s[:i], " "), strings.TrimLeft(s[i:], " ")
+			}
+			if bestKind == none || best == 0 {
+				if i == 0 { // a character wider than the line
+					_, size := utf8.DecodeRuneInString(s)
+					return s[:size], s[size:]
+				}
+				return s[:i], s[i:]
+			}
+			return strings.TrimRight(s[:best], " "), strings.TrimLeft(s[best+bestSkip:], " ")
+		}
+		cells += rw
+		prevWide, prev = wide, r
+	}
+	return s, ""
+}
+
+// closing reports punctuation that must not begin a line.
+func closing(r rune) bool {
+	return strings.ContainsRune("，。、；：！？）」』】》”’)]}.,;:!?", r)
+}
+
+// opening reports punctuation that must not end a line.
+func opening(r rune) bool { return strings.ContainsRune("（「『【《“‘([{", r) }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/k3/k3-storage/engine/lifecycle"
 	"github.com/k3/k3-storage/internal/units"
 )
@@ -89,8 +91,11 @@ func TestWrapPlain(t *testing.T) {
 	if strings.Join(got, "|") != "abcd|efgh|ij|xy" {
 		t.Fatalf("%q", got)
 	}
-	if got := wrapPlain("abcdefghij", 4, 2); len(got) != 2 || !strings.HasSuffix(got[1], "…") {
+	if got := wrapPlain("abcdefghij", 4, 2); len(got) != 2 || got[1] != "efg…" {
 		t.Fatalf("%q", got)
+	}
+	if got := wrapPlain("ab cd ef gh ij", 6, 2); len(got) != 2 || got[1] != "ef gh…" {
+		t.Fatalf("%q: one mark, after the last word kept", got)
 	}
 }
 
@@ -152,4 +157,36 @@ func TestEditable(t *testing.T) {
 
 func pullAt(done int64) lifecycle.Pull {
 	return lifecycle.Pull{Image: "mysql:8.0", Done: done, Size: 100 << 20, Layers: 1}
+}
+
+func TestWrapPlainWords(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		width int
+		want  string // lines joined by |
+	}{
+		{"spaces", "pull image from registry failed", 12, "pull image|from|registry|failed"},
+		{"no break inside a word", "lookup registry.example: no such host", 17, "lookup|registry.example:|no such host"},
+		{"cjk between characters", "无法在本机提供数据库", 8, "无法在本|机提供数|据库"},
+		{"no closing punctuation at a line start", "镜像无法拉取，改用本机", 12, "镜像无法拉|取，改用本机"},
+		{"latin word inside cjk stays whole", "改用本机 mariadbd 启动", 12, "改用本机|mariadbd 启|动"},
+		{"path breaks after a slash", "/root/.local/share/k3-storage", 14, "/root/.local/|share/|k3-storage"},
+		{"list items hang", "  1. start Docker or point DOCKER_HOST at one", 20, "  1. start Docker or|     point|     DOCKER_HOST at|     one"},
+		{"long word is cut", "abcdefghij", 4, "abcd|efgh|ij"},
+		{"exact fit before a space", "abcd efgh", 4, "abcd|efgh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := wrapPlain(tt.in, tt.width, 0)
+			if strings.Join(got, "|") != tt.want {
+				t.Fatalf("%q → %q, want %q", tt.in, strings.Join(got, "|"), tt.want)
+			}
+			for _, l := range got {
+				if w := ansi.StringWidth(l); w > tt.width {
+					t.Fatalf("line %q is %d cells wide, over %d", l, w, tt.width)
+				}
+			}
+		})
+	}
 }

@@ -197,6 +197,12 @@ func stageLabel(s lifecycle.Stage) string {
 		return "创建容器"
 	case lifecycle.StageContainerStart:
 		return "启动容器"
+	case lifecycle.StageProvision:
+		return "数据库来源"
+	case lifecycle.StageNativeInit:
+		return "初始化数据目录"
+	case lifecycle.StageNativeStart:
+		return "启动本机数据库"
 	case lifecycle.StageConnect:
 		return "连接存储后端"
 	case lifecycle.StageReady:
@@ -207,6 +213,8 @@ func stageLabel(s lifecycle.Stage) string {
 		return "关闭存储连接"
 	case lifecycle.StageRemoveContainer:
 		return "清理本进程拉起的容器"
+	case lifecycle.StageStopNative:
+		return "停止本进程拉起的数据库进程"
 	case lifecycle.StageStopped:
 		return "已关闭"
 	}

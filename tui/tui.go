@@ -500,7 +500,7 @@ func (m model) printSummary(w io.Writer) {
 		if m.startFailed {
 			label = txtFailed
 		}
-		fmt.Fprintln(w, label+": "+Escape(m.err))
+		fmt.Fprintln(w, label+": "+EscapeMultiline(m.err))
 	}
 }
 

@@ -115,7 +115,9 @@ func (m model) dashboardView() []string {
 	}
 	if m.state == stateFailed {
 		body = append(body, "", s.fail.Render("✗ "+txtFailed))
-		for _, l := range wrapPlain(Escape(m.err), w, 8) {
+		// The error says what was tried and how to fix it: give it room,
+		// the checklist above gives way.
+		for _, l := range wrapPlain(EscapeMultiline(m.err), w, max(8, h/2)) {
 			body = append(body, s.errText.Render(l))
 		}
 	}
@@ -172,7 +174,7 @@ func (m model) checklist(keep func(stageRow) bool) []string {
 		out = append(out, line)
 		// A failed stage's error, unless the final error already says it.
 		if r.status == lifecycle.Failed && r.err != "" && !strings.Contains(m.err, r.err) {
-			for _, l := range wrapPlain(Escape(r.err), m.width-4, 2) {
+			for _, l := range wrapPlain(EscapeMultiline(r.err), m.width-4, 2) {
 				out = append(out, "  "+s.errText.Render(l))
 			}
 		}
@@ -328,7 +330,7 @@ func (m model) shutdownView() []string {
 	lines = append(lines, m.checklist(func(r stageRow) bool { return r.stage >= lifecycle.StageStopping })...)
 	if m.err != "" {
 		lines = append(lines, "")
-		for _, l := range wrapPlain(Escape(m.err), m.width, 4) {
+		for _, l := range wrapPlain(EscapeMultiline(m.err), m.width, 4) {
 			lines = append(lines, s.errText.Render(l))
 		}
 	}

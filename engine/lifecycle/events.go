@@ -48,29 +48,42 @@ func (k Kind) String() string {
 type Stage int
 
 // Lifecycle stages. Container stages occur only when the engine provisions
-// a database container.
+// a database container, native stages only when it runs the database on
+// this machine itself (see Path). Startup stages come before StageStopping,
+// shutdown stages after it; the numbers are not stable, the names are.
 const (
-	StageConfig          Stage = iota + 1 // the config file in use (reported by the caller)
-	StageStart                            // startup begins
-	StageRuntime                          // container runtime discovery
-	StageContainer                        // looking for an existing container
-	StageImage                            // checking the image is present
-	StagePull                             // pulling the image
-	StageCreate                           // creating the container
-	StageContainerStart                   // starting the container
-	StageConnect                          // connecting to the backend, with retries
-	StageReady                            // the store is ready
-	StageStopping                         // shutdown begins
-	StageCloseStore                       // closing the store's connections
-	StageRemoveContainer                  // stopping and removing our container
-	StageStopped                          // the lifecycle is over; the final event
+	StageConfig         Stage = iota + 1 // the config file in use (reported by the caller)
+	StageStart                           // startup begins
+	StageRuntime                         // container runtime discovery
+	StageContainer                       // looking for an existing container
+	StageImage                           // checking the image is present
+	StagePull                            // pulling the image
+	StageCreate                          // creating the container
+	StageContainerStart                  // starting the container
+	// StageProvision is one event (status Done, no Running before it)
+	// saying how the database of a local backend is provided: Event.Path
+	// and Event.Reason say which way and why, Event.Detail says it in a
+	// sentence. The engine reports it once, when it commits to a path;
+	// there is none for memory, for a remote host, or with provisioning
+	// off.
+	StageProvision
+	StageNativeInit      // initialising a native server's data directory (first start)
+	StageNativeStart     // starting a native server
+	StageConnect         // connecting to the backend, with retries
+	StageReady           // the store is ready
+	StageStopping        // shutdown begins
+	StageCloseStore      // closing the store's connections
+	StageRemoveContainer // stopping and removing our container
+	StageStopNative      // stopping the native server this process started or adopted
+	StageStopped         // the lifecycle is over; the final event
 )
 
 var stageNames = map[Stage]string{
 	StageConfig: "config", StageStart: "start", StageRuntime: "runtime", StageContainer: "container",
 	StageImage: "image", StagePull: "pull", StageCreate: "create", StageContainerStart: "container-start",
+	StageProvision: "provision", StageNativeInit: "native-init", StageNativeStart: "native-start",
 	StageConnect: "connect", StageReady: "ready", StageStopping: "stopping", StageCloseStore: "close-store",
-	StageRemoveContainer: "remove-container", StageStopped: "stopped",
+	StageRemoveContainer: "remove-container", StageStopNative: "stop-native", StageStopped: "stopped",
 }
 
 // String returns the stage's stable identifier, as used in JSON output
@@ -139,6 +152,10 @@ type Event struct {
 	Detail  string
 	Pull    *Pull
 	Attempt *Attempt
+	// Path and Reason are set on the StageProvision event only: how the
+	// database is provided and why (zero elsewhere).
+	Path   Path
+	Reason Reason
 	// Err is the failure of this stage or attempt, with secrets redacted
 	// from its text; on the final event (StageStopped), the terminal error
 	// of the lifecycle, nil after a clean stop.
@@ -201,6 +218,89 @@ type Pull struct {
 	LayersDone, Layers int
 }
 
+// Path is how the database of a local backend is provided (the
+// StageProvision event). Its String is the JSON "path" field.
+type Path int
+
+// Paths, in the engine's order of preference.
+const (
+	// PathExisting: a database that already runs is used as it is and
+	// never stopped: one that answered on the port (a user's, or a server
+	// another k3-storage provided), or, with native mode never and no
+	// usable container runtime, whatever may answer there ("existing").
+	PathExisting Path = iota + 1
+	// PathContainer: a container the engine created, adopted or reused
+	// ("container").
+	PathContainer
+	// PathNative: a server the engine runs on this machine, the machine's
+	// own mariadbd/mysqld or an embedded etcd ("native").
+	PathNative
+)
+
+var pathNames = map[Path]string{PathExisting: "existing", PathContainer: "container", PathNative: "native"}
+
+// String returns "existing", "container" or "native".
+func (p Path) String() string {
+	if n, ok := pathNames[p]; ok {
+		return n
+	}
+	return fmt.Sprintf("Path(%d)", int(p))
+}
+
+// Reason says why the engine took a Path. Its String is the JSON "reason"
+// field; the identifiers are stable.
+type Reason int
+
+// Reasons. Which go with which path is noted.
+const (
+	// ReasonAnswering (existing): a database answered on the port.
+	ReasonAnswering Reason = iota + 1
+	// ReasonShared (existing): another live k3-storage process runs the
+	// native server of this data directory, or is starting it; this one
+	// waits for it and never stops it.
+	ReasonShared
+	// ReasonCreated, ReasonReused, ReasonAdopted (container, and adopted
+	// for native): how the container or server was obtained: this process
+	// created it; it belongs to someone else (another k3-storage, a user);
+	// it is the orphan of a k3-storage process that died, now this one's.
+	ReasonCreated
+	ReasonReused
+	ReasonAdopted
+	// ReasonConfigured (native): native mode always skips containers.
+	ReasonConfigured
+	// ReasonNoRuntime and ReasonRemoteRuntime (native; existing with
+	// native mode never): no container runtime answered, or the one that
+	// did runs on another machine, where its containers' ports are out of
+	// reach.
+	ReasonNoRuntime
+	ReasonRemoteRuntime
+	// ReasonPull... (native): the image is not present and could not be
+	// pulled: the registry is unreachable (DNS, connection, TLS), the
+	// image or tag does not exist, the registry wants credentials, the
+	// pull stalled or timed out, or it failed otherwise.
+	ReasonPullUnreachable
+	ReasonPullNotFound
+	ReasonPullUnauthorized
+	ReasonPullStalled
+	ReasonPullFailed
+)
+
+var reasonNames = map[Reason]string{
+	ReasonAnswering: "answering", ReasonShared: "shared", ReasonCreated: "created", ReasonReused: "reused",
+	ReasonAdopted: "adopted", ReasonConfigured: "configured", ReasonNoRuntime: "no-runtime",
+	ReasonRemoteRuntime: "remote-runtime", ReasonPullUnreachable: "pull-unreachable",
+	ReasonPullNotFound: "pull-not-found", ReasonPullUnauthorized: "pull-unauthorized",
+	ReasonPullStalled: "pull-stalled", ReasonPullFailed: "pull-failed",
+}
+
+// String returns the reason's stable identifier, e.g. "pull-unreachable".
+func (r Reason) String() string {
+	if n, ok := reasonNames[r]; ok {
+		return n
+	}
+	return fmt.Sprintf("Reason(%d)", int(r))
+}
+
 // Attempt describes a failed connect attempt.
 type Attempt struct {
 	N       int           // 1 for the first attempt
@@ -213,7 +313,10 @@ type Attempt struct {
 }
 
 // MarshalJSON writes the event as one flat JSON object with stable field
-// names; errors become their (redacted) text.
+// names; errors become their (redacted) text. The fields: time, kind,
+// stage, status, level, text, detail, pull, attempt, path and reason (the
+// StageProvision event: Path.String, Reason.String), error; empty ones are
+// left out.
 func (ev Event) MarshalJSON() ([]byte, error) {
 	type attempt struct {
 		N           int    `json:"n"`
@@ -245,8 +348,16 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		Detail  string    `json:"detail,omitempty"`
 		Pull    *pull     `json:"pull,omitempty"`
 		Attempt *attempt  `json:"attempt,omitempty"`
+		Path    string    `json:"path,omitempty"`
+		Reason  string    `json:"reason,omitempty"`
 		Error   string    `json:"error,omitempty"`
 	}{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.Text, Detail: ev.Detail}
+	if ev.Path != 0 {
+		out.Path = ev.Path.String()
+	}
+	if ev.Reason != 0 {
+		out.Reason = ev.Reason.String()
+	}
 	if ev.Stage != 0 {
 		out.Stage = ev.Stage.String()
 	}
