@@ -120,7 +120,11 @@ func runTransfer(ctx context.Context, force <-chan struct{}, export bool, args [
 		fmt.Fprintln(stderr, msgConfigError+indent(err.Error()))
 		return exitUsage
 	}
-	opts := engineOptions(cfg, src, flags{})
+	opts, err := engineOptions(cfg, src, flags{}, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, msgConfigError+err.Error())
+		return exitUsage
+	}
 	opts.ConfigWarnings = warnings
 	opts.ConfigFile = ""
 	eng, err := engine.New(opts)
