@@ -19,6 +19,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/backends/etcd/etcdtest"
+	"github.com/k3/k3-storage/internal/testcerts"
 )
 
 // closedPort returns a loopback address where nothing listens.
@@ -238,7 +239,7 @@ func TestAuth(t *testing.T) {
 // TestTLS serves clients over TLS and checks that the right CA works and
 // that certificate problems fail fast and permanently.
 func TestTLS(t *testing.T) {
-	certs := etcdtest.NewCerts(t)
+	certs := testcerts.New(t)
 	c := etcdtest.New(t, etcdtest.Config{Direct: true, CertFile: certs.ServerCertFile, KeyFile: certs.ServerKeyFile})
 	eps := c.Endpoints()
 	if !strings.HasPrefix(eps[0], "https://") {
@@ -333,7 +334,7 @@ func tlsImpostor(t *testing.T, certFile, keyFile string) string {
 // every endpoint fails TLS is the failure permanent, and then it is
 // reported at once.
 func TestTLSOneBadMember(t *testing.T) {
-	certs := etcdtest.NewCerts(t)
+	certs := testcerts.New(t)
 	good := etcdtest.New(t, etcdtest.Config{Direct: true, CertFile: certs.ServerCertFile, KeyFile: certs.ServerKeyFile}).Endpoints()[0]
 	bad := tlsImpostor(t, certs.OtherServerCertFile, certs.OtherServerKeyFile)
 	const dialTimeout = 10 * time.Second
