@@ -165,6 +165,9 @@ func TestAuth(t *testing.T) {
 			if !errors.Is(err, backends.ErrPermanent) || !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want a permanent %v", err, tt.want)
 			}
+			if denied := errors.Is(tt.want, rpctypes.ErrAuthFailed); errors.Is(err, backends.ErrAccessDenied) != denied {
+				t.Errorf("got %v: ErrAccessDenied %v, want %v", err, !denied, denied)
+			}
 			if took > dialTimeout/4 {
 				t.Errorf("rejection took %v (dial timeout %v): not fast", took, dialTimeout)
 			}
@@ -204,6 +207,9 @@ func TestAuth(t *testing.T) {
 	}
 	if _, err := app.Put(ctx, "/other/x", []byte("v")); !errors.Is(err, rpctypes.ErrPermissionDenied) {
 		t.Fatalf("Put outside the role's prefix: %v, want permission denied", err)
+	}
+	if err := app.Ping(ctx); err != nil {
+		t.Fatalf("Ping as a user who may not read the probe key: %v, want an answer", err)
 	}
 
 	// The optional capabilities need no more than the key or prefix: the
