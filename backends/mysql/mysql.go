@@ -693,15 +693,23 @@ func (s *Store) Close() error {
 }
 
 // Ping implements backends.Pinger: a COM_PING on a connection of its own
-// (see connectPing), bounded by ctx and Options.RequestTimeout. After a
-// connection failure the same call opens a new one.
+// (see connectPing), bounded by ctx and Options.RequestTimeout. A ping
+// that fails before ctx ends is tried once more, on a new connection: the
+// first may have found the old one broken (the server restarted since, or
+// dropped it), which says nothing of the server now, while the second
+// tells whether it answers, or why not ("connection refused" rather than
+// "invalid connection").
 func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
 		return fmt.Errorf("mysql: ping: %w", backends.ErrClosed)
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if err := s.pingDB.PingContext(ctx); err != nil {
+	err := s.pingDB.PingContext(ctx)
+	if err != nil && ctx.Err() == nil && !s.closed.Load() {
+		err = s.pingDB.PingContext(ctx)
+	}
+	if err != nil {
 		return s.opError("ping", err)
 	}
 	return nil
