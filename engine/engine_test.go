@@ -170,7 +170,7 @@ func TestPrinters(t *testing.T) {
 	now := time.Now()
 	evs := []lifecycle.Event{
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStart, Status: lifecycle.Running, Text: "正在启动存储服务 (类型: mysql)..."},
-		{Time: now, Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Detail: "第 1 次连接失败", Attempt: &lifecycle.Attempt{N: 1}},
+		{Time: now, Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Detail: "第 1 次连接失败", Attempt: &lifecycle.Attempt{N: 1, NextDelay: time.Millisecond}},
 		{Time: now, Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "未检测到容器运行时"},
 		{Time: now, Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
 		{Time: now.Add(time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},
@@ -184,7 +184,7 @@ func TestPrinters(t *testing.T) {
 	if want := "正在启动存储服务 (类型: mysql)...\nMySQL 存储已连接: localhost:3306/k3\n"; out.String() != want {
 		t.Fatalf("stdout:\n%q\nwant\n%q", out.String(), want)
 	}
-	wantErr := "第 1 次连接失败\n警告: 未检测到容器运行时\n正在拉取镜像 mysql:8.0: 512.0 KB / 1.0 MB (50%), 0/2 层\n正在拉取镜像 mysql:8.0: 1.0 MB / 1.0 MB (100%), 2/2 层\n错误: boom\n"
+	wantErr := "第 1 次连接失败\n警告: 未检测到容器运行时\n正在拉取镜像 mysql:8.0: 512.0 KiB / 1.0 MiB (50%), 0/2 层\n正在拉取镜像 mysql:8.0: 1.0 MiB / 1.0 MiB (100%), 2/2 层\n错误: boom\n"
 	if errOut.String() != wantErr {
 		t.Fatalf("stderr:\n%q\nwant\n%q", errOut.String(), wantErr)
 	}

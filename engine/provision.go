@@ -114,6 +114,9 @@ func (e *Engine) provision(ctx context.Context) (backends.Store, error) {
 			e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
 			return store, nil
 		}
+		if why := e.backend.explain(err); why != nil {
+			return nil, why // a database, but it refused our login
+		}
 		if errors.Is(err, backends.ErrPermanent) {
 			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
 		}
