@@ -213,12 +213,17 @@ func stopTimeout(cfg configs.Config) time.Duration {
 func engineOptions(cfg configs.Config, src configs.Source, f flags) engine.Options {
 	s := cfg.Storage
 	opts := engine.Options{Backend: s.Type, ConfigFile: src.String(), ContainerEnv: containers.EnvFromOS()}
+	opts.Health.Interval = time.Duration(s.HealthInterval)
 	opts.Memory.History = s.Memory.History
 	m := s.MySQL
 	opts.MySQL = engine.MySQLOptions{
 		Options: mysql.Options{
 			Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database,
 			MaxOpenConns: m.MaxOpenConns, MaxIdleConns: m.MaxIdleConns, PollInterval: time.Duration(m.PollInterval),
+			TLS: mysql.TLS{
+				Mode: mysql.TLSMode(m.TLS.Mode), CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile,
+				ServerName: m.TLS.ServerName,
+			},
 		},
 		ConnectBudget: time.Duration(m.ConnectTimeout),
 		Container:     containerOptions(m.Container, f),

@@ -82,6 +82,13 @@ const (
 	msgContainerName  = "无效的容器名 %q（只能包含字母、数字、_ . -，并以字母或数字开头）"
 	msgVolumeName     = "无效的数据卷名 %q（只能包含字母、数字、_ . -，并以字母或数字开头）"
 	validateFileName  = "config" // the file name Validate reports, having none
+
+	// Validation of storage.mysql.tls.
+	msgTLSMode         = "未知的模式 %q（可选: %s）"
+	msgTLSModeGuess    = "未知的模式 %q，是否想写 %s？（可选: %s）"
+	msgTLSOnlyVerify   = "只在 mode 为 verify-ca 或 verify-full 时使用（当前为 %s）"
+	msgTLSOnlyFull     = "只在 mode 为 verify-full 时检查（当前为 %s）"
+	msgTLSCertDisabled = "mode 为 disabled 时不使用客户端证书"
 )
 
 // YAML syntax errors, after msgYAMLSyntax. The first group diagnoses what
