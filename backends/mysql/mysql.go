@@ -518,6 +518,9 @@ func refusedPlain(ctx context.Context, cfg *mysql.Config, err error) bool {
 	}
 	try := cfg.Clone()
 	try.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} //nolint:gosec // a diagnosis; nothing is read or written
+	// The login is the question, not the database (which may not exist
+	// yet, and Open would create it).
+	try.DBName = ""
 	db, err := connect(ctx, try)
 	if err != nil {
 		return false

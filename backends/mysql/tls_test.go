@@ -42,6 +42,13 @@ func tlsServer(t *testing.T, certs testcerts.Certs) mysql.Options {
 func TestTLS(t *testing.T) {
 	certs := testcerts.New(t)
 	base := tlsServer(t, certs)
+	// Before anything created the database: the diagnosis must not
+	// depend on it.
+	plain := base
+	plain.TLS = mysql.TLS{}
+	if err, _ := openErr(t, plain); !errors.Is(err, mysql.ErrTLSRequired) {
+		t.Fatalf("plain connection to a fresh server: %v, want ErrTLSRequired", err)
+	}
 	with := func(tl mysql.TLS) mysql.Options {
 		o := base
 		o.TLS = tl
