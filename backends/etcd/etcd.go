@@ -498,10 +498,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	defer cancel()
 	_, err = s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
-	if err != nil && !errors.Is(err, rpctypes.ErrPermissionDenied) {
-		return s.fail("ping", probeKey, err)
+	switch {
+	case err == nil || errors.Is(err, rpctypes.ErrPermissionDenied):
+		return nil
+	case s.closed.Load():
+		return fmt.Errorf("etcd: ping: %w", backends.ErrClosed)
 	}
-	return nil
+	// Not s.fail: the probe key means nothing to a reader.
+	return redact(fmt.Errorf("etcd: ping: %w", withConnErrors(err, s.conns)), s.secrets...)
 }
 
 // Close implements backends.Store: it closes the client, which ends every
