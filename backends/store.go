@@ -187,13 +187,13 @@ type Historian interface {
 // the store (stores reconnect by themselves; Ping only tells).
 type Pinger interface {
 	// Ping makes one cheap, real round trip to the backend (not a bare TCP
-	// dial) and returns nil when the backend answered it. It is bounded by
-	// ctx alone: a server that stopped answering (frozen, or behind a
-	// silent network) makes it wait until ctx ends, so callers give it a
-	// deadline. It does not queue behind the store's other calls (a
-	// saturated connection pool does not delay it), so its latency is the
-	// backend's. Errors are the backend's failure, or ErrClosed after
-	// Close; their texts hold no secret.
+	// dial) and returns nil when the backend answered it. A server that
+	// stopped answering (frozen, or behind a silent network) makes it wait
+	// until ctx ends (or the store's own request timeout), so callers give
+	// it the deadline they mean. It does not queue behind the store's other
+	// calls (a saturated connection pool does not delay it), so its
+	// latency is the backend's. Errors are the backend's failure, or
+	// ErrClosed after Close; their texts hold no secret.
 	Ping(ctx context.Context) error
 }
 
