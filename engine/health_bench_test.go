@@ -107,6 +107,7 @@ func detection(b *testing.B, opts engine.Options, o outage) {
 		}
 		ev := w.next(lifecycle.HealthDown, time.Minute, "outage")
 		down = append(down, ev.Time.Sub(began))
+		time.Sleep(rand.N(interval)) // and end at a random point too
 		if err := o.end(); err != nil {
 			b.Fatal(err)
 		}

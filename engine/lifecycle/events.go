@@ -131,7 +131,7 @@ func (l Level) String() string {
 type Event struct {
 	Time   time.Time
 	Kind   Kind
-	Stage  Stage  // the stage the event belongs to (all kinds)
+	Stage  Stage  // the stage the event belongs to; none (0) for KindHealth and most KindLog
 	Status Status // for KindStage
 	Level  Level  // for KindLog
 	// Text is a line of the original service's log (e.g. "存储服务启动完成"),
