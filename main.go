@@ -222,12 +222,17 @@ func engineOptions(cfg configs.Config, src configs.Source, f flags, getenv func(
 	// Where native servers keep their data by default; without HOME and
 	// XDG_DATA_HOME there is none, and a native server needs its data_dir.
 	opts.DataHome, _ = engine.DataHome(getenv)
+	opts.Health.Interval = time.Duration(s.HealthInterval)
 	opts.Memory.History = s.Memory.History
 	m := s.MySQL
 	opts.MySQL = engine.MySQLOptions{
 		Options: mysql.Options{
 			Host: m.Host, Port: m.Port, User: m.User, Password: m.Password, Database: m.Database,
 			MaxOpenConns: m.MaxOpenConns, MaxIdleConns: m.MaxIdleConns, PollInterval: time.Duration(m.PollInterval),
+			TLS: mysql.TLS{
+				Mode: mysql.TLSMode(m.TLS.Mode), CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile,
+				ServerName: m.TLS.ServerName,
+			},
 		},
 		ConnectBudget: time.Duration(m.ConnectTimeout),
 		Container:     containerOptions(m.Container, f),

@@ -27,19 +27,48 @@ var (
 // stops retrying at once when errors.Is(err, ErrPermanent).
 var ErrPermanent = errors.New("permanent failure")
 
+// ErrAccessDenied marks a connect failure where the server refused to log
+// the configured user in: a wrong user name or password. It always comes
+// with ErrPermanent. Refusals for other reasons (a host the user may not
+// connect from, a database it may not use) are permanent but not
+// ErrAccessDenied, so that a caller can say "user name or password wrong"
+// exactly when that is what the server meant.
+var ErrAccessDenied = errors.New("access denied")
+
 // Permanent marks err as one retrying cannot fix (see ErrPermanent).
-func Permanent(err error) error {
-	if err == nil || errors.Is(err, ErrPermanent) {
+func Permanent(err error) error { return mark(err, ErrPermanent) }
+
+// AccessDenied marks err as the server refusing the user's credentials
+// (ErrAccessDenied), hence permanent too. Its text stays err's.
+func AccessDenied(err error) error { return mark(err, ErrPermanent, ErrAccessDenied) }
+
+// mark returns err with the sentinels it does not match yet added to its
+// chain, its text unchanged; nil for nil.
+func mark(err error, sentinels ...error) error {
+	if err == nil {
+		return nil
+	}
+	var add []error
+	for _, s := range sentinels {
+		if !errors.Is(err, s) {
+			add = append(add, s)
+		}
+	}
+	if len(add) == 0 {
 		return err
 	}
-	return &permanentError{err}
+	return &markedError{err: err, marks: add}
 }
 
-type permanentError struct{ err error }
+// markedError is an error with sentinels added to its chain.
+type markedError struct {
+	err   error
+	marks []error
+}
 
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() []error {
-	return []error{e.err, ErrPermanent}
+func (e *markedError) Error() string { return e.err.Error() }
+func (e *markedError) Unwrap() []error {
+	return append([]error{e.err}, e.marks...)
 }
 
 // Size limits enforced alike by every backend. MaxValueSize is etcd's default

@@ -182,6 +182,21 @@ type Historian interface {
 	History(ctx context.Context, key string, opts HistoryOptions) (History, error)
 }
 
+// Pinger is implemented by stores that can check that their backend
+// answers, for a caller that reports the backend's health while it uses
+// the store (stores reconnect by themselves; Ping only tells).
+type Pinger interface {
+	// Ping makes one cheap, real round trip to the backend (not a bare TCP
+	// dial) and returns nil when the backend answered it. A server that
+	// stopped answering (frozen, or behind a silent network) makes it wait
+	// until ctx ends (or the store's own request timeout), so callers give
+	// it the deadline they mean. It does not queue behind the store's other
+	// calls (a saturated connection pool does not delay it), so its
+	// latency is the backend's. Errors are the backend's failure, or
+	// ErrClosed after Close; their texts hold no secret.
+	Ping(ctx context.Context) error
+}
+
 // HistoryOptions selects one page of a key's history.
 type HistoryOptions struct {
 	// Before, when positive, keeps only the writes at revisions below

@@ -31,10 +31,14 @@ type Config struct {
 // selected type is used; the others are still validated.
 type Storage struct {
 	// Type is memory, mysql or etcd. Default memory.
-	Type   string `yaml:"type"`
-	Memory Memory `yaml:"memory"`
-	MySQL  MySQL  `yaml:"mysql"`
-	Etcd   Etcd   `yaml:"etcd"`
+	Type string `yaml:"type"`
+	// HealthInterval is how often the backend is checked with a cheap
+	// round trip once ready, to report when it becomes unreachable and
+	// when it is back; at least 100ms. Default 2s.
+	HealthInterval Duration `yaml:"health_interval"`
+	Memory         Memory   `yaml:"memory"`
+	MySQL          MySQL    `yaml:"mysql"`
+	Etcd           Etcd     `yaml:"etcd"`
 }
 
 // Memory configures the in-process backend.
@@ -74,11 +78,48 @@ type MySQL struct {
 	// PollInterval is how often a watch looks for other processes' writes,
 	// at least 10ms. Default 100ms.
 	PollInterval Duration `yaml:"poll_interval"`
+	// TLS configures encryption of the connections.
+	TLS MySQLTLS `yaml:"tls"`
 	// Container configures the container provisioned for a local host.
 	Container Container `yaml:"container"`
 	// Native configures the machine's own MySQL server, run when no
 	// container can provide the database.
 	Native MySQLNative `yaml:"native"`
+}
+
+// TLS modes of MySQL connections, as the mysql client's --ssl-mode.
+const (
+	TLSDisabled   = "disabled"
+	TLSPreferred  = "preferred"
+	TLSRequired   = "required"
+	TLSVerifyCA   = "verify-ca"
+	TLSVerifyFull = "verify-full"
+)
+
+// MySQLTLS configures TLS for the MySQL connections. Every field but Mode
+// defaults to empty.
+type MySQLTLS struct {
+	// Mode is disabled (no TLS); preferred (TLS when the server offers it,
+	// else plain; the certificate is not checked); required (TLS or fail;
+	// not checked); verify-ca (TLS, and the certificate must be signed by
+	// a trusted CA, whatever name it is for); or verify-full (as
+	// verify-ca, and the certificate must be for ServerName or the host).
+	// Default preferred. Managed databases usually need verify-full with
+	// their CA.
+	Mode string `yaml:"mode"`
+	// CAFile is a PEM bundle of the CAs trusted to sign the server's
+	// certificate; empty means the system's roots. Only verify-ca and
+	// verify-full use it; with another mode it is an error. A file named
+	// here must be readable.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a client certificate and its key, for
+	// servers that require one; both or neither, not with disabled.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName is the name the server's certificate must be for; empty
+	// means host. Only verify-full uses it; with another mode it is an
+	// error.
+	ServerName string `yaml:"server_name"`
 }
 
 // Etcd configures the etcd backend.
@@ -205,8 +246,9 @@ func Default() Config {
 // follows the fields the file sets.
 func written() Config {
 	return Config{Storage: Storage{
-		Type:   TypeMemory,
-		Memory: Memory{History: defaultHistory},
+		Type:           TypeMemory,
+		HealthInterval: Duration(2 * time.Second),
+		Memory:         Memory{History: defaultHistory},
 		MySQL: MySQL{
 			Host:           "localhost",
 			Port:           3306,
@@ -216,6 +258,7 @@ func written() Config {
 			MaxIdleConns:   5,
 			ConnectTimeout: Duration(45 * time.Second),
 			PollInterval:   Duration(100 * time.Millisecond),
+			TLS:            MySQLTLS{Mode: TLSPreferred},
 			Container: Container{
 				Auto:        true,
 				Image:       "mysql:8.0",

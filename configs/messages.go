@@ -84,11 +84,16 @@ const (
 	validateFileName  = "config" // the file name Validate reports, having none
 
 	// The native sections.
-	msgNativeMode      = "未知的模式 %q（可选: %s）"
+	msgUnknownMode     = "未知的模式 %q（可选: %s）"
 	msgAlwaysNeedsAuto = "always 需要 %s.container.auto: true（auto: false 表示只连接，不启动任何数据库）"
 	msgNotAbsolute     = "%q 不是绝对路径"
 	msgNotProgram      = "%q 不是普通文件"
 	msgNotExecutable   = "%q 没有执行权限"
+	// Validation of storage.mysql.tls.
+	msgTLSModeGuess    = "未知的模式 %q，是否想写 %s？（可选: %s）"
+	msgTLSOnlyVerify   = "只在 mode 为 verify-ca 或 verify-full 时使用（当前为 %s）"
+	msgTLSOnlyFull     = "只在 mode 为 verify-full 时检查（当前为 %s）"
+	msgTLSCertDisabled = "mode 为 disabled 时不使用客户端证书"
 )
 
 // YAML syntax errors, after msgYAMLSyntax. The first group diagnoses what

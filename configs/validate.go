@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/k3/k3-storage/internal/suggest"
 )
 
 type fieldError struct {
@@ -41,6 +44,7 @@ func (c Config) validate() []fieldError {
 	default:
 		v.add("storage.type", msgUnknownType, s.Type, strings.Join([]string{TypeMemory, TypeMySQL, TypeEtcd}, valueSep))
 	}
+	v.atLeast("storage.health_interval", s.HealthInterval, 100*time.Millisecond)
 	if s.Memory.History < 0 {
 		v.add("storage.memory.history", msgNegHistory, s.Memory.History, defaultHistory)
 	}
@@ -78,10 +82,51 @@ func (v *validator) mysql(p string, m MySQL) {
 	}
 	v.atLeast(p+".connect_timeout", m.ConnectTimeout, time.Second)
 	v.atLeast(p+".poll_interval", m.PollInterval, 10*time.Millisecond)
+	v.mysqlTLS(p+".tls", m.TLS)
 	v.container(p+".container", m.Container)
 	v.native(p, m.Native.Mode, m.Native.DataDir, m.Container.Auto)
 	if b := m.Native.Binary; b != "" {
 		v.program(p+".native.binary", b)
+	}
+}
+
+func (v *validator) mysqlTLS(p string, t MySQLTLS) {
+	tlsModes := []string{TLSDisabled, TLSPreferred, TLSRequired, TLSVerifyCA, TLSVerifyFull}
+	switch {
+	case slices.Contains(tlsModes, t.Mode):
+	case suggest.Closest(t.Mode, tlsModes) != "":
+		v.add(p+".mode", msgTLSModeGuess, t.Mode, suggest.Closest(t.Mode, tlsModes), strings.Join(tlsModes, valueSep))
+		return
+	default:
+		v.add(p+".mode", msgUnknownMode, t.Mode, strings.Join(tlsModes, valueSep))
+		return
+	}
+	verifies := t.Mode == TLSVerifyCA || t.Mode == TLSVerifyFull
+	if t.CAFile != "" && !verifies {
+		v.add(p+".ca_file", msgTLSOnlyVerify, t.Mode)
+	}
+	if t.ServerName != "" && t.Mode != TLSVerifyFull {
+		v.add(p+".server_name", msgTLSOnlyFull, t.Mode)
+	}
+	if t.Mode == TLSDisabled && (t.CertFile != "" || t.KeyFile != "") {
+		v.add(p+".cert_file", msgTLSCertDisabled)
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		v.add(p, msgCertWithoutKey)
+	}
+	v.files(p, []string{"ca_file", "cert_file", "key_file"}, []string{t.CAFile, t.CertFile, t.KeyFile})
+}
+
+// files reports each named file (field p.names[i], path files[i]; "" for
+// none) that cannot be read.
+func (v *validator) files(p string, names, files []string) {
+	for i, file := range files {
+		if file == "" {
+			continue
+		}
+		if _, err := os.Stat(file); err != nil {
+			v.add(p+"."+names[i], msgCannotReadFile, file, statProblem(err))
+		}
 	}
 }
 
@@ -107,14 +152,7 @@ func (v *validator) etcd(p string, e Etcd) {
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		v.add(p+".tls", msgCertWithoutKey)
 	}
-	for name, file := range map[string]string{"ca_file": t.CAFile, "cert_file": t.CertFile, "key_file": t.KeyFile} {
-		if file == "" {
-			continue
-		}
-		if _, err := os.Stat(file); err != nil {
-			v.add(p+".tls."+name, msgCannotReadFile, file, statProblem(err))
-		}
-	}
+	v.files(p+".tls", []string{"ca_file", "cert_file", "key_file"}, []string{t.CAFile, t.CertFile, t.KeyFile})
 	v.container(p+".container", e.Container)
 	v.native(p, e.Native.Mode, e.Native.DataDir, e.Container.Auto)
 }
@@ -231,7 +269,7 @@ func (v *validator) native(p, mode, dataDir string, auto bool) {
 			v.add(p+".native.mode", msgAlwaysNeedsAuto, p)
 		}
 	default:
-		v.add(p+".native.mode", msgNativeMode, mode, strings.Join([]string{NativeAuto, NativeAlways, NativeNever}, valueSep))
+		v.add(p+".native.mode", msgUnknownMode, mode, strings.Join([]string{NativeAuto, NativeAlways, NativeNever}, valueSep))
 	}
 	if dataDir != "" && !filepath.IsAbs(dataDir) {
 		v.add(p+".native.data_dir", msgNotAbsolute, dataDir)

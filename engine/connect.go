@@ -44,10 +44,13 @@ func (e *Engine) connect(ctx context.Context) (backends.Store, error) {
 		rerr := e.redact(err)
 		e.progressAttempt(a, rerr)
 		if last {
-			if errors.Is(err, backends.ErrPermanent) || budget <= 0 {
+			switch why := b.explain(err); {
+			case why != nil:
+				err = why
+			case errors.Is(err, backends.ErrPermanent) || budget <= 0:
 				err = fmt.Errorf(errConnect, addr, err)
-			} else {
-				err = fmt.Errorf(errConnectBudget, roundDuration(budget), addr, err)
+			default:
+				err = fmt.Errorf(errConnectBudget+hintConnect, roundDuration(budget), addr, err, addr)
 			}
 			return nil, err
 		}

@@ -34,6 +34,7 @@ func (f *fakeBackend) address() string       { return "localhost:3306/k3" }
 func (f *fakeBackend) readyText() string     { return "MySQL 存储已连接: localhost:3306/k3" }
 func (f *fakeBackend) budget() time.Duration { return f.limit }
 func (f *fakeBackend) secrets() []string     { return []string{f.password} }
+func (f *fakeBackend) explain(error) error   { return nil }
 func (f *fakeBackend) container() (containers.Spec, Container, bool) {
 	return containers.Spec{}, Container{}, false
 }

@@ -53,7 +53,8 @@ type Engine struct {
 	store       backends.Store
 	stopDone    chan struct{}
 	stopErr     error
-	holding     []string // see Holding
+	holding     []string     // see Holding
+	health      *healthCheck // running health checks; nil when none
 
 	// abandoned is closed when a Shutdown gave up waiting (its context
 	// ended): from then on nobody is known to read the events, and emit
@@ -187,6 +188,7 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		e.mu.Lock()
 		if ctx.Err() == nil {
 			e.store, e.state = store, stateReady
+			e.startHealth(ctx, store)
 			e.mu.Unlock()
 			return store, nil
 		}
@@ -307,6 +309,7 @@ func (e *Engine) abandon() { e.abandonOnce.Do(func() { close(e.abandoned) }) }
 // caller's values but no deadline: the steps run to completion even when
 // Shutdown stops waiting.
 func (e *Engine) stop(ctx context.Context, store backends.Store) {
+	e.stopHealth()
 	e.begin(lifecycle.StageStopping, msgStopping, "")
 	var errs []error
 	if err := store.Close(); err != nil {

@@ -170,7 +170,7 @@ func TestPrinters(t *testing.T) {
 	now := time.Now()
 	evs := []lifecycle.Event{
 		{Time: now, Kind: lifecycle.KindStage, Stage: lifecycle.StageStart, Status: lifecycle.Running, Text: "正在启动存储服务 (类型: mysql)..."},
-		{Time: now, Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Detail: "第 1 次连接失败", Attempt: &lifecycle.Attempt{N: 1}},
+		{Time: now, Kind: lifecycle.KindAttempt, Stage: lifecycle.StageConnect, Detail: "第 1 次连接失败", Attempt: &lifecycle.Attempt{N: 1, NextDelay: time.Millisecond}},
 		{Time: now, Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "未检测到容器运行时"},
 		{Time: now, Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 512 << 10, Size: 1 << 20, Layers: 2}},
 		{Time: now.Add(time.Second), Kind: lifecycle.KindPull, Pull: &lifecycle.Pull{Image: "mysql:8.0", Done: 600 << 10, Size: 1 << 20, Layers: 2}},

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -74,6 +75,13 @@ func (b *etcdBackend) readyText() string { return fmt.Sprintf(msgEtcdReady, b.ad
 func (b *etcdBackend) budget() time.Duration { return b.o.ConnectBudget }
 
 func (b *etcdBackend) secrets() []string { return []string{b.o.Password} }
+
+func (b *etcdBackend) explain(err error) error {
+	if errors.Is(err, backends.ErrAccessDenied) {
+		return fmt.Errorf(errLoginRefused, nameEtcd, b.o.Username, err)
+	}
+	return nil
+}
 
 func (b *etcdBackend) open(ctx context.Context) (backends.Store, error) {
 	s, err := etcd.Open(ctx, b.o.Options)

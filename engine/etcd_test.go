@@ -15,6 +15,7 @@ import (
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/containers/containertest"
 	"github.com/k3/k3-storage/engine/enginetest"
+	"github.com/k3/k3-storage/internal/testbin"
 )
 
 func etcdConfig(endpoints []string, extra string) string {
@@ -53,6 +54,7 @@ func TestEtcdWrongPassword(t *testing.T) {
 	const secret = "Etcd-Wr0ng-Secret"
 	_, cfg := writeConfig(t, etcdConfig(c.Endpoints(), fmt.Sprintf(
 		"    username: k3\n    password: %s\n    connect_timeout: 1m\n    container: {auto: false}\n", secret)))
+	testbin.Binary(t) // built outside the timing
 	start := time.Now()
 	p := enginetest.Start(t, t.TempDir(), nil, "--headless", "--config", cfg)
 	if code := p.Wait(30 * time.Second); code != 1 {
@@ -61,8 +63,9 @@ func TestEtcdWrongPassword(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("a wrong password took %v to fail", took)
 	}
-	if all := p.Stdout() + p.Stderr(); strings.Contains(all, secret) || !strings.Contains(all, "authentication failed") {
-		t.Fatalf("want an authentication error without the password:\n%s", all)
+	if all := p.Stdout() + p.Stderr(); strings.Contains(all, secret) || !strings.Contains(all, "authentication failed") ||
+		!strings.Contains(all, "etcd 拒绝了用户 k3 的登录：用户名或密码错误") {
+		t.Fatalf("want an authentication error saying the login was refused, without the password:\n%s", all)
 	}
 }
 

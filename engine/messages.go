@@ -121,6 +121,20 @@ const (
 	fixConnectOnlyEtcd     = "安装 etcd (Debian/Ubuntu: apt-get install etcd-server) 并自行启动，或使用已有的 etcd 集群；然后设置 %s.container.auto: false，并把 %s 指向它"
 )
 
+// Health checks while ready, the connect retry summary, refused logins
+// and what to check when connecting failed.
+const (
+	detailHealthDown   = "存储后端不可达: %s: %v"
+	detailHealthUp     = "存储后端已恢复 (中断 %s)"
+	errNoAnswer        = "%s 内没有响应: %w"
+	detailStillWaiting = "仍在等待 %s (第 %d 次, %s/%s): %s"
+	errLoginRefused    = "%s 拒绝了用户 %s 的登录：用户名或密码错误 (%w)"
+	errTLSRequired     = "MySQL 服务器只接受加密连接：请启用 TLS (storage.mysql.tls.mode) (%w)"
+	hintConnect        = "。请检查：数据库服务是否已启动；地址和端口 (%s) 是否正确；防火墙是否放行该端口；用户名和密码是否正确"
+	nameMySQL          = "MySQL"
+	nameEtcd           = "etcd"
+)
+
 // roundDuration shortens a duration for display: 1.234s, 250ms.
 func roundDuration(d time.Duration) string {
 	switch {

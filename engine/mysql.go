@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,6 +66,16 @@ func (b *mysqlBackend) readyText() string { return fmt.Sprintf(msgMySQLReady, b.
 func (b *mysqlBackend) budget() time.Duration { return b.o.ConnectBudget }
 
 func (b *mysqlBackend) secrets() []string { return []string{b.o.Password} }
+
+func (b *mysqlBackend) explain(err error) error {
+	switch {
+	case errors.Is(err, backends.ErrAccessDenied):
+		return fmt.Errorf(errLoginRefused, nameMySQL, b.o.User, err)
+	case errors.Is(err, mysql.ErrTLSRequired):
+		return fmt.Errorf(errTLSRequired, err)
+	}
+	return nil
+}
 
 func (b *mysqlBackend) open(ctx context.Context) (backends.Store, error) {
 	s, err := mysql.Open(ctx, b.o.Options)

@@ -128,15 +128,8 @@ func (e *Engine) provisionNative(ctx context.Context, srv nativeServer, srvErr e
 	spec, _, _ := e.backend.container()
 	listening := listening(ctx, spec)
 	if listening {
-		store, err := e.probe(ctx)
-		if err == nil {
-			e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailExisting, e.backend.address()))
-			e.begin(lifecycle.StageConnect, "", "")
-			e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
-			return store, nil
-		}
-		if errors.Is(err, backends.ErrPermanent) {
-			return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
+		if store, err := e.useExisting(ctx, 0); store != nil || err != nil {
+			return store, err
 		}
 	}
 	if srvErr != nil {

@@ -42,6 +42,9 @@ type Options struct {
 	DataHome string
 	// Retry governs connect retries; zero fields take defaults.
 	Retry Retry
+	// Health governs the checks of the backend while ready; the zero
+	// value checks nothing.
+	Health Health
 	// EventBuffer is the events channel's capacity; 0 means
 	// DefaultEventBuffer. Values below 2*64 are raised to that.
 	EventBuffer int
@@ -73,6 +76,9 @@ func (o Options) withDefaults() Options {
 	if o.Retry.AttemptTimeout <= 0 {
 		o.Retry.AttemptTimeout = 5 * time.Second
 	}
+	if o.Health.Timeout <= 0 {
+		o.Health.Timeout = DefaultHealthTimeout
+	}
 	return o
 }
 
@@ -91,6 +97,10 @@ type backend interface {
 	open(ctx context.Context) (backends.Store, error)
 	// secrets are strings that must never appear in output.
 	secrets() []string
+	// explain returns, for a failure of open that the backend can say in
+	// the user's words (credentials refused, TLS required), an error that
+	// says so and wraps err; nil for any other failure.
+	explain(err error) error
 	// container returns the database container to provision, when the
 	// backend's host is local and provisioning is enabled.
 	container() (containers.Spec, Container, bool)
@@ -120,6 +130,7 @@ func (memoryBackend) address() string       { return "" }
 func (memoryBackend) readyText() string     { return msgMemoryReady }
 func (memoryBackend) budget() time.Duration { return 0 }
 func (memoryBackend) secrets() []string     { return nil }
+func (memoryBackend) explain(error) error   { return nil }
 func (memoryBackend) container() (containers.Spec, Container, bool) {
 	return containers.Spec{}, Container{}, false
 }

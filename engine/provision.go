@@ -153,18 +153,9 @@ func (e *Engine) provisionContainer(ctx context.Context, spec containers.Spec, m
 	}
 	if !st.Exists() && listening(ctx, spec) {
 		// A database the user runs on the port needs no container.
-		store, err := e.probe(ctx)
-		if err == nil {
-			e.end(lifecycle.StageContainer, lifecycle.Skipped, "", "", nil)
-			e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailExisting, e.backend.address()))
-			e.begin(lifecycle.StageConnect, "", "")
-			e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
-			return store, nil, nil
+		if store, err := e.useExisting(ctx, lifecycle.StageContainer); store != nil || err != nil {
+			return store, nil, err
 		}
-		if errors.Is(err, backends.ErrPermanent) {
-			return nil, nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
-		}
-		e.log(lifecycle.Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
 	}
 	p := &progressMapper{e: e, spec: spec}
 	h, err := client.Ensure(ctx, spec, p.report)
@@ -234,6 +225,32 @@ func outcomeReason(o containers.Outcome) lifecycle.Reason {
 		return lifecycle.ReasonReused
 	}
 	return lifecycle.ReasonCreated
+}
+
+// useExisting connects to a database that already answers on the local
+// port, as the path taken (ending the stage skip, if open). It returns nil
+// and no error when nothing usable answers there (and says so), and an
+// error when a database answers but cannot be used: a refused login says
+// that it was refused.
+func (e *Engine) useExisting(ctx context.Context, skip lifecycle.Stage) (backends.Store, error) {
+	store, err := e.probe(ctx)
+	if err == nil {
+		if e.isOpen(skip) {
+			e.end(skip, lifecycle.Skipped, "", "", nil)
+		}
+		e.path(lifecycle.PathExisting, lifecycle.ReasonAnswering, fmt.Sprintf(detailExisting, e.backend.address()))
+		e.begin(lifecycle.StageConnect, "", "")
+		e.end(lifecycle.StageConnect, lifecycle.Done, e.backend.readyText(), "", nil)
+		return store, nil
+	}
+	if why := e.backend.explain(err); why != nil {
+		return nil, why // a database, but it refused our login
+	}
+	if errors.Is(err, backends.ErrPermanent) {
+		return nil, fmt.Errorf(errPortAnswers, e.backend.address(), err)
+	}
+	e.log(lifecycle.Info, fmt.Sprintf(detailNoDatabase, e.backend.address(), e.redact(err)))
+	return nil, nil
 }
 
 // listening reports whether anything accepts TCP connections on the

@@ -72,6 +72,7 @@ func Run(t *testing.T, open Open, traits Traits) {
 		{"CountRevConcurrentWriters", testCountRevConcurrentWriters},
 		{"History", func(t *testing.T, s backends.Store, p string) { testHistory(t, s, p, traits) }},
 		{"HistoryCompacted", func(t *testing.T, s backends.Store, p string) { testHistoryCompacted(t, s, p, traits) }},
+		{"Ping", testPing},
 		{"Close", testClose},
 	}
 	run := time.Now().UnixNano()
@@ -940,6 +941,9 @@ func testClose(t *testing.T, s backends.Store, p string) {
 	if h, ok := s.(backends.Historian); ok {
 		_, err = h.History(ctx, p+"a", backends.HistoryOptions{})
 		wantErr(t, "History after Close", err, backends.ErrClosed)
+	}
+	if pg, ok := s.(backends.Pinger); ok {
+		wantErr(t, "Ping after Close", pg.Ping(ctx), backends.ErrClosed)
 	}
 
 	select {

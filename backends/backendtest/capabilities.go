@@ -1,11 +1,13 @@
 package backendtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/k3/k3-storage/backends"
 )
@@ -618,5 +620,57 @@ func testWatchPrevKVAfterCompaction(t *testing.T, s backends.Store, p string) {
 		}
 		p := want.prev
 		wantKV(t, *ev.PrevKV, p.Key, string(p.Value), p.CreateRevision, p.ModRevision, p.Version)
+	}
+}
+
+// testPing: a Pinger answers a working store within a short deadline, also
+// while writers keep every connection busy, and does not touch the data.
+func testPing(t *testing.T, s backends.Store, p string) {
+	pg, ok := s.(backends.Pinger)
+	if !ok {
+		t.Skip("store does not implement backends.Pinger")
+	}
+	ctx := ctxOf(t)
+	rev := mustCreate(t, s, p+"a", "v")
+	for range 3 {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pg.Ping(pctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Ping of a working store: %v", err)
+		}
+	}
+	// Writers saturate the store; a ping still answers.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.Put(ctx, fmt.Sprintf("%sw%d/%d", p, w, i%8), []byte("v")); err != nil {
+					t.Errorf("Put: %v", err)
+					return
+				}
+			}
+		})
+	}
+	for range 10 {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pg.Ping(pctx)
+		cancel()
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("Ping while writers keep the store busy: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if kv, err := s.Get(ctx, p+"a"); err != nil || kv.ModRevision != rev {
+		t.Fatalf("Get after Ping: %+v, %v; want the key untouched at revision %d", kv, err, rev)
 	}
 }

@@ -43,10 +43,12 @@ var (
 	_ backends.Revisioner      = (*Store)(nil)
 	_ backends.RevisionCounter = (*Store)(nil)
 	_ backends.Historian       = (*Store)(nil)
+	_ backends.Pinger          = (*Store)(nil)
 )
 
 // probeKey is read (count only) where a call needs the cluster's revision
-// without caring for any key: the readiness check in Open and Revision.
+// without caring for any key: the readiness check in Open, Ping and
+// Revision.
 const probeKey = "\x00k3-storage/probe"
 
 // Store is the etcd backend. Create it with Open; it holds one client,
@@ -187,6 +189,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 func classify(ctx context.Context, err error, conns *connLog) error {
 	if tlsErr := conns.tlsFailure(); tlsErr != nil {
 		return backends.Permanent(tlsErr) // every endpoint failed TLS
+	}
+	if errors.Is(err, rpctypes.ErrAuthFailed) {
+		return backends.AccessDenied(err)
 	}
 	if isAuthError(err) {
 		return backends.Permanent(err)
@@ -479,6 +484,28 @@ func (s *Store) Revision(ctx context.Context) (current, compacted int64, err err
 		return 0, 0, s.fail("revision", probeKey, err)
 	}
 	return current, compactedAt(least), nil
+}
+
+// Ping implements backends.Pinger with the read Open checks readiness with:
+// a linearizable count of one key, which a member answers only with a
+// quorum behind it. A user who may not read the key still gets an answer
+// (permission denied), which counts. Bounded by ctx and
+// Options.RequestTimeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel, err := s.call(ctx)
+	if err != nil {
+		return fmt.Errorf("etcd: ping: %w", err)
+	}
+	defer cancel()
+	_, err = s.client.Get(ctx, probeKey, clientv3.WithCountOnly())
+	switch {
+	case err == nil || errors.Is(err, rpctypes.ErrPermissionDenied):
+		return nil
+	case s.closed.Load():
+		return fmt.Errorf("etcd: ping: %w", backends.ErrClosed)
+	}
+	// Not s.fail: the probe key means nothing to a reader.
+	return redact(fmt.Errorf("etcd: ping: %w", withConnErrors(err, s.conns)), s.secrets...)
 }
 
 // Close implements backends.Store: it closes the client, which ends every

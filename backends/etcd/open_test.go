@@ -19,6 +19,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/backends/etcd/etcdtest"
+	"github.com/k3/k3-storage/internal/testcerts"
 )
 
 // closedPort returns a loopback address where nothing listens.
@@ -164,6 +165,9 @@ func TestAuth(t *testing.T) {
 			if !errors.Is(err, backends.ErrPermanent) || !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want a permanent %v", err, tt.want)
 			}
+			if denied := errors.Is(tt.want, rpctypes.ErrAuthFailed); errors.Is(err, backends.ErrAccessDenied) != denied {
+				t.Errorf("got %v: ErrAccessDenied %v, want %v", err, !denied, denied)
+			}
 			if took > dialTimeout/4 {
 				t.Errorf("rejection took %v (dial timeout %v): not fast", took, dialTimeout)
 			}
@@ -204,6 +208,9 @@ func TestAuth(t *testing.T) {
 	if _, err := app.Put(ctx, "/other/x", []byte("v")); !errors.Is(err, rpctypes.ErrPermissionDenied) {
 		t.Fatalf("Put outside the role's prefix: %v, want permission denied", err)
 	}
+	if err := app.Ping(ctx); err != nil {
+		t.Fatalf("Ping as a user who may not read the probe key: %v, want an answer", err)
+	}
 
 	// The optional capabilities need no more than the key or prefix: the
 	// history's compaction probes read the key itself.
@@ -238,7 +245,7 @@ func TestAuth(t *testing.T) {
 // TestTLS serves clients over TLS and checks that the right CA works and
 // that certificate problems fail fast and permanently.
 func TestTLS(t *testing.T) {
-	certs := etcdtest.NewCerts(t)
+	certs := testcerts.New(t)
 	c := etcdtest.New(t, etcdtest.Config{Direct: true, CertFile: certs.ServerCertFile, KeyFile: certs.ServerKeyFile})
 	eps := c.Endpoints()
 	if !strings.HasPrefix(eps[0], "https://") {
@@ -333,7 +340,7 @@ func tlsImpostor(t *testing.T, certFile, keyFile string) string {
 // every endpoint fails TLS is the failure permanent, and then it is
 // reported at once.
 func TestTLSOneBadMember(t *testing.T) {
-	certs := etcdtest.NewCerts(t)
+	certs := testcerts.New(t)
 	good := etcdtest.New(t, etcdtest.Config{Direct: true, CertFile: certs.ServerCertFile, KeyFile: certs.ServerKeyFile}).Endpoints()[0]
 	bad := tlsImpostor(t, certs.OtherServerCertFile, certs.OtherServerKeyFile)
 	const dialTimeout = 10 * time.Second

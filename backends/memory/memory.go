@@ -39,6 +39,7 @@ var (
 	_ backends.Revisioner      = (*Store)(nil)
 	_ backends.RevisionCounter = (*Store)(nil)
 	_ backends.Historian       = (*Store)(nil)
+	_ backends.Pinger          = (*Store)(nil)
 )
 
 // entry is a key's current state, shared by the map and the tree and
@@ -99,6 +100,17 @@ func New(opts Options) *Store {
 		minRev:  1,
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
+	}
+}
+
+// Ping implements backends.Pinger: the store is in this process, so it
+// always answers, until Close (ErrClosed). It takes no lock.
+func (s *Store) Ping(ctx context.Context) error {
+	select {
+	case <-s.done:
+		return backends.ErrClosed
+	default:
+		return nil
 	}
 }
 

@@ -31,6 +31,12 @@ const (
 	erMariaAccountLocked   = 4151 // MariaDB: account is locked
 )
 
+// ErrTLSRequired is the server refusing a plain connection: it accepts the
+// user only over TLS (require_secure_transport, or an account that
+// REQUIRE SSL). Open's error wraps it, with backends.ErrPermanent; the
+// remedy is a TLS mode other than TLSDisabled.
+var ErrTLSRequired = errors.New("the server accepts this user only over TLS")
+
 // isAccessDenied reports a server refusal that only a change of
 // credentials, grants or configuration can fix.
 func isAccessDenied(err error) bool {
@@ -52,7 +58,7 @@ func isAccessDenied(err error) bool {
 // MySQL protocol. Everything else (refused, reset, timeout, EOF, too many
 // connections, server shutting down or starting) is worth retrying.
 func isPermanent(err error) bool {
-	if errors.Is(err, backends.ErrPermanent) || isAccessDenied(err) {
+	if errors.Is(err, backends.ErrPermanent) || errors.Is(err, ErrTLSRequired) || isAccessDenied(err) {
 		return true
 	}
 	for _, target := range []error{
@@ -66,19 +72,35 @@ func isPermanent(err error) bool {
 	}
 	var (
 		recordErr  tls.RecordHeaderError
+		alertErr   tls.AlertError
 		verifyErr  *tls.CertificateVerificationError
 		authErr    x509.UnknownAuthorityError
 		hostErr    x509.HostnameError
 		invalidErr x509.CertificateInvalidError
 	)
-	return errors.As(err, &recordErr) || errors.As(err, &verifyErr) || errors.As(err, &authErr) ||
-		errors.As(err, &hostErr) || errors.As(err, &invalidErr)
+	return errors.As(err, &recordErr) || errors.As(err, &alertErr) || errors.As(err, &verifyErr) ||
+		errors.As(err, &authErr) || errors.As(err, &hostErr) || errors.As(err, &invalidErr)
+}
+
+// isLoginRefused reports the server refusing the user's credentials: a
+// wrong user name or password (1045), or a password given for an account
+// that takes none (1698). Refusals for other reasons (the host, the
+// database, a locked account, a plain connection where TLS is required)
+// are not this.
+func isLoginRefused(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == erAccessDenied || me.Number == erAccessDeniedNoPass) &&
+		!errors.Is(err, ErrTLSRequired)
 }
 
 // openError wraps an Open failure: "mysql: open: ...", the password
-// redacted, and marked permanent when retrying cannot help.
+// redacted, and marked permanent when retrying cannot help (and
+// backends.ErrAccessDenied when the credentials were refused).
 func openError(err error, password string) error {
 	err = redact(fmt.Errorf("mysql: open: %w", err), password)
+	if isLoginRefused(err) {
+		return backends.AccessDenied(err)
+	}
 	if isPermanent(err) {
 		return backends.Permanent(err)
 	}

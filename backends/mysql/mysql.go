@@ -90,6 +90,7 @@ package mysql
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -139,6 +140,9 @@ type Options struct {
 	// Database is created if missing and the user may create it. It must
 	// match [A-Za-z0-9_$]{1,64}. Required.
 	Database string
+	// TLS encrypts the connections (see TLS); the zero value connects
+	// without TLS.
+	TLS TLS
 	// MaxOpenConns bounds the connection pool; 0 means no bound (as
 	// database/sql). MaxIdleConns is how many connections stay open while
 	// idle, capped at MaxOpenConns; 0 (or less) keeps none.
@@ -212,7 +216,7 @@ func (o Options) validate() error {
 	case o.PollInterval <= 0:
 		return errors.New("PollInterval is required")
 	}
-	return nil
+	return o.TLS.validate()
 }
 
 // seconds returns d in whole seconds, rounded up, at least 1: the unit of
@@ -246,6 +250,7 @@ var (
 	_ backends.Revisioner      = (*Store)(nil)
 	_ backends.RevisionCounter = (*Store)(nil)
 	_ backends.Historian       = (*Store)(nil)
+	_ backends.Pinger          = (*Store)(nil)
 )
 
 // Store is the MySQL backend. Create it with Open; it is safe for concurrent
@@ -254,6 +259,7 @@ type Store struct {
 	db       *gorm.DB
 	sqlDB    *sql.DB
 	pool     gorm.ConnPool // db.ConnPool: sqlDB, for reads (see queryRow)
+	pingDB   *sql.DB       // one connection of its own, for Ping
 	password string
 	addr     string        // host:port/database, for messages
 	timeout  time.Duration // Options.RequestTimeout
@@ -310,7 +316,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 func open(ctx context.Context, opts Options) (*Store, error) {
-	cfg := driverConfig(opts)
+	cfg, err := driverConfig(opts)
+	if err != nil {
+		return nil, backends.Permanent(err)
+	}
 	sqlDB, err := connect(ctx, cfg)
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == erBadDB {
@@ -318,6 +327,9 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		sqlDB, err = connect(ctx, cfg)
+	}
+	if err != nil && refusedPlain(ctx, cfg, err) {
+		return nil, fmt.Errorf("connect to %s: %w (%w)", describe(opts), ErrTLSRequired, err)
 	}
 	if errors.As(err, &me) && me.Number == erDBAccessDenied {
 		return nil, backends.Permanent(fmt.Errorf("connect to %s: user %q may not use database %q (it may not exist, and this user may not create it): %w",
@@ -335,6 +347,15 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 	if err := checkServer(ctx, sqlDB); err != nil {
 		return nil, err
 	}
+	pingDB, err := connectPing(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", describe(opts), err)
+	}
+	defer func() {
+		if !ok {
+			pingDB.Close()
+		}
+	}()
 	if err := createSchema(ctx, sqlDB); err != nil {
 		return nil, err
 	}
@@ -364,6 +385,7 @@ func open(ctx context.Context, opts Options) (*Store, error) {
 		db:           db,
 		sqlDB:        sqlDB,
 		pool:         db.ConnPool,
+		pingDB:       pingDB,
 		password:     opts.Password,
 		addr:         describe(opts),
 		timeout:      opts.RequestTimeout,
@@ -387,8 +409,9 @@ func describe(opts Options) string {
 }
 
 // driverConfig builds the driver's configuration. Nothing formats it into a
-// DSN string, so the password lives only in this struct.
-func driverConfig(opts Options) *mysql.Config {
+// DSN string, so the password lives only in this struct. Its errors are
+// about TLS files the user named.
+func driverConfig(opts Options) (*mysql.Config, error) {
 	cfg := mysql.NewConfig()
 	cfg.User = opts.User
 	cfg.Passwd = opts.Password
@@ -411,7 +434,23 @@ func driverConfig(opts Options) *mysql.Config {
 		"wait_timeout":             strconv.FormatInt(3*seconds(opts.RequestTimeout), 10),
 	}
 	cfg.Logger = nopLogger{} // the default writes to stderr
-	return cfg
+	tlsCfg, fallback, err := opts.TLS.config(opts.Host)
+	if err != nil {
+		return nil, err
+	}
+	cfg.TLS = tlsCfg
+	if fallback {
+		cfg.AllowFallbackToPlaintext = true
+		// Falling back, the driver clears the TLS setting of the config it
+		// connects with, which without a BeforeConnect hook is the one
+		// shared by every connection: one server without TLS would turn
+		// TLS off for all later connections (and race with them). With a
+		// hook, each connection gets its own copy.
+		if err := cfg.Apply(mysql.BeforeConnect(func(context.Context, *mysql.Config) error { return nil })); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
 }
 
 type nopLogger struct{}
@@ -455,6 +494,56 @@ func connect(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
 		}
 		return nil, err
 	}
+	return db, nil
+}
+
+// refusedPlain reports whether err, the failure of a plain connection,
+// means the server accepts the user only over TLS. MySQL says so (3159);
+// MariaDB, and both servers for an account that REQUIRE SSL, answer
+// "access denied" (1045) exactly as to a wrong password. So on that answer
+// to a plain connection one more login is tried over TLS, without checking
+// the certificate: if it succeeds, the password was right and only the
+// transport was refused.
+func refusedPlain(ctx context.Context, cfg *mysql.Config, err error) bool {
+	var me *mysql.MySQLError
+	if cfg.TLS != nil || !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case erSecureTransportReq:
+		return true
+	case erAccessDenied:
+	default:
+		return false
+	}
+	try := cfg.Clone()
+	try.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} //nolint:gosec // a diagnosis; nothing is read or written
+	// The login is the question, not the database (which may not exist
+	// yet, and Open would create it).
+	try.DBName = ""
+	db, err := connect(ctx, try)
+	if err != nil {
+		return false
+	}
+	db.Close()
+	return true
+}
+
+// connectPing opens the pool Ping uses: one connection, established here
+// so that the first Ping does not pay for it, and kept open for good (the
+// pool never retires it, and the server's default idle timeout applies
+// rather than the Store's short one, which is there to release writers'
+// locks; pings hold none). Were Ping to use the Store's pool, it would
+// wait behind busy writers and measure the pool rather than the server.
+func connectPing(ctx context.Context, cfg *mysql.Config) (*sql.DB, error) {
+	cfg = cfg.Clone()
+	delete(cfg.Params, "wait_timeout")
+	db, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
 	return db, nil
 }
 
@@ -599,8 +688,32 @@ func (s *Store) Close() error {
 	s.cancel()
 	s.bg.Wait()
 	s.feed.close()
-	if err := s.sqlDB.Close(); err != nil {
+	pingErr := s.pingDB.Close()
+	if err := errors.Join(s.sqlDB.Close(), pingErr); err != nil {
 		return s.opError("close", err)
+	}
+	return nil
+}
+
+// Ping implements backends.Pinger: a COM_PING on a connection of its own
+// (see connectPing), bounded by ctx and Options.RequestTimeout. A ping
+// that fails before ctx ends is tried once more, on a new connection: the
+// first may have found the old one broken (the server restarted since, or
+// dropped it), which says nothing of the server now, while the second
+// tells whether it answers, or why not ("connection refused" rather than
+// "invalid connection").
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("mysql: ping: %w", backends.ErrClosed)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := s.pingDB.PingContext(ctx)
+	if err != nil && ctx.Err() == nil && !s.closed.Load() {
+		err = s.pingDB.PingContext(ctx)
+	}
+	if err != nil {
+		return s.opError("ping", err)
 	}
 	return nil
 }

@@ -51,8 +51,8 @@ func TestOpenWrongPassword(t *testing.T) {
 			opts := base
 			opts.Password = tt.password
 			err, took := openErr(t, opts)
-			if !errors.Is(err, backends.ErrPermanent) {
-				t.Fatalf("wrong password: %v, want ErrPermanent", err)
+			if !errors.Is(err, backends.ErrPermanent) || !errors.Is(err, backends.ErrAccessDenied) {
+				t.Fatalf("wrong password: %v, want ErrPermanent and ErrAccessDenied", err)
 			}
 			if took > 5*time.Second {
 				t.Fatalf("wrong password took %v to fail, want under 5s", took)
@@ -112,6 +112,9 @@ func TestOpenUnknownDatabaseWithoutPrivilege(t *testing.T) {
 	err, took := openErr(t, opts)
 	if !errors.Is(err, backends.ErrPermanent) {
 		t.Fatalf("unknown database without privileges: %v, want ErrPermanent", err)
+	}
+	if errors.Is(err, backends.ErrAccessDenied) {
+		t.Fatalf("unknown database without privileges: %v is ErrAccessDenied, but the login succeeded", err)
 	}
 	if took > 5*time.Second {
 		t.Fatalf("took %v", took)

@@ -32,11 +32,14 @@ const (
 	KindAttempt
 	// KindLog is an informational line or a warning (Event.Level, Event.Detail).
 	KindLog
+	// KindHealth reports the backend becoming unreachable or reachable
+	// again while the store is ready (Event.Health).
+	KindHealth
 )
 
-var kindNames = map[Kind]string{KindStage: "stage", KindPull: "pull", KindAttempt: "attempt", KindLog: "log"}
+var kindNames = map[Kind]string{KindStage: "stage", KindPull: "pull", KindAttempt: "attempt", KindLog: "log", KindHealth: "health"}
 
-// String returns "stage", "pull", "attempt" or "log".
+// String returns "stage", "pull", "attempt", "log" or "health".
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
 		return s
@@ -141,7 +144,7 @@ func (l Level) String() string {
 type Event struct {
 	Time   time.Time
 	Kind   Kind
-	Stage  Stage  // the stage the event belongs to (all kinds)
+	Stage  Stage  // the stage the event belongs to; none (0) for KindHealth and most KindLog
 	Status Status // for KindStage
 	Level  Level  // for KindLog
 	// Text is a line of the original service's log (e.g. "存储服务启动完成"),
@@ -156,9 +159,11 @@ type Event struct {
 	// database is provided and why (zero elsewhere).
 	Path   Path
 	Reason Reason
+	Health *Health
 	// Err is the failure of this stage or attempt, with secrets redacted
-	// from its text; on the final event (StageStopped), the terminal error
-	// of the lifecycle, nil after a clean stop.
+	// from its text; on a KindHealth event going down, the failed check's;
+	// on the final event (StageStopped), the terminal error of the
+	// lifecycle, nil after a clean stop.
 	Err error
 }
 
@@ -312,6 +317,51 @@ type Attempt struct {
 	NextDelay time.Duration
 }
 
+// Health checks while ready.
+
+// HealthState is whether the backend answers the engine's checks.
+type HealthState int
+
+// Health states. A ready store starts up, and KindHealth events report
+// every change from then on, alternating: down, up, down, ...
+const (
+	HealthUp HealthState = iota + 1
+	HealthDown
+)
+
+// String returns "up" or "down", the event's status in JSON output.
+func (h HealthState) String() string {
+	switch h {
+	case HealthUp:
+		return "up"
+	case HealthDown:
+		return "down"
+	}
+	return fmt.Sprintf("HealthState(%d)", int(h))
+}
+
+// Health is a change in the backend's reachability while the store is
+// ready (KindHealth). The engine checks the backend with a cheap round
+// trip every health interval. One failed check (an error, or no answer
+// within the check's timeout) makes the backend down; the next answered
+// check makes it up again. Stores reconnect by themselves meanwhile: a
+// KindHealth event tells, it does not mean the store was reopened.
+type Health struct {
+	// State is the new state.
+	State HealthState
+	// Address is what the store connects to, as configured (as in
+	// Attempt.Address).
+	Address string
+	// Since is when the outage began, as the engine saw it: the start of
+	// the first check that failed (the backend last answered at most one
+	// interval before). The same on the down event and the up event that
+	// ends the outage, so a view can show "down for <now - Since>".
+	Since time.Time
+	// Outage is how long the backend was unreachable: from Since to the
+	// answer of the check that found it back. Zero on a down event.
+	Outage time.Duration
+}
+
 // MarshalJSON writes the event as one flat JSON object with stable field
 // names; errors become their (redacted) text. The fields: time, kind,
 // stage, status, level, text, detail, pull, attempt, path and reason (the
@@ -338,6 +388,11 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		LayersDone int    `json:"layers_done"`
 		Layers     int    `json:"layers"`
 	}
+	type health struct {
+		Address  string    `json:"address,omitempty"`
+		Since    time.Time `json:"since"`
+		OutageMS int64     `json:"outage_ms"`
+	}
 	out := struct {
 		Time    time.Time `json:"time"`
 		Kind    string    `json:"kind"`
@@ -350,6 +405,7 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 		Attempt *attempt  `json:"attempt,omitempty"`
 		Path    string    `json:"path,omitempty"`
 		Reason  string    `json:"reason,omitempty"`
+		Health  *health   `json:"health,omitempty"`
 		Error   string    `json:"error,omitempty"`
 	}{Time: ev.Time, Kind: ev.Kind.String(), Text: ev.Text, Detail: ev.Detail}
 	if ev.Path != 0 {
@@ -379,6 +435,11 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 	}
 	if a := ev.Attempt; a != nil {
 		out.Attempt = &attempt{a.N, a.Address, a.Elapsed.Milliseconds(), a.Budget.Milliseconds(), a.NextDelay.Milliseconds()}
+	}
+	if h := ev.Health; h != nil {
+		// A health event's status is the backend's: "down" or "up".
+		out.Status = h.State.String()
+		out.Health = &health{h.Address, h.Since, h.Outage.Milliseconds()}
 	}
 	return json.Marshal(out)
 }

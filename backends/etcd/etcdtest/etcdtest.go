@@ -352,6 +352,22 @@ func (c *Cluster) stop(i int, hard bool) {
 	}
 }
 
+// Blackhole holds back all traffic between clients and member i, without
+// closing a connection, until Heal: a network that fails silently, or a
+// frozen server, as the clients see it. The cluster must not be direct.
+func (c *Cluster) Blackhole(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.members[i].proxy.blackhole()
+}
+
+// Heal ends a Blackhole of member i; what was held back is delivered.
+func (c *Cluster) Heal(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.members[i].proxy.heal()
+}
+
 // Restart starts the given stopped members again (all stopped members if
 // none are given) on their old ports and data, and waits until they serve.
 // Members that need each other for a quorum are started together.

@@ -1,14 +1,15 @@
 package etcdtest
 
 import (
-	"io"
 	"net"
 	"sync"
 )
 
 // proxy forwards TCP connections from its own loopback port to a member's
 // client port. Stopping it closes the port and every connection through it
-// at once, which is what clients see when a member crashes.
+// at once, which is what clients see when a member crashes. Blackhole
+// holds all traffic back without closing anything, which is what they see
+// when the network between them fails silently.
 type proxy struct {
 	addr   string // fixed for the proxy's life, kept across stop and start
 	target string
@@ -16,6 +17,8 @@ type proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
+	gate  chan struct{} // closed while traffic flows
+	quit  chan struct{} // closed by stop: held-back pipes give up
 	wg    sync.WaitGroup
 }
 
@@ -27,7 +30,45 @@ func newProxy(target string) (*proxy, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	return &proxy{addr: addr, target: target, conns: make(map[net.Conn]struct{})}, nil
+	gate := make(chan struct{})
+	close(gate)
+	return &proxy{addr: addr, target: target, conns: make(map[net.Conn]struct{}), gate: gate}, nil
+}
+
+// blackhole holds back all traffic, both ways, on every connection present
+// or new, until heal; nothing is closed, and nothing held back is lost.
+func (p *proxy) blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default:
+	}
+}
+
+// heal lets traffic flow again after blackhole.
+func (p *proxy) heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// pass waits while the proxy is black-holed; false when it was stopped.
+func (p *proxy) pass(quit <-chan struct{}) bool {
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	select {
+	case <-gate:
+		return true
+	case <-quit:
+		return false
+	}
 }
 
 // start listens on the proxy's port and forwards connections until stop.
@@ -42,12 +83,13 @@ func (p *proxy) start() error {
 		return err
 	}
 	p.ln = ln
+	p.quit = make(chan struct{})
 	p.wg.Add(1)
-	go p.accept(ln)
+	go p.accept(ln, p.quit)
 	return nil
 }
 
-func (p *proxy) accept(ln net.Listener) {
+func (p *proxy) accept(ln net.Listener, quit <-chan struct{}) {
 	defer p.wg.Done()
 	for {
 		in, err := ln.Accept()
@@ -63,8 +105,8 @@ func (p *proxy) accept(ln net.Listener) {
 			return
 		}
 		p.wg.Add(2)
-		go p.pipe(in, out)
-		go p.pipe(out, in)
+		go p.pipe(in, out, quit)
+		go p.pipe(out, in, quit)
 	}
 }
 
@@ -84,9 +126,18 @@ func (p *proxy) track(in, out net.Conn) bool {
 }
 
 // pipe copies one direction; when either side ends, both are closed.
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *proxy) pipe(dst, src net.Conn, quit <-chan struct{}) {
 	defer p.wg.Done()
-	io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && (!p.pass(quit) || !write(dst, buf[:n])) {
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()
@@ -102,10 +153,16 @@ func (p *proxy) stop() {
 	if p.ln != nil {
 		p.ln.Close()
 		p.ln = nil
+		close(p.quit)
 	}
 	for c := range p.conns {
 		c.Close()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
+}
+
+func write(dst net.Conn, b []byte) bool {
+	_, err := dst.Write(b)
+	return err == nil
 }

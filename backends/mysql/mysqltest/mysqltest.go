@@ -23,6 +23,7 @@ package mysqltest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"database/sql"
 	sqldriver "database/sql/driver"
 	"encoding/hex"
@@ -188,6 +189,10 @@ func connector(opts mysql.Options, database string) (sqldriver.Connector, error)
 	cfg.InterpolateParams = true
 	cfg.Collation = "binary"
 	cfg.Params = map[string]string{"sql_mode": "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"}
+	if m := opts.TLS.Mode; m != "" && m != mysql.TLSDisabled {
+		// Test servers' certificates are the tests' business.
+		cfg.TLS = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // test helper
+	}
 	return driver.NewConnector(cfg)
 }
 

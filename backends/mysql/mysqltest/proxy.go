@@ -16,13 +16,15 @@ import (
 // passes either way, yet both sockets stay open, so the server sees a
 // client that went silent in the middle of what it was doing (a network
 // partition, a hung or killed process) and the client sees a server that
-// no longer answers. The test's Cleanup closes it.
+// no longer answers. Blackhole does that to all traffic, until Heal. The
+// test's Cleanup closes it.
 type Proxy struct {
 	target string
 	ln     net.Listener
 	done   chan struct{} // closed by Cleanup: frozen connections let go
 
 	mu      sync.Mutex
+	gate    chan struct{} // closed while traffic flows; open during Blackhole
 	trigger []byte        // armed by FreezeOn; nil when disarmed
 	frozen  chan struct{} // closed when a connection froze on trigger
 	conns   map[net.Conn]struct{}
@@ -41,7 +43,9 @@ func NewProxy(tb testing.TB, opts mysql.Options) *Proxy {
 		ln:     ln,
 		done:   make(chan struct{}),
 		conns:  make(map[net.Conn]struct{}),
+		gate:   make(chan struct{}),
 	}
+	close(p.gate)
 	p.wg.Add(1)
 	go p.accept()
 	tb.Cleanup(p.close)
@@ -65,6 +69,46 @@ func (p *Proxy) FreezeOn(statement string) <-chan struct{} {
 	p.trigger = []byte(statement)
 	p.frozen = make(chan struct{})
 	return p.frozen
+}
+
+// Blackhole holds back all traffic through the proxy, both ways, on every
+// connection, present or new, without closing any: what a network
+// partition (or a frozen server) looks like from either end. New
+// connections are still accepted, as a server's kernel does while the
+// server hangs. Heal lets the traffic flow again; nothing held back is
+// lost.
+func (p *Proxy) Blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default: // already
+	}
+}
+
+// Heal ends a Blackhole.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// pass waits while the proxy is black-holed; false when the proxy closed.
+func (p *Proxy) pass() bool {
+	p.mu.Lock()
+	gate := p.gate
+	p.mu.Unlock()
+	select {
+	case <-gate:
+		return true
+	case <-p.done:
+		return false
+	}
 }
 
 func (p *Proxy) accept() {
@@ -100,6 +144,9 @@ func (p *Proxy) pipe(dst, src net.Conn, frozen *atomic.Bool, fromClient bool) {
 		n, err := src.Read(buf)
 		if frozen.Load() {
 			<-p.done
+			return
+		}
+		if n > 0 && !p.pass() {
 			return
 		}
 		if n > 0 {

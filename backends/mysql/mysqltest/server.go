@@ -40,6 +40,7 @@ type Server struct {
 	Port int
 
 	dir string // data directory, config, socket, logs
+	tls *serverTLS
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -107,9 +108,59 @@ func FreePort(tb testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Options returns Options for this server as User, with no database.
+// Options returns Options for this server as User, with no database; for
+// a server with TLS (UseTLS), over TLS without checking the certificate.
 func (s *Server) Options() mysql.Options {
-	return withPool(mysql.Options{Host: "127.0.0.1", Port: s.Port, User: User, Password: Password})
+	o := withPool(mysql.Options{Host: "127.0.0.1", Port: s.Port, User: User, Password: Password})
+	if s.tls != nil {
+		o.TLS.Mode = mysql.TLSRequired
+	}
+	return o
+}
+
+type serverTLS struct {
+	ca, cert, key string
+	require       bool
+}
+
+// UseTLS makes the server accept TLS connections with the given PEM files
+// (its CA, certificate and key) from its next Start on; require refuses
+// plain connections over TCP (require_secure_transport).
+func (s *Server) UseTLS(caFile, certFile, keyFile string, require bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tls = &serverTLS{caFile, certFile, keyFile, require}
+	return s.writeConfig()
+}
+
+// Pause freezes the server (SIGSTOP), as a hung server or host: its port
+// still accepts TCP connections, but nothing answers on them until Resume.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("server not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// Kill ends the server at once (SIGKILL), as a crash would, and waits for
+// it to exit; Start runs it again on the same data. Killing a stopped
+// server does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
 }
 
 // DSN returns the server's DSN in the K3_TEST_MYSQL_DSN format.
@@ -194,6 +245,7 @@ func (s *Server) Stop() error {
 	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
 	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(syscall.SIGCONT) // a paused server must run to stop
 	select {
 	case <-exited:
 		return nil
@@ -223,6 +275,12 @@ func (s *Server) writeConfig() error {
 	cnf := serverConfig(filepath.Join(s.dir, "data")) + fmt.Sprintf(
 		"port=%d\nsocket=%s\npid-file=%s\ninit-file=%s\nmax-connections=500\n",
 		s.Port, filepath.Join(s.dir, "mysqld.sock"), filepath.Join(s.dir, "mysqld.pid"), filepath.Join(s.dir, "init.sql"))
+	if t := s.tls; t != nil {
+		cnf += fmt.Sprintf("ssl-ca=%s\nssl-cert=%s\nssl-key=%s\n", t.ca, t.cert, t.key)
+		if t.require {
+			cnf += "require-secure-transport=ON\n"
+		}
+	}
 	return os.WriteFile(filepath.Join(s.dir, "my.cnf"), []byte(cnf), 0o644)
 }
 

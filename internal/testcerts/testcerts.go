@@ -1,4 +1,7 @@
-package etcdtest
+// Package testcerts writes throw-away certificates for tests of TLS
+// connections (etcd, MariaDB): a CA, a server and a client certificate it
+// signed, and a second CA that vouches for nothing the first one signed.
+package testcerts
 
 import (
 	"crypto/ecdsa"
@@ -29,8 +32,9 @@ type Certs struct {
 	OtherServerCertFile, OtherServerKeyFile string
 }
 
-// NewCerts writes a fresh set of certificates into a temporary directory.
-func NewCerts(tb testing.TB) Certs {
+// New writes a fresh set of certificates into the test's temporary
+// directory.
+func New(tb testing.TB) Certs {
 	tb.Helper()
 	dir := tb.TempDir()
 	write := func(name, typ string, der []byte) string {
@@ -90,7 +94,7 @@ func NewCerts(tb testing.TB) Certs {
 
 	serverCert := func() *x509.Certificate {
 		return &x509.Certificate{
-			Subject:     pkix.Name{CommonName: "etcd"},
+			Subject:     pkix.Name{CommonName: "k3-storage test server"},
 			DNSNames:    []string{"localhost"},
 			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 			KeyUsage:    x509.KeyUsageDigitalSignature,
