@@ -16,9 +16,9 @@ func TestClosest(t *testing.T) {
 		{"databse", fields, "database"},
 		{"zzzzzz", fields, ""},
 		{"hedless", flags, "headless"},
-		{"head", flags, "headless"},  // a prefix
-		{"ver", flags, "version"},    // a prefix of three
-		{"pu", flags, ""},            // too short to be a prefix, too far otherwise
+		{"head", flags, "headless"}, // a prefix
+		{"ver", flags, "version"},   // a prefix of three
+		{"pu", flags, ""},           // too short to be a prefix, too far otherwise
 		{"", fields, ""},
 	} {
 		if got := Closest(tt.s, tt.candidates); got != tt.want {
