@@ -7,4 +7,5 @@ const (
 	txtStatNoParen  = "/proc stat 格式错误: 没有 ')'"
 	errStatFields   = "/proc stat 格式错误: 命令名之后只有 %d 个字段"
 	errStatStart    = "/proc stat 的启动时间格式错误: %w"
+	errNotStopped   = "进程 %d 在 %v 内没有停下"
 )

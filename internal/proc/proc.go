@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // ErrNoProcess: no process has that pid (in this PID namespace).
@@ -40,6 +41,57 @@ func Zombie(pid int) (bool, error) {
 		return false, err
 	}
 	return string(fields[0]) == "Z" || string(fields[0]) == "X", nil
+}
+
+// Stopped reports whether every thread of pid is stopped by a signal
+// (state T): SIGSTOP returns before the target's threads have all halted,
+// and a thread still running may yet answer a request.
+func Stopped(pid int) (bool, error) {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf(errProcess, pid, ErrNoProcess)
+		}
+		return false, fmt.Errorf(errProcess, pid, err)
+	}
+	for _, t := range tasks {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + t.Name() + "/stat")
+		if errors.Is(err, os.ErrNotExist) {
+			continue // the thread exited meanwhile
+		}
+		if err != nil {
+			return false, fmt.Errorf(errProcess, pid, err)
+		}
+		fields, err := statFields(data)
+		if err != nil {
+			return false, err
+		}
+		if st := string(fields[0]); st != "T" && st != "t" {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Freeze stops p with SIGSTOP and returns once every thread of it has
+// halted (see Stopped), or an error after timeout: for tests that stand
+// for a hung server.
+func Freeze(p *os.Process, timeout time.Duration) error {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		stopped, err := Stopped(p.Pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf(errNotStopped, p.Pid, timeout)
+		}
+		// Polled: waitpid(WUNTRACED) would race the reaper that exec.Cmd.Wait runs.
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // read returns /proc/<pid>/<name>.

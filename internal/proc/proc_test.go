@@ -68,3 +68,50 @@ func TestProcessIdentity(t *testing.T) {
 		t.Fatal("no boot id")
 	}
 }
+
+// TestStopped: a process is reported stopped only once SIGSTOP has halted
+// it, and no longer after SIGCONT.
+func TestStopped(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	if stopped, err := Stopped(pid); err != nil || stopped {
+		t.Fatalf("running process: stopped %v, %v", stopped, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stopped, err := Stopped(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not stopped 10s after SIGSTOP")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		stopped, err := Stopped(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still stopped after SIGCONT")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/k3/k3-storage/backends/etcd"
+	"github.com/k3/k3-storage/internal/proc"
 	"github.com/k3/k3-storage/internal/testenv"
 )
 
@@ -136,7 +137,14 @@ func (p *Process) Start(ctx context.Context) error {
 
 // Pause freezes the server (SIGSTOP): its port still accepts connections,
 // but nothing answers until Resume.
-func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+func (p *Process) Pause() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return errors.New("etcd process not running")
+	}
+	return proc.Freeze(p.cmd.Process, 10*time.Second)
+}
 
 // Resume lets a paused server go on (SIGCONT).
 func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }

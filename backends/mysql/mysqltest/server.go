@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/k3/k3-storage/backends/mysql"
+	"github.com/k3/k3-storage/internal/proc"
 )
 
 // Credentials of the TCP user that every private server has, with all
@@ -135,7 +136,14 @@ func (s *Server) UseTLS(caFile, certFile, keyFile string, require bool) error {
 
 // Pause freezes the server (SIGSTOP), as a hung server or host: its port
 // still accepts TCP connections, but nothing answers on them until Resume.
-func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+func (s *Server) Pause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("server not running")
+	}
+	return proc.Freeze(s.cmd.Process, 10*time.Second)
+}
 
 // Resume lets a paused server go on (SIGCONT).
 func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
