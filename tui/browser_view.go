@@ -20,7 +20,7 @@ const narrow = 60
 // footer — exactly b.height-1 lines.
 func (b *browser) view(now time.Time) []string {
 	lines := make([]string, 0, b.height)
-	lines = append(lines, b.pathLine(now))
+	lines = append(lines, b.pathLine())
 	switch {
 	case b.mode == modeHelp:
 		lines = append(lines, b.helpView()...)
@@ -52,7 +52,7 @@ func (b *browser) liveStatus(now time.Time) string {
 }
 
 // pathLine shows the level, the mode, the position and the filter.
-func (b *browser) pathLine(now time.Time) string {
+func (b *browser) pathLine() string {
 	s := b.st
 	level := txtRoot
 	if b.level != "" {
@@ -91,14 +91,6 @@ func (b *browser) position() string {
 		return fmt.Sprintf("%s/≥%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
 	}
 	return fmt.Sprintf("%s/%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
-}
-
-// countText is a directory's count as shown: exact, or marked ≈.
-func countText(c countInfo) string {
-	if !c.exact || c.stale {
-		return "≈" + formatCount(c.n)
-	}
-	return formatCount(c.n)
 }
 
 // panes draws the list and the value side by side (one of them when the
@@ -213,99 +205,6 @@ func (b *browser) row(e *entry, selected bool, width int, now time.Time) string 
 		return mark + flash + s.dir.Render(fit(name, nameW)) + " " + s.dim.Render(meta)
 	}
 	return mark + flash + fit(name, nameW) + " " + s.dim.Render(meta)
-}
-
-// valueView draws the value pane: the key, its metadata and its value.
-func (b *browser) valueView(width int, now time.Time) []string {
-	s := b.st
-	out := make([]string, b.rows)
-	e, ok := b.selected()
-	switch {
-	case !ok:
-		return out
-	case e.dir:
-		out[0] = s.dir.Render(clipMiddle(Escape(e.name), width))
-		c, ok := b.counts[e.name]
-		if ok && c.known {
-			out[1] = fmt.Sprintf(txtDirKeys, countText(c))
-		} else {
-			out[1] = s.spinner(now) + " " + txtCounting
-		}
-		out[2] = s.dim.Render(txtDirHint)
-		return out
-	}
-	v := &b.val
-	var badge string
-	switch {
-	case v.deleted:
-		badge = s.fail.Render(fmt.Sprintf(txtValueDeleted, v.delRev))
-	case now.Before(v.flash):
-		badge = s.flash.Render(txtValueUpdated)
-	}
-	if badge != "" {
-		out[0] = s.key.Render(clipMiddle(Escape(e.name), max(width-ansiWidth(badge)-1, 4))) + " " + badge
-	} else {
-		out[0] = s.key.Render(clipMiddle(Escape(e.name), width))
-	}
-	switch {
-	case v.err != "" && !v.loaded:
-		out[1] = s.errText.Render(clip(Escape(oneLine(v.err)), width))
-		return out
-	case !v.loaded:
-		out[1] = s.spinner(now) + " " + txtReading
-		return out
-	}
-	showHex := b.hex != (v.kind == kindBinary)
-	n := hexWidth(width)
-	total := len(v.lines)
-	if showHex {
-		total = hexLines(len(v.kv.Value), n)
-	}
-	body := max(b.rows-3, 1)
-	meta := []string{kindLabel(v.kind)}
-	if showHex {
-		meta[0] += " (" + txtHex + ")"
-	}
-	meta = append(meta, units.Bytes(int64(len(v.kv.Value))),
-		fmt.Sprintf(txtVersion, v.kv.Version),
-		fmt.Sprintf(txtRevs, v.kv.CreateRevision, v.kv.ModRevision))
-	out[1] = s.dim.Render(strings.Join(meta, " · "))
-	rule := strings.Repeat("─", max(width, 1))
-	if total > body {
-		pos := " " + fmt.Sprintf(txtLines, v.offset+1, min(v.offset+body, total), total) + " ─"
-		rule = strings.Repeat("─", max(width-ansiWidth(pos), 1)) + pos
-	}
-	out[2] = s.dim.Render(rule)
-	for r := 0; r < body && v.offset+r < total; r++ {
-		i := v.offset + r
-		if showHex {
-			out[3+r] = hexLine(v.kv.Value, i*n, n)
-		} else {
-			out[3+r] = v.lines[i]
-		}
-		out[3+r] = clip(out[3+r], width)
-	}
-	if v.kind == kindEmpty && !showHex {
-		out[3] = s.dim.Render(txtEmptyValue)
-	}
-	return out
-}
-
-// valueWidth is the width of the value pane: all of a narrow screen, or
-// what the list (two fifths, at least 28 cells) leaves.
-func (b *browser) valueWidth() int {
-	if b.width < narrow {
-		return b.width
-	}
-	return b.width - max(b.width*2/5, 28) - 3
-}
-
-// valueLineCount is the number of lines the value pane can scroll.
-func (b *browser) valueLineCount() int {
-	if b.hex != (b.val.kind == kindBinary) {
-		return hexLines(len(b.val.kv.Value), hexWidth(b.valueWidth()))
-	}
-	return len(b.val.lines)
 }
 
 // editorView draws the new-key or edit form.

@@ -248,8 +248,8 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 	}
 	// An anchor still finds its child.
 	for _, a := range d.b().list.anchors {
-		if a.idx < len(names) && a.cur.before(names[a.idx]) == false {
-			t.Fatalf("anchor %d (%q) is past %q", a.idx, a.cur.key, names[a.idx])
+		if a.idx < len(names) && a.pos.before(names[a.idx]) == false {
+			t.Fatalf("anchor %d (%q) is past %q", a.idx, a.pos.key, names[a.idx])
 		}
 	}
 }
