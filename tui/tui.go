@@ -195,14 +195,17 @@ type model struct {
 	// Nil (never closed) in tests that run the model themselves.
 	detach <-chan struct{}
 
-	state   state
-	began   time.Time
-	now     time.Time
-	width   int
-	height  int
-	dash    dashboard
-	br      *browser
-	showLog bool
+	state state
+	// began is the console's first moment; startedAt when the start
+	// answered (ready or failed), readyAt when the store was ready,
+	// stoppingAt when the shutdown began (zero: not yet).
+	began, startedAt, readyAt, stoppingAt time.Time
+	now                                   time.Time
+	width                                 int
+	height                                int
+	dash                                  dashboard
+	br                                    *browser
+	showLog                               bool
 
 	err          string
 	eventsClosed bool
@@ -345,6 +348,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
+	m.startedAt = m.now
 	switch {
 	case msg.err == nil:
 		if m.state != stateStarting {
@@ -352,6 +356,7 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateReady
+		m.readyAt = m.now
 		m.br = newBrowser(m.ctx, msg.store, browserConfig{
 			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout,
 		})
@@ -455,6 +460,7 @@ func (m model) quit() (tea.Model, tea.Cmd) {
 	}
 	m.br.close()
 	m.state = stateStopping
+	m.stoppingAt = m.now
 	return m, shutdownCmd(m.eng, m.opts.ShutdownTimeout)
 }
 
