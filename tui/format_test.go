@@ -135,8 +135,49 @@ func TestHexLine(t *testing.T) {
 	if got := hexLine(v, 16, 4); got != `00000010               ||` {
 		t.Errorf("%q", got)
 	}
+	if got := hexLineCompact(v, 0, 16); got != `00000000 7b22 6b69 6e64 223a 2250 6f64 227d 0a1b  {"kind":"Pod"}..` {
+		t.Errorf("%q", got)
+	}
+	if got := hexLineCompact(v, 16, 16); got != `00000010                                          ` {
+		t.Errorf("%q", got)
+	}
 	if hexLines(0, 16) != 1 || hexLines(17, 16) != 2 {
 		t.Error("hexLines")
+	}
+}
+
+// TestHexLayout: the hex view holds as many bytes a line as fit the pane
+// (16 in a 117-column terminal's 68-cell pane), and a line is never wider
+// than its layout says, so it is never cut.
+func TestHexLayout(t *testing.T) {
+	v := []byte(strings.Repeat("0123456789abcdef", 2))
+	for _, tt := range []struct {
+		width, n int
+		compact  bool
+	}{
+		{29, 4, false}, {44, 4, false}, {45, 8, false}, {65, 8, false}, {66, 16, true},
+		{68, 16, true}, {77, 16, true}, {78, 16, false}, {117, 16, false},
+	} {
+		h := hexLayoutFor(tt.width)
+		if h.n != tt.n || h.compact != tt.compact {
+			t.Errorf("width %d: %+v, want %d bytes (compact %v)", tt.width, h, tt.n, tt.compact)
+		}
+		for off := 0; off < len(v); off += h.n {
+			if w := ansiWidth(h.line(v, off)); w != h.width() || w > tt.width {
+				t.Errorf("width %d: a line of %d cells, the layout says %d: %q", tt.width, w, h.width(), h.line(v, off))
+			}
+		}
+	}
+}
+
+// TestHexViewWidth: at 117 columns the hex view shows 16 bytes a line.
+func TestHexViewWidth(t *testing.T) {
+	store := newStore(t, "k", strings.Repeat("0123456789abcdef", 4))
+	d := newDriver(t, &countingStore{Store: store}, 117, 24)
+	d.press("x")
+	view := d.m.View()
+	if !strings.Contains(view, "00000010 3031 3233 3435 3637 3839 6162 6364 6566  0123456789abcdef") {
+		t.Fatalf("no 16-byte line:\n%s", view)
 	}
 }
 

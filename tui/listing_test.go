@@ -327,7 +327,7 @@ func TestValueScroll(t *testing.T) {
 		t.Fatal("scrolled past the end")
 	}
 	d.press("x", "end")
-	if n := hexLines(len(value), hexWidth(d.b().valueWidth())); d.b().val.offset != n-(d.b().rows-3) {
+	if n := hexLines(len(value), hexLayoutFor(d.b().valueWidth()).n); d.b().val.offset != n-(d.b().rows-3) {
 		t.Fatalf("hex end: offset %d of %d lines", d.b().val.offset, n)
 	}
 	d.press("esc")

@@ -344,16 +344,41 @@ func isNumber(s string) bool {
 	return err == nil && strings.Trim(s, "+-.eE0123456789_xXoO") == ""
 }
 
-// hexWidth is how many bytes a hex dump line holds in a pane of width
-// cells: 16, 8 or 4.
-func hexWidth(width int) int {
-	switch {
-	case width >= 10+16*3+1+18:
-		return 16
-	case width >= 10+8*3+10:
-		return 8
+// hexLayout is how the hex view lays out a line: n bytes, in the full
+// form (offset, bytes one by one in two groups of eight, the printable
+// ones between bars) or, where that is too wide for sixteen bytes, in the
+// compact form of xxd (bytes in pairs, no bars).
+type hexLayout struct {
+	n       int
+	compact bool
+}
+
+// hexLayoutFor picks the widest layout that fits a pane of width cells:
+// 16 bytes a line from 66 cells (a 117-column terminal's pane is 68), 8
+// from 45, else 4.
+func hexLayoutFor(width int) hexLayout {
+	for _, h := range []hexLayout{{16, false}, {16, true}, {8, false}} {
+		if h.width() <= width {
+			return h
+		}
 	}
-	return 4
+	return hexLayout{4, false}
+}
+
+// width is the cells a line of the layout takes.
+func (h hexLayout) width() int {
+	if h.compact {
+		return 9 + (h.n/2)*5 - 1 + 2 + h.n
+	}
+	return 10 + 3*h.n + max(h.n/8-1, 0) + 3 + h.n
+}
+
+// line renders the bytes of v from off as one line.
+func (h hexLayout) line(v []byte, off int) string {
+	if h.compact {
+		return hexLineCompact(v, off, h.n)
+	}
+	return hexLine(v, off, h.n)
 }
 
 // hexLine renders the n bytes of v from off as one hex dump line: offset,
@@ -373,15 +398,41 @@ func hexLine(v []byte, off, n int) string {
 		}
 	}
 	b.WriteString(" |")
-	for i := off; i < end; i++ {
-		if c := v[i]; c >= 0x20 && c < 0x7f {
+	writePrintable(&b, v[off:end])
+	b.WriteByte('|')
+	return b.String()
+}
+
+// hexLineCompact is hexLine as xxd lays it out: bytes in pairs, the
+// printable ones after two spaces.
+func hexLineCompact(v []byte, off, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%08x ", off)
+	end := min(off+n, len(v))
+	for i := off; i < off+n; i++ {
+		if i > off && (i-off)%2 == 0 {
+			b.WriteByte(' ')
+		}
+		if i < end {
+			fmt.Fprintf(&b, "%02x", v[i])
+		} else {
+			b.WriteString("  ")
+		}
+	}
+	b.WriteString("  ")
+	writePrintable(&b, v[off:end])
+	return b.String()
+}
+
+// writePrintable writes the printable ASCII bytes of v, others as '.'.
+func writePrintable(b *strings.Builder, v []byte) {
+	for _, c := range v {
+		if c >= 0x20 && c < 0x7f {
 			b.WriteByte(c)
 		} else {
 			b.WriteByte('.')
 		}
 	}
-	b.WriteByte('|')
-	return b.String()
 }
 
 // hexLines is the number of hex dump lines of a value.

@@ -181,10 +181,10 @@ func (b *browser) valueView(width int, now time.Time) []string {
 		return out
 	}
 	showHex := b.hex != (v.kind == kindBinary)
-	n := hexWidth(width)
+	hl := hexLayoutFor(width)
 	total := len(v.lines)
 	if showHex {
-		total = hexLines(len(v.kv.Value), n)
+		total = hexLines(len(v.kv.Value), hl.n)
 	}
 	body := max(b.rows-3, 1)
 	meta := []string{kindLabel(v.kind)}
@@ -204,7 +204,7 @@ func (b *browser) valueView(width int, now time.Time) []string {
 	for r := 0; r < body && v.offset+r < total; r++ {
 		i := v.offset + r
 		if showHex {
-			out[3+r] = hexLine(v.kv.Value, i*n, n)
+			out[3+r] = hl.line(v.kv.Value, i*hl.n)
 		} else {
 			out[3+r] = v.lines[i]
 		}
@@ -228,7 +228,7 @@ func (b *browser) valueWidth() int {
 // valueLineCount is the number of lines the value pane can scroll.
 func (b *browser) valueLineCount() int {
 	if b.hex != (b.val.kind == kindBinary) {
-		return hexLines(len(b.val.kv.Value), hexWidth(b.valueWidth()))
+		return hexLines(len(b.val.kv.Value), hexLayoutFor(b.valueWidth()).n)
 	}
 	return len(b.val.lines)
 }
