@@ -129,6 +129,10 @@ type browser struct {
 	filterInput textinput.Model
 	ed          editor
 	pendingDel  *entry
+	// openSole: the root's first read is in flight; if the root holds one
+	// directory and nothing else (a store of /-keys holds only "/"), the
+	// browser opens it instead of showing it alone.
+	openSole bool
 }
 
 func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *browser {
@@ -145,10 +149,13 @@ func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *b
 	return b
 }
 
-// init reads the root level.
+// init reads the root level, and opens its directory when that is all it
+// holds.
 func (b *browser) init(now time.Time) tea.Cmd {
 	b.setStatus(statusOK, txtBrowserReady, now, 4*time.Second)
-	return b.setLevel("", "")
+	cmd := b.setLevel("", "")
+	b.openSole = true
+	return cmd
 }
 
 // close cancels the watch and any read in flight. A nil browser (the
@@ -548,6 +555,12 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 		keepIdx = r.nextIdx
 	}
 	l.merge(r, msg.req.replace, keepIdx, b.rows)
+	if b.openSole && msg.req.replace {
+		b.openSole = false
+		if b.level == "" && !b.flat && b.filter == "" && !l.more && len(l.items) == 1 && l.items[0].dir {
+			return b.setLevel(l.items[0].name, "")
+		}
+	}
 	var cmds []tea.Cmd
 	if msg.req.replace && b.watch.need {
 		// Resume where the previous level's watch stopped when that is

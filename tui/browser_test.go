@@ -165,3 +165,23 @@ func TestStartupLog(t *testing.T) {
 	h.waitFor(txtLogTitle, "内存存储已初始化")
 	h.golden()
 }
+
+// TestOpenSoleRoot: a store whose keys all start with "/" holds nothing at
+// the root but "/": the browser opens it at once. Going back up shows the
+// root as it is.
+func TestOpenSoleRoot(t *testing.T) {
+	store := newStore(t, "/registry/pods/a", "1", "/registry/services/b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	if d.b().level != "/" || d.selected() != "/registry/" {
+		t.Fatalf("level %q selected %q, want inside /", d.b().level, d.selected())
+	}
+	d.press("left")
+	if d.b().level != "" || d.selected() != "/" {
+		t.Fatalf("after ←: level %q selected %q", d.b().level, d.selected())
+	}
+	// A root that holds more than one child is shown as it is.
+	store2 := newStore(t, "/registry/pods/a", "1", "compact_rev_key", "2")
+	if d := newDriver(t, &countingStore{Store: store2}, 80, 24); d.b().level != "" {
+		t.Fatalf("level %q with two children at the root", d.b().level)
+	}
+}

@@ -224,9 +224,12 @@ func (b *browser) editorView() []string {
 			out = append(out, txtKeyPrompt+Escape(ed.key))
 		}
 	}
-	if b.mode == modeNewKey {
+	switch {
+	case b.mode == modeNewKey && ed.prefill != "":
+		out = append(out, s.dim.Render(txtKeyHintPrefilled))
+	case b.mode == modeNewKey:
 		out = append(out, s.dim.Render(txtKeyHint))
-	} else {
+	default:
 		out = append(out, s.dim.Render(txtValueHint))
 	}
 	if b.mode != modeNewKey {

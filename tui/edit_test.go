@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/k3/k3-storage/backends"
@@ -80,7 +81,7 @@ func TestEditFlow(t *testing.T) {
 	store := newStore(t, "/registry/pods/default/bar", `{"kind":"Pod"}`)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
 	h.waitFor("共 1 个键")
-	h.descend("/", "/registry/", "/registry/pods/")
+	h.descend("/registry/", "/registry/pods/")
 	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
 	h.keys("e")
 	h.waitFor("编辑 /registry/pods/default/bar（基于 rev 1）")
@@ -103,7 +104,7 @@ func TestEditConflict(t *testing.T) {
 	store := newStore(t, "/registry/pods/default/bar", `{"kind":"Pod"}`)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
 	h.waitFor("共 1 个键")
-	h.descend("/", "/registry/", "/registry/pods/")
+	h.descend("/registry/", "/registry/pods/")
 	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
 	h.keys("e")
 	h.waitFor("编辑 /registry/pods/default/bar")
@@ -137,7 +138,7 @@ func TestDeleteFlow(t *testing.T) {
 		"/registry/pods/default/b", `{"kind":"Pod"}`)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
 	h.waitFor("共 2 个键")
-	h.descend("/", "/registry/", "/registry/pods/")
+	h.descend("/registry/", "/registry/pods/")
 	h.open(0, "/registry/pods/default/", `"kind": "Pod"`)
 	h.keys("d")
 	h.waitFor("删除 /registry/pods/default/a（rev 1）？")
@@ -274,5 +275,61 @@ func TestDeleteResultWhileSaving(t *testing.T) {
 	d.run(save)
 	if kv := get(t, store, "b"); string(kv.Value) != "20" {
 		t.Fatalf("stored %q", kv.Value)
+	}
+}
+
+// TestCreateAfterCreate: after a save the browser is in the new key's
+// folder, and the next n fills the field with it. Typing a full key (a
+// leading "/") replaces the folder instead of being appended to it, and
+// typing a name adds it to the folder; in flat mode alike. A key with "//"
+// is saved only after a warning and a second enter.
+func TestCreateAfterCreate(t *testing.T) {
+	clock := newTestClock()
+	store := newStore(t)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
+	h.waitFor(txtEmptyLevel)
+	create := func(k, v string, wait ...string) {
+		h.keys("n")
+		h.waitFor(txtNewTitle)
+		h.typeText(k)
+		h.keys("enter")
+		h.waitFor(txtValueHint)
+		h.typeText(v)
+		h.keys("ctrl+s")
+		h.waitFor(wait...)
+	}
+	create("/registry/pods/default/web", `{"kind":"Pod"}`, "已创建 /registry/pods/default/web", "/registry/pods/default/ · ")
+	h.keys("n")
+	h.waitFor(txtKeyHintPrefilled, txtKeyPrompt+"/registry/pods/default/")
+	h.keys("esc")
+	h.waitFor(txtEditCancelled)
+	create("/registry/pods/default/redis", `{"kind":"Pod"}`, "已创建 /registry/pods/default/redis")
+	create("db", `{"kind":"Pod"}`, "已创建 /registry/pods/default/db")
+	h.keys("t")
+	h.waitFor(txtFlatOn)
+	create("/registry/pods/default/cache", "1", "已创建 /registry/pods/default/cache")
+	// A doubled slash: warned, kept in the form, saved on a second enter.
+	h.keys("n")
+	h.waitFor(txtNewTitle)
+	h.typeText("x//y")
+	h.keys("enter")
+	h.waitFor(txtDoubleSlash)
+	h.keys("enter")
+	h.waitFor(txtValueHint)
+	h.typeText("1")
+	h.keys("ctrl+s")
+	h.waitFor("已创建 /registry/pods/default/x//y")
+	h.finish()
+	var keys []string
+	page, err := store.List(context.Background(), "", backends.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range page.Items {
+		keys = append(keys, kv.Key)
+	}
+	want := "/registry/pods/default/cache,/registry/pods/default/db,/registry/pods/default/redis,/registry/pods/default/web,/registry/pods/default/x//y"
+	if got := strings.Join(keys, ","); got != want {
+		t.Fatalf("keys %s\nwant %s", got, want)
 	}
 }

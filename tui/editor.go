@@ -40,12 +40,20 @@ type editor struct {
 	rev      int64 // the revision the edit is based on (opUpdate)
 	orig     string
 	keyInput textinput.Model
-	area     textarea.Model
-	err      string
-	warn     string // a concurrent change the watch reported
-	saving   bool
-	width    int
-	height   int
+	// prefill is the level the key field was filled with; keyTouched
+	// reports an edit of the field since. While it is untouched, a typed
+	// or pasted "/" at its start replaces the level: it begins a full key.
+	prefill    string
+	keyTouched bool
+	// confirmedKey is a key containing "//" the user was warned about and
+	// confirmed with a second enter.
+	confirmedKey string
+	area         textarea.Model
+	err          string
+	warn         string // a concurrent change the watch reported
+	saving       bool
+	width        int
+	height       int
 }
 
 func newEditor(op editOp, width, height int) editor {
@@ -93,19 +101,24 @@ func (b *browser) readOnlyRefusal(now time.Time) tea.Cmd {
 }
 
 // startCreate opens the form for a new key, prefilled with the level when
-// the field can show it as it is. The text field draws its text raw and
-// silently drops control characters and invalid bytes, so a level that
-// Escape would change is left out (the form would show, and create, another
-// key than the one the level names); the form says why.
+// the field can show it as it is: the user types the name, or a full key
+// starting with "/", which replaces the level (see keyText). The text
+// field draws its text raw and silently drops control characters and
+// invalid bytes, so a level that Escape would change is left out (the form
+// would show, and create, another key than the one the level names); the
+// form says why.
 func (b *browser) startCreate(now time.Time) tea.Cmd {
 	if b.cfg.readOnly {
 		return b.readOnlyRefusal(now)
 	}
 	b.ed = newEditor(opCreate, b.width, b.rows)
-	if Escape(b.level) == b.level {
+	switch {
+	case b.level == "":
+	case Escape(b.level) == b.level:
+		b.ed.prefill = b.level
 		b.ed.keyInput.SetValue(b.level)
 		b.ed.keyInput.CursorEnd()
-	} else {
+	default:
 		b.ed.warn = txtNoPrefill
 	}
 	b.ed.keyInput.Focus()
@@ -231,7 +244,14 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			ed.err = txtInvalidKey + ": " + err.Error()
 			return nil
 		}
-		ed.key, ed.err = k, ""
+		if strings.Contains(k, "//") && ed.confirmedKey != k {
+			// Most likely a level typed twice: say so before a key that
+			// is hard to see as wrong is written.
+			ed.confirmedKey = k
+			ed.warn = txtDoubleSlash
+			return nil
+		}
+		ed.key, ed.err, ed.warn = k, "", ""
 		ed.keyInput.Blur()
 		ed.area.Focus()
 		b.mode = modeNewValue
@@ -254,12 +274,39 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	if b.mode == modeNewKey {
+		ed.keyText(msg)
 		ed.keyInput, cmd = ed.keyInput.Update(msg)
 		ed.err = ""
+		if ed.keyInput.Value() != ed.confirmedKey && ed.warn == txtDoubleSlash {
+			ed.warn = ""
+		}
 	} else {
 		ed.area, cmd = ed.area.Update(msg)
 	}
 	return cmd
+}
+
+// keyText prepares the key field for a key press: the first edit of a
+// field still holding the level it was filled with, when it is text that
+// starts with "/", replaces the level — it is a full key. (Other first
+// edits extend the level, or edit it as text.)
+func (ed *editor) keyText(msg tea.KeyMsg) {
+	if ed.keyTouched {
+		return
+	}
+	switch msg.Type {
+	case tea.KeyRunes, tea.KeySpace:
+	case tea.KeyEnter, tea.KeyEsc:
+		return // not an edit
+	default:
+		ed.keyTouched = true
+		return
+	}
+	ed.keyTouched = true
+	if ed.prefill != "" && len(msg.Runes) > 0 && msg.Runes[0] == '/' &&
+		ed.keyInput.Value() == ed.prefill && ed.keyInput.Position() == len([]rune(ed.prefill)) {
+		ed.keyInput.SetValue("")
+	}
 }
 
 // writeCmd runs a write: Create, Update at the revision the user saw, or

@@ -55,7 +55,6 @@ func TestHostileData(t *testing.T) {
 	f.emit(lifecycle.Event{Kind: lifecycle.KindLog, Level: lifecycle.Warn, Detail: "warn \x1b]52;c;ZXZpbA==\x07 \u202ewarn"})
 	h := startHarness(t, f, Options{ConfigFile: "conf\x1b[31m.yaml"}, 100, 30)
 	h.waitFor("共 6 个键")
-	h.descend("/")
 	h.open(0, "/evil/", `\x1b[31mRED\x1b[0m`, `\x1b]52;c;ZXZpbA==\x07 clipboard`, `\x1b[2J cleared`)
 	h.keys("down")
 	h.waitFor(`bad\xff\xfeutf8`, txtKindBinary, "|....[31m|")

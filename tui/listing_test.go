@@ -149,7 +149,7 @@ func TestVirtualWindow(t *testing.T) {
 	fill(t, mem, n, key)
 	s := &countingStore{Store: mem}
 	d := newDriver(t, s, 80, 24)
-	d.press("enter", "enter") // "/" then "k/"
+	d.press("enter") // "k/" (the root's sole child "/" opens by itself)
 	if d.b().level != "/k/" || d.selected() != key(0) {
 		t.Fatalf("level %q selected %q", d.b().level, d.selected())
 	}
@@ -205,7 +205,7 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 	fill(t, mem, 1000, func(i int) string { return fmt.Sprintf("/k/%04d", i*2) })
 	fill(t, mem, 10, func(i int) string { return fmt.Sprintf("/k/d/%d", i) })
 	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
-	d.press("enter", "enter")
+	d.press("enter") // into "/k/"
 	for i := 0; i < 20; i++ {
 		d.press("pgdown")
 	}
@@ -272,7 +272,7 @@ func TestCountsFollowWatch(t *testing.T) {
 	fill(t, mem, 3, func(i int) string { return fmt.Sprintf("/r/a/%d", i) })
 	fill(t, mem, 1, func(i int) string { return "/r/b/0" })
 	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
-	d.press("enter", "enter")
+	d.press("enter") // into "/r/"
 	if c := d.b().counts["/r/a/"]; c.n != 3 || !c.exact || c.rev != 4 {
 		t.Fatalf("count %+v", c)
 	}
@@ -344,7 +344,7 @@ func TestEscAndRefresh(t *testing.T) {
 	fill(t, mem, 300, func(i int) string { return fmt.Sprintf("/a/b/%03d", i) })
 	cs := &countingStore{Store: mem}
 	d := newDriver(t, cs, 80, 24)
-	d.press("enter", "enter", "enter") // "/", "a/", "b/"
+	d.press("enter", "enter") // "a/", "b/"
 	d.press("/", "2", "5", "enter")
 	if d.b().filter != "25" || d.b().list.end() != 13 { // 025, 125, 225, 250…259
 		t.Fatalf("filter %q: %d rows", d.b().filter, d.b().list.end())
