@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k3/k3-storage/internal/units"
@@ -235,15 +236,24 @@ func (b *browser) editorView() []string {
 	if b.mode != modeNewKey {
 		out = append(out, strings.Split(ed.area.View(), "\n")...)
 	}
-	notes := []string{}
+	// Notes (already escaped) wrap to at most three lines each.
+	var notes []string
+	note := func(st lipgloss.Style, text string) {
+		for _, l := range wrapPlain(text, b.width, 3) {
+			notes = append(notes, st.Render(l))
+		}
+	}
 	if ed.warn != "" {
-		notes = append(notes, s.warn.Render("⚠ "+ed.warn))
+		note(s.warn, "⚠ "+ed.warn)
+	}
+	if ed.ask != "" {
+		note(s.badge, "? "+ed.ask)
 	}
 	if ed.err != "" {
-		notes = append(notes, s.errText.Render("✗ "+ed.err))
+		note(s.errText, "✗ "+ed.err)
 	}
 	if ed.saving {
-		notes = append(notes, s.dim.Render(txtSaving))
+		note(s.dim, txtSaving)
 	}
 	room := b.rows - len(notes)
 	if len(out) > room {

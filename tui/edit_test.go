@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -331,5 +332,47 @@ func TestCreateAfterCreate(t *testing.T) {
 	want := "/registry/pods/default/cache,/registry/pods/default/db,/registry/pods/default/redis,/registry/pods/default/web,/registry/pods/default/x//y"
 	if got := strings.Join(keys, ","); got != want {
 		t.Fatalf("keys %s\nwant %s", got, want)
+	}
+}
+
+// TestEditNoLongerJSON: saving text that does not parse as JSON over a
+// value that did asks first, saying where it stops parsing; a second
+// ctrl+s saves it, any other key withdraws the question.
+func TestEditNoLongerJSON(t *testing.T) {
+	store := newStore(t, "k", `{"kind":"Pod"}`, "t", "plain text")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("e", "end", "backspace", "ctrl+s")
+	want := fmt.Sprintf(txtNotJSONAt, 1, 14)
+	if b := d.b(); b.mode != modeEdit || b.ed.ask != want || b.ed.saving {
+		t.Fatalf("mode %v ask %q saving %v", b.mode, b.ed.ask, b.ed.saving)
+	}
+	if view := d.m.View(); !strings.Contains(view, "? 原值是 JSON") {
+		t.Fatalf("the question is not shown:\n%s", view)
+	}
+	d.press("x") // another key withdraws it
+	if d.b().ed.ask != "" {
+		t.Fatalf("ask %q after another key", d.b().ed.ask)
+	}
+	d.press("backspace", "ctrl+s", "ctrl+s")
+	if kv := get(t, store, "k"); string(kv.Value) != `{"kind":"Pod"` {
+		t.Fatalf("stored %q", kv.Value)
+	}
+	// Text over text, and JSON over JSON, save at once.
+	d.press("down", "e", "end", "!", "ctrl+s")
+	if kv := get(t, store, "t"); string(kv.Value) != "plain text!" {
+		t.Fatalf("stored %q", kv.Value)
+	}
+}
+
+func TestLineCol(t *testing.T) {
+	for _, tt := range []struct {
+		s         string
+		off, l, c int
+	}{
+		{"abc", 0, 1, 1}, {"abc", 2, 1, 3}, {"a\nbc", 3, 2, 2}, {"中\n文x", 7, 2, 2}, {"ab", 99, 1, 3},
+	} {
+		if l, c := lineCol(tt.s, tt.off); l != tt.l || c != tt.c {
+			t.Errorf("lineCol(%q, %d) = %d, %d; want %d, %d", tt.s, tt.off, l, c, tt.l, tt.c)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,15 +46,16 @@ type editor struct {
 	// or pasted "/" at its start replaces the level: it begins a full key.
 	prefill    string
 	keyTouched bool
-	// confirmedKey is a key containing "//" the user was warned about and
-	// confirmed with a second enter.
-	confirmedKey string
-	area         textarea.Model
-	err          string
-	warn         string // a concurrent change the watch reported
-	saving       bool
-	width        int
-	height       int
+	area       textarea.Model
+	err        string
+	warn       string // a concurrent change the watch reported
+	// ask is a question about the text (a key with "//", a value that is
+	// no longer JSON): the same enter or ctrl+s again goes ahead, any other
+	// key withdraws it. asked is the text it is about.
+	ask, asked string
+	saving     bool
+	width      int
+	height     int
 }
 
 func newEditor(op editOp, width, height int) editor {
@@ -244,14 +246,13 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			ed.err = txtInvalidKey + ": " + err.Error()
 			return nil
 		}
-		if strings.Contains(k, "//") && ed.confirmedKey != k {
+		if strings.Contains(k, "//") && !ed.confirmed(k) {
 			// Most likely a level typed twice: say so before a key that
 			// is hard to see as wrong is written.
-			ed.confirmedKey = k
-			ed.warn = txtDoubleSlash
+			ed.ask, ed.asked = txtDoubleSlash, k
 			return nil
 		}
-		ed.key, ed.err, ed.warn = k, "", ""
+		ed.key, ed.err, ed.ask = k, "", ""
 		ed.keyInput.Blur()
 		ed.area.Focus()
 		b.mode = modeNewValue
@@ -263,7 +264,13 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			b.setStatus(statusInfo, txtUnchanged, now, 3*time.Second)
 			return nil
 		}
-		ed.saving, ed.err = true, ""
+		if b.mode == modeEdit && !ed.confirmed(value) {
+			if q := noLongerJSON(ed.orig, value); q != "" {
+				ed.ask, ed.asked = q, value
+				return nil
+			}
+		}
+		ed.saving, ed.err, ed.ask = true, "", ""
 		if b.mode == modeEdit {
 			return b.writeCmd(opUpdate, ed.key, []byte(value), ed.rev)
 		}
@@ -273,17 +280,46 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		msg.Runes = inertRunes(msg.Runes)
 	}
 	var cmd tea.Cmd
+	ed.ask = "" // withdrawn by any other key
 	if b.mode == modeNewKey {
 		ed.keyText(msg)
 		ed.keyInput, cmd = ed.keyInput.Update(msg)
 		ed.err = ""
-		if ed.keyInput.Value() != ed.confirmedKey && ed.warn == txtDoubleSlash {
-			ed.warn = ""
-		}
 	} else {
 		ed.area, cmd = ed.area.Update(msg)
 	}
 	return cmd
+}
+
+// confirmed reports the second enter or ctrl+s after a question about
+// text.
+func (ed *editor) confirmed(text string) bool { return ed.ask != "" && ed.asked == text }
+
+// noLongerJSON returns the question to ask before value replaces orig:
+// orig was a JSON object or array and value does not parse, where (line and
+// column of the first error). "" when there is nothing to ask.
+func noLongerJSON(orig, value string) string {
+	if !isJSONContainer([]byte(orig)) || json.Valid([]byte(value)) {
+		return ""
+	}
+	var v any
+	err := json.Unmarshal([]byte(value), &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := lineCol(value, int(se.Offset))
+		return fmt.Sprintf(txtNotJSONAt, line, col)
+	}
+	return txtNotJSON
+}
+
+// lineCol returns the 1-based line and column (in characters) of byte
+// offset off in s; an offset past the end is at the end.
+func lineCol(s string, off int) (line, col int) {
+	off = min(max(off, 0), len(s))
+	before := s[:off]
+	line = strings.Count(before, "\n") + 1
+	col = utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
+	return line, col
 }
 
 // keyText prepares the key field for a key press: the first edit of a

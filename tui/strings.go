@@ -113,6 +113,8 @@ const (
 	txtKeyHint           = "输入完整的键，enter 继续，esc 取消"
 	txtKeyHintPrefilled  = "已填入当前目录：接着输入名称，或以 / 开头输入完整的键"
 	txtDoubleSlash       = "键中含有 //（空的路径段）：确认无误再按 enter，或修改键名"
+	txtNotJSON           = "原值是 JSON，修改后不再是合法的 JSON：再按 ctrl+s 仍然保存，或继续修改"
+	txtNotJSONAt         = "原值是 JSON，修改后第 %d 行第 %d 列起不再是合法的 JSON：再按 ctrl+s 仍然保存，或继续修改"
 	txtNoPrefill         = "当前层级含控制字符、不可见字符或非 UTF-8 字节，无法原样填入，请输入完整的键"
 	txtValueHint         = "值（ctrl+s 保存，esc 取消）:"
 	txtValuePlaceholder  = "值…"
