@@ -129,6 +129,7 @@ type browser struct {
 	filterInput textinput.Model
 	ed          editor
 	pendingDel  *entry
+	helpOffset  int // the first line of the help shown
 	// openSole: the root's first read is in flight; if the root holds one
 	// directory and nothing else (a store of /-keys holds only "/"), the
 	// browser opens it instead of showing it alone.
@@ -269,9 +270,7 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case modeConfirmDelete:
 		return b.confirmKey(msg, now)
 	case modeHelp:
-		if key.Matches(msg, b.keys.Help, b.keys.Clear, b.keys.Quit) {
-			b.mode = modeBrowse
-		}
+		b.helpKey(msg)
 		return nil
 	case modeValue:
 		return b.valueKey(msg, now)
@@ -321,7 +320,7 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.Delete):
 		return b.startDelete(now)
 	case key.Matches(msg, k.Help):
-		b.mode = modeHelp
+		b.openHelp()
 	}
 	return nil
 }

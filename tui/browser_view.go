@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -265,32 +263,6 @@ func (b *browser) editorView() []string {
 	return append(out, notes...)
 }
 
-// helpView lists every binding, its groups side by side as far as the
-// width allows.
-func (b *browser) helpView() []string {
-	h := help.New()
-	h.Styles = b.st.help
-	h.Width = b.width
-	h.FullSeparator = "   "
-	out := []string{b.st.key.Render(txtHelpTitle), ""}
-	groups := b.keys.FullHelp()
-	perRow := min(max(b.width/28, 1), len(groups))
-	for i := 0; i < len(groups); i += perRow {
-		if i > 0 {
-			out = append(out, "")
-		}
-		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
-	}
-	out = append(out, "", b.st.dim.Render(txtHelpFilter))
-	if b.cfg.readOnly {
-		out = append(out, b.st.badge.Render(txtReadOnlyHelp))
-	}
-	for len(out) < b.rows {
-		out = append(out, "")
-	}
-	return out[:b.rows]
-}
-
 // feedLine shows the latest changes the watch reported, newest first,
 // with keys relative to the level (the watch covers only the level).
 func (b *browser) feedLine() string {
@@ -337,37 +309,4 @@ func (b *browser) statusLine(now time.Time) string {
 		return s.errText.Render("✗ " + txtReadFailed + ": " + Escape(oneLine(b.list.err.Error())))
 	}
 	return ""
-}
-
-// footer shows the main bindings of the current mode.
-func (b *browser) footer() string {
-	h := help.New()
-	h.Styles = b.st.help
-	h.Width = b.width
-	k := b.keys
-	var bs []key.Binding
-	switch b.mode {
-	case modeFilter:
-		bs = []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpFilterDone)),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", hlpFilterClear)),
-		}
-	case modeNewKey:
-		bs = k.editorHelp(true)
-	case modeNewValue, modeEdit:
-		bs = k.editorHelp(false)
-	case modeConfirmDelete:
-		bs = []key.Binding{k.Confirm, key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel))}
-	case modeValue:
-		bs = []key.Binding{k.Up, k.Down, k.Hex, k.Back}
-		if !b.cfg.readOnly {
-			bs = append(bs, k.Edit, k.Delete)
-		}
-		bs = append(bs, k.Help, k.Quit)
-	case modeHelp:
-		bs = []key.Binding{k.Help, k.Quit}
-	default:
-		bs = k.ShortHelp()
-	}
-	return h.ShortHelpView(bs)
 }

@@ -13,7 +13,7 @@ type keyMap struct {
 	// Editor and prompts.
 	Save, Cancel, Next, Confirm key.Binding
 	readOnly                    bool
-	short                       []key.Binding // the footer, built once
+	short                       []ranked // the footer, built once
 }
 
 func newKeyMap(readOnly bool) keyMap {
@@ -57,18 +57,18 @@ func short(b key.Binding, keys string) key.Binding {
 	return b
 }
 
-// ShortHelp is the footer of the browser: the main bindings.
-func (k keyMap) ShortHelp() []key.Binding { return k.short }
+// footer is the browser's footer: the main bindings, ranked for a narrow
+// screen.
+func (k keyMap) footer() []ranked { return k.short }
 
-func (k keyMap) shortHelp() []key.Binding {
-	out := []key.Binding{short(k.Open, "enter"), short(k.Back, "←"), k.Filter}
+func (k keyMap) shortHelp() []ranked {
+	out := []ranked{{short(k.Open, "enter"), rankMain}, {short(k.Back, "←"), rankMain}, {k.Filter, rankMinor}}
 	if k.readOnly {
-		out = append(out, k.Flat, k.Hex)
+		out = append(out, ranked{k.Flat, rankMinor}, ranked{k.Hex, rankMinor})
+	} else {
+		out = append(out, ranked{k.New, rankMinor}, ranked{k.Edit, rankMinor}, ranked{k.Delete, rankMinor})
 	}
-	if !k.readOnly {
-		out = append(out, k.New, k.Edit, k.Delete)
-	}
-	return append(out, k.Help, k.Quit)
+	return append(out, ranked{k.Help, rankKeep}, ranked{k.Quit, rankKeep})
 }
 
 // FullHelp is every binding, grouped in columns.

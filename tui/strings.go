@@ -181,6 +181,7 @@ const (
 	hlpFilterDone  = "完成"
 	hlpFilterClear = "清除"
 	hlpAnyKey      = "其他键"
+	hlpHelpClose   = "返回"
 )
 
 // stageLabel names a lifecycle stage in the checklist.

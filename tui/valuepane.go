@@ -133,7 +133,7 @@ func (b *browser) valueKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.New):
 		return b.startCreate(now)
 	case key.Matches(msg, k.Help):
-		b.mode = modeHelp
+		b.openHelp()
 	case key.Matches(msg, k.Refresh):
 		return b.refresh(true)
 	}
