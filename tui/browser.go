@@ -120,6 +120,7 @@ type browser struct {
 	val     valuePane
 	valBusy bool // a Get of the value pane is in flight
 	hex     bool
+	noWrap  bool // long lines of values are cut, not wrapped
 
 	watch     watchState
 	feed      []change
@@ -307,8 +308,10 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.Flat):
 		return b.toggleFlat(now)
 	case key.Matches(msg, k.Hex):
-		b.hex = !b.hex
-		b.val.offset = 0
+		b.toggleHex()
+		return nil
+	case key.Matches(msg, k.Wrap):
+		b.toggleWrap(now)
 		return nil
 	case key.Matches(msg, k.Refresh):
 		b.setStatus(statusInfo, txtRefreshing, now, time.Second)

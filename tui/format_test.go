@@ -113,6 +113,9 @@ func TestRenderValue(t *testing.T) {
 		{"escapes in json strings", "{\"k\u202e\":\"\x1b\"}", kindText, "{\"k\\u{202e}\":\"\\x1b\"}"},
 		{"bidi in valid json", "{\"k\u202e\":1}", kindJSON, "{|  \"k\\u{202e}\": 1|}"},
 		{"escaped control in json", `{"k":"\u001b[31m"}`, kindJSON, `{|  "k": "\u001b[31m"|}`},
+		{"json lines", "{\"a\":1}\n{\"b\":[2]}\n", kindJSON, "{|  \"a\": 1|}|{|  \"b\": [|    2|  ]|}"},
+		{"concatenated json", `{"a":1}{"b":2}`, kindJSON, "{|  \"a\": 1|}|{|  \"b\": 2|}"},
+		{"json-like yaml flow", `{a: 1, "b": [x, 'y'], c: {d: true}}`, kindYAML, "a: 1|\"b\":|  - x|  - 'y'|c:|  d: true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

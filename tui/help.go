@@ -114,7 +114,7 @@ func (b *browser) footer() string {
 	case modeConfirmDelete:
 		bs = []ranked{{k.Confirm, rankMain}, {key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel)), rankMain}}
 	case modeValue:
-		bs = []ranked{{k.Up, rankMinor}, {k.Down, rankMinor}, {k.Hex, rankMinor}, {k.Back, rankMain}}
+		bs = []ranked{{k.Up, rankMinor}, {k.Down, rankMinor}, {k.Hex, rankMinor}, {k.Wrap, rankMinor}, {k.Back, rankMain}}
 		if !b.cfg.readOnly {
 			bs = append(bs, ranked{k.Edit, rankMinor}, ranked{k.Delete, rankMinor})
 		}

@@ -7,7 +7,7 @@ import "github.com/charmbracelet/bubbles/key"
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	Open, Back, Clear                     key.Binding
-	Filter, Flat, Hex, Refresh, Log       key.Binding
+	Filter, Flat, Hex, Wrap, Refresh, Log key.Binding
 	New, Edit, Delete                     key.Binding
 	Help, Quit, ForceQuit                 key.Binding
 	// Editor and prompts.
@@ -33,6 +33,7 @@ func newKeyMap(readOnly bool) keyMap {
 		Filter:    b("/", hlpFilter, "/"),
 		Flat:      b("t", hlpFlat, "t"),
 		Hex:       b("x", hlpHex, "x"),
+		Wrap:      b("w", hlpWrap, "w"),
 		Refresh:   b("r", hlpRefresh, "r"),
 		Log:       b("L", hlpLog, "L"),
 		New:       b("n", hlpNew, "n"),
@@ -79,7 +80,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex},
+		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex, k.Wrap},
 		append(edit, k.Refresh),
 		{k.Log, k.Help, k.Quit, k.ForceQuit},
 	}

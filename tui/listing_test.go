@@ -310,24 +310,28 @@ func TestValueScroll(t *testing.T) {
 	if d.b().mode != modeValue {
 		t.Fatalf("mode %v", d.b().mode)
 	}
+	body := d.b().valueBody()
+	if body != d.b().rows-3 {
+		t.Fatalf("%d rows for the value below a one-row key", body)
+	}
 	d.press("pgdown", "pgdown")
-	if got := d.b().val.offset; got != 2*d.b().rows {
+	if got := d.b().val.offset; got != 2*body {
 		t.Fatalf("offset %d", got)
 	}
 	d.press("end")
 	total := len(d.b().val.lines) // 100 objects of 3 lines, plus the brackets
-	if total != 302 || d.b().val.offset != total-(d.b().rows-3) {
+	if total != 302 || d.b().val.offset != total-body {
 		t.Fatalf("end: offset %d of %d lines", d.b().val.offset, total)
 	}
-	if view := d.m.View(); !strings.Contains(view, fmt.Sprintf("行 %d-%d/%d", total-(d.b().rows-3)+1, total, total)) {
+	if view := d.m.View(); !strings.Contains(view, fmt.Sprintf("行 %d-%d/%d", total-body+1, total, total)) {
 		t.Fatalf("no position in\n%s", view)
 	}
 	d.press("down")
-	if d.b().val.offset != total-(d.b().rows-3) {
+	if d.b().val.offset != total-body {
 		t.Fatal("scrolled past the end")
 	}
 	d.press("x", "end")
-	if n := hexLines(len(value), hexLayoutFor(d.b().valueWidth()).n); d.b().val.offset != n-(d.b().rows-3) {
+	if n := hexLines(len(value), hexLayoutFor(d.b().valueWidth()).n); d.b().val.offset != n-body {
 		t.Fatalf("hex end: offset %d of %d lines", d.b().val.offset, n)
 	}
 	d.press("esc")

@@ -55,19 +55,17 @@ type valueStyles struct {
 }
 
 // renderValue classifies a value and renders it for the value pane, one
-// string per line: JSON objects and arrays and YAML documents
-// pretty-printed and highlighted when they parse, text otherwise. Every
-// piece of the value goes through Escape, so nothing in it reaches the
-// terminal raw. Lines longer than maxLineCells are cut (see cutLine).
+// string per line: JSON objects and arrays (one, or a stream of them such
+// as JSON Lines) and YAML documents pretty-printed and highlighted when
+// they parse, text otherwise. Every piece of the value goes through
+// Escape, so nothing in it reaches the terminal raw. Lines longer than
+// maxLineCells are cut (see cutLine).
 func renderValue(v []byte, st valueStyles) (valueKind, []string) {
-	switch {
-	case len(v) == 0:
+	if len(v) == 0 {
 		return kindEmpty, nil
-	case isJSONContainer(v):
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, v, "", "  "); err == nil {
-			return kindJSON, highlightJSON(buf.String(), st)
-		}
+	}
+	if pretty, ok := prettyJSON(v); ok {
+		return kindJSON, highlightJSON(pretty, st)
 	}
 	if looksBinary(v) {
 		return kindBinary, textLines(v, st)
@@ -104,6 +102,39 @@ func capLine(line string, cut bool, st valueStyles) string {
 		line += st.comment.Render(txtLineCut)
 	}
 	return line
+}
+
+// prettyJSON indents a JSON object or array, or a stream of JSON values
+// that starts with one (JSON Lines, concatenated objects), one after the
+// other. ok is false for anything else.
+func prettyJSON(v []byte) (string, bool) {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return "", false
+	}
+	if json.Valid(t) {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, t, "", "  "); err != nil {
+			return "", false
+		}
+		return buf.String(), true
+	}
+	var buf bytes.Buffer
+	dec := json.NewDecoder(bytes.NewReader(t))
+	for n := 0; ; n++ {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) && n > 1 {
+			return strings.TrimSuffix(buf.String(), "\n"), true
+		}
+		if err != nil {
+			return "", false
+		}
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return "", false
+		}
+		buf.WriteByte('\n')
+	}
 }
 
 // isJSONContainer reports a valid JSON object or array.
@@ -159,6 +190,7 @@ func prettyYAML(v []byte) (string, bool) {
 				structured = true
 			}
 		}
+		blockStyle(&n)
 		docs = append(docs, &n)
 	}
 	if !structured {
@@ -176,6 +208,18 @@ func prettyYAML(v []byte) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), true
+}
+
+// blockStyle turns flow mappings and sequences ({a: 1, b: [x]}, often
+// JSON-like text that is not quite JSON) into block style, one entry a
+// line.
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style &^= yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // highlightJSON colours indented JSON token by token. Strings are escaped
