@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -27,10 +26,7 @@ func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch boo
 			}
 			b.watch.lastRev = rev
 			if rev >= b.watch.feedFrom {
-				b.feed = append(b.feed, change{typ: ev.Type, key: key, rev: rev, at: now})
-				if len(b.feed) > feedLen {
-					b.feed = b.feed[len(b.feed)-feedLen:]
-				}
+				b.addChange(ev, now)
 			}
 		}
 		if fromWatch {
@@ -181,17 +177,4 @@ func (b *browser) removeChild(name string) {
 	}
 	b.cursor = max(b.cursor, 0)
 	b.scroll()
-}
-
-// feedLabel names a change type in the change feed.
-func feedLabel(t backends.EventType) string {
-	switch t {
-	case backends.Created:
-		return txtCreated
-	case backends.Updated:
-		return txtUpdated
-	case backends.Deleted:
-		return txtDeleted
-	}
-	return strings.ToLower(t.String())
 }

@@ -35,12 +35,8 @@ const (
 	modeHelp                      // all bindings
 )
 
-const (
-	// flashFor is how long a changed row stays highlighted.
-	flashFor = 2 * time.Second
-	// feedLen is how many recent changes the change feed keeps.
-	feedLen = 3
-)
+// flashFor is how long a changed row stays highlighted.
+const flashFor = 2 * time.Second
 
 // Messages of the browser. Each carries what identifies the request, so
 // that an answer to a superseded request is dropped.
@@ -55,19 +51,11 @@ type (
 		op    editOp
 		key   string
 		value []byte
-		rev   int64 // the write's revision
-		prev  backends.KeyValue
+		rev   int64             // the write's revision
+		prev  backends.KeyValue // ModRevision (and Value, for an update) the write was based on
 		err   error
 	}
 )
-
-// change is one line of the change feed.
-type change struct {
-	typ backends.EventType
-	key string
-	rev int64
-	at  time.Time
-}
 
 // status is the one-line message under the panes.
 type status struct {
@@ -258,6 +246,8 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		return b.watchEvents(msg, now)
 	case savedMsg:
 		return b.saved(msg, now)
+	case diffMsg:
+		b.diffed(msg)
 	}
 	return nil
 }
@@ -449,7 +439,6 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	}
 	b.carryCounts(old, level, resume, b.watch.lastRev)
 	b.watch.reset(resume)
-	b.feed = nil
 	return b.relist(locate)
 }
 

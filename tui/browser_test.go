@@ -203,7 +203,7 @@ func TestHelpScrolls(t *testing.T) {
 	}
 	d.press("end")
 	last := d.m.View()
-	if !strings.Contains(last, fmt.Sprintf("/%d", total)) || strings.Contains(last, "↓") || !strings.Contains(last, "强制退出") {
+	if !strings.Contains(last, fmt.Sprintf("/%d", total)) || strings.Contains(last, "↓") || !strings.Contains(last, "写入") {
 		t.Fatalf("the end of the help:\n%s", last)
 	}
 	d.press("home", "down")

@@ -263,26 +263,6 @@ func (b *browser) editorView() []string {
 	return append(out, notes...)
 }
 
-// feedLine shows the latest changes the watch reported, newest first,
-// with keys relative to the level (the watch covers only the level).
-func (b *browser) feedLine() string {
-	s := b.st
-	if len(b.feed) == 0 {
-		return s.dim.Render(txtFeed + " " + txtFeedEmpty)
-	}
-	share := max((b.width-ansiWidth(txtFeed)-10)/len(b.feed)-8, 8)
-	parts := []string{s.dim.Render(txtFeed + " " + b.feed[len(b.feed)-1].at.Format("15:04:05"))}
-	for i := len(b.feed) - 1; i >= 0; i-- {
-		c := b.feed[i]
-		name := c.key
-		if len(name) > len(b.level) && name[:len(b.level)] == b.level {
-			name = name[len(b.level):]
-		}
-		parts = append(parts, feedLabel(c.typ)+" "+clipMiddle(Escape(name), share))
-	}
-	return parts[0] + " " + strings.Join(parts[1:], s.dim.Render(" · "))
-}
-
 // statusLine shows the last message, or what the current mode expects.
 func (b *browser) statusLine(now time.Time) string {
 	s := b.st

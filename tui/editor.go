@@ -222,7 +222,7 @@ func (b *browser) confirmKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		return nil
 	}
 	b.setStatus(statusInfo, txtDeleting, now, 0)
-	return b.writeCmd(opDelete, d.name, nil, d.modRev)
+	return b.writeCmd(opDelete, d.name, nil, backends.KeyValue{ModRevision: d.modRev})
 }
 
 // editorKey handles keys in the form: enter moves from the key to the
@@ -272,9 +272,9 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		}
 		ed.saving, ed.err, ed.ask = true, "", ""
 		if b.mode == modeEdit {
-			return b.writeCmd(opUpdate, ed.key, []byte(value), ed.rev)
+			return b.writeCmd(opUpdate, ed.key, []byte(value), backends.KeyValue{ModRevision: ed.rev, Value: []byte(ed.orig)})
 		}
-		return b.writeCmd(opCreate, ed.key, []byte(value), 0)
+		return b.writeCmd(opCreate, ed.key, []byte(value), backends.KeyValue{})
 	}
 	if msg.Type == tea.KeyRunes {
 		msg.Runes = inertRunes(msg.Runes)
@@ -345,24 +345,22 @@ func (ed *editor) keyText(msg tea.KeyMsg) {
 	}
 }
 
-// writeCmd runs a write: Create, Update at the revision the user saw, or
-// Delete at that revision. A concurrent change fails with ErrConflict
-// instead of being overwritten.
-func (b *browser) writeCmd(op editOp, k string, value []byte, rev int64) tea.Cmd {
+// writeCmd runs a write: Create, Update at the revision the user saw
+// (prev, whose Value is what the user saw), or Delete at that revision. A
+// concurrent change fails with ErrConflict instead of being overwritten.
+func (b *browser) writeCmd(op editOp, k string, value []byte, prev backends.KeyValue) tea.Cmd {
 	ctx, store, timeout := b.ctx, b.store, b.cfg.callTimeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		msg := savedMsg{op: op, key: k, value: value}
+		msg := savedMsg{op: op, key: k, value: value, prev: prev}
 		switch op {
 		case opCreate:
 			msg.rev, msg.err = store.Create(ctx, k, value)
 		case opUpdate:
-			msg.prev.ModRevision = rev
-			msg.rev, msg.err = store.Update(ctx, k, value, rev)
+			msg.rev, msg.err = store.Update(ctx, k, value, prev.ModRevision)
 		case opDelete:
-			msg.prev.ModRevision = rev
-			msg.rev, msg.err = store.Delete(ctx, k, rev)
+			msg.rev, msg.err = store.Delete(ctx, k, prev.ModRevision)
 		}
 		return msg
 	}
@@ -390,7 +388,19 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 		b.setStatus(statusErr, text, now, 8*time.Second)
 		return nil
 	}
-	var cmds []tea.Cmd
+	// The change feed has our own writes at once: the watch of the level
+	// the view moves to may never report them.
+	ev := backends.Event{KV: backends.KeyValue{Key: msg.key, Value: msg.value, ModRevision: msg.rev}}
+	switch msg.op {
+	case opCreate:
+		ev.Type = backends.Created
+	case opUpdate:
+		ev.Type, ev.PrevKV = backends.Updated, &msg.prev
+	case opDelete:
+		ev.Type = backends.Deleted
+	}
+	b.addChange(ev, now)
+	cmds := []tea.Cmd{b.diffFeed()}
 	switch msg.op {
 	case opCreate:
 		if b.mode == modeNewValue {
@@ -403,10 +413,10 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 			target = b.level
 		}
 		if target != b.level || b.filter != "" {
-			return b.setLevel(target, msg.key)
+			return tea.Batch(append(cmds, b.setLevel(target, msg.key))...)
 		}
 		kv := backends.KeyValue{Key: msg.key, Value: msg.value, CreateRevision: msg.rev, ModRevision: msg.rev, Version: 1}
-		cmds = b.applyEvents([]backends.Event{{Type: backends.Created, KV: kv}}, now, false)
+		cmds = append(cmds, b.applyEvents([]backends.Event{{Type: backends.Created, KV: kv}}, now, false)...)
 		if i, ok := b.list.find(msg.key); ok {
 			b.cursor = b.list.start + i
 			b.scroll()
@@ -420,10 +430,10 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 		if b.val.key == msg.key && b.val.loaded {
 			kv.CreateRevision, kv.Version = b.val.kv.CreateRevision, b.val.kv.Version+1
 		}
-		cmds = b.applyEvents([]backends.Event{{Type: backends.Updated, KV: kv}}, now, false)
+		cmds = append(cmds, b.applyEvents([]backends.Event{{Type: backends.Updated, KV: kv}}, now, false)...)
 	case opDelete:
 		b.setStatus(statusOK, fmt.Sprintf(txtDeletedOK, name, msg.rev), now, 5*time.Second)
-		cmds = b.applyEvents([]backends.Event{{Type: backends.Deleted, KV: backends.KeyValue{Key: msg.key, ModRevision: msg.rev}}}, now, false)
+		cmds = append(cmds, b.applyEvents([]backends.Event{{Type: backends.Deleted, KV: backends.KeyValue{Key: msg.key, ModRevision: msg.rev}}}, now, false)...)
 	}
 	cmds = append(cmds, b.ensureLoaded(), b.syncValue())
 	return tea.Batch(cmds...)

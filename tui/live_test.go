@@ -22,7 +22,7 @@ import (
 func TestLiveChanges(t *testing.T) {
 	clock := newTestClock()
 	store := newStore(t,
-		"/registry/pods/default/a", `{"kind":"Pod","metadata":{"name":"a"}}`,
+		"/registry/pods/default/a", `{"kind":"Pod","metadata":{"name":"a"},"status":{"phase":"Pending"}}`,
 		"/registry/pods/default/b", `{"kind":"Pod","metadata":{"name":"b"}}`,
 		"/registry/pods/default/c", `{"kind":"Pod","metadata":{"name":"c"}}`)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
@@ -33,13 +33,13 @@ func TestLiveChanges(t *testing.T) {
 	if _, err := store.Create(ctx, "/registry/pods/default/d", []byte(`{"kind":"Pod"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Put(ctx, "/registry/pods/default/a", []byte(`{"kind":"Pod","metadata":{"name":"a","resourceVersion":"5"}}`)); err != nil {
+	if _, err := store.Put(ctx, "/registry/pods/default/a", []byte(`{"kind":"Pod","metadata":{"name":"a"},"status":{"phase":"Running"}}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Delete(ctx, "/registry/pods/default/c", 0); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor(txtDeleted+" ", `"resourceVersion": "5"`)
+	h.waitFor("- c", "~ a  .status.phase: Pending → Running", `"phase": "Running"`)
 	fm := h.golden()
 	var names []string
 	for _, e := range fm.br.list.items {
@@ -86,7 +86,7 @@ func TestWatchRecovers(t *testing.T) {
 	if _, err := mem.Create(context.Background(), "/b", []byte("two")); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("新建 /b")
+	h.waitFor("+ /b")
 	fm := h.finish()
 	if !fm.br.watch.live || len(fm.br.feed) != 1 || fm.br.feed[0].key != "/b" {
 		t.Fatalf("live %v feed %+v", fm.br.watch.live, fm.br.feed)

@@ -102,9 +102,9 @@ const (
 	txtRetryingNow  = "正在重试…"
 	txtFeed         = "最近变更"
 	txtFeedEmpty    = "无"
-	txtCreated      = "新建"
-	txtUpdated      = "更新"
-	txtDeleted      = "删除"
+	txtDiffSame     = "值未变"
+	txtDiffFormat   = "仅格式变化"
+	txtDiffMore     = " 等（另 %d 处）"
 
 	// Editing.
 	txtNewTitle          = "新建键"
@@ -152,6 +152,7 @@ const (
 	// Help.
 	txtHelpTitle  = "按键"
 	txtHelpFilter = "过滤: 输入子串在当前层查找（全小写时不区分大小写）；以 ^ 开头按前缀范围读取"
+	txtHelpFeed   = "最近变更: + 新建 · ~ 更新（及改动的 JSON 路径）· - 删除，包括本控制台的写入"
 )
 
 // Help texts of the key bindings.

@@ -162,7 +162,7 @@ func (b *browser) watchEvents(msg watchEventsMsg, now time.Time) tea.Cmd {
 	if msg.gen != b.watch.gen {
 		return nil // a watch we cancelled
 	}
-	cmds := b.applyEvents(msg.events, now, true)
+	cmds := append(b.applyEvents(msg.events, now, true), b.diffFeed())
 	// A removed or inserted row can move the selection to another key.
 	cmds = append(cmds, b.syncValue())
 	switch {
