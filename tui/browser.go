@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -19,6 +20,7 @@ type browserConfig struct {
 	keys        keyMap
 	readOnly    bool
 	callTimeout time.Duration
+	term        io.Writer // the program's output, for OSC 52 (nil: none)
 }
 
 // mode is what the browser's keys do.
@@ -248,6 +250,8 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		return b.saved(msg, now)
 	case diffMsg:
 		b.diffed(msg)
+	case copiedMsg:
+		b.copied(msg, now)
 	}
 	return nil
 }
@@ -303,6 +307,10 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.Wrap):
 		b.toggleWrap(now)
 		return nil
+	case key.Matches(msg, k.Copy):
+		return b.copyKey(now)
+	case key.Matches(msg, k.CopyValue):
+		return b.copyValue(now)
 	case key.Matches(msg, k.Refresh):
 		b.setStatus(statusInfo, txtRefreshing, now, time.Second)
 		return b.refresh(true)

@@ -63,7 +63,7 @@ func (b *browser) helpLines() []string {
 		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
 	}
 	out = append(out, "")
-	for _, note := range []string{txtHelpFilter, txtHelpFeed} {
+	for _, note := range []string{txtHelpFilter, txtHelpCopy, txtHelpFeed} {
 		for _, l := range wrapPlain(note, b.width, 0) {
 			out = append(out, b.st.dim.Render(l))
 		}

@@ -3,11 +3,14 @@ package tui
 import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds every binding of the console. The footer and the full
-// help (?) are generated from it, so what is shown is what works.
+// help (?) are generated from it, so what is shown is what works. H, R and
+// E are kept free for the views that come with the key history, restore
+// and export (the edit group has room for them).
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	Open, Back, Clear                     key.Binding
 	Filter, Flat, Hex, Wrap, Refresh, Log key.Binding
+	Copy, CopyValue                       key.Binding
 	New, Edit, Delete                     key.Binding
 	Help, Quit, ForceQuit                 key.Binding
 	// Editor and prompts.
@@ -34,6 +37,8 @@ func newKeyMap(readOnly bool) keyMap {
 		Flat:      b("t", hlpFlat, "t"),
 		Hex:       b("x", hlpHex, "x"),
 		Wrap:      b("w", hlpWrap, "w"),
+		Copy:      b("c", hlpCopy, "c"),
+		CopyValue: b("C", hlpCopyValue, "C"),
 		Refresh:   b("r", hlpRefresh, "r"),
 		Log:       b("L", hlpLog, "L"),
 		New:       b("n", hlpNew, "n"),
@@ -81,7 +86,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex, k.Wrap},
-		append(edit, k.Refresh),
+		append(edit, k.Copy, k.CopyValue, k.Refresh),
 		{k.Log, k.Help, k.Quit, k.ForceQuit},
 	}
 }

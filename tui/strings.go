@@ -149,9 +149,18 @@ const (
 	txtErrClosed         = "存储已关闭"
 	txtErrWrite          = "写入失败"
 
+	// Copying.
+	txtCopied       = "已发送到终端剪贴板（OSC 52）：%s（%s）"
+	txtCopyKey      = "键 %s"
+	txtCopyValue    = "%s 的值"
+	txtCopyTooLarge = "未复制%s：%s 超过终端剪贴板（OSC 52）通常接受的约 %s"
+	txtCopyNeedsKey = "请选择一个键（不是目录）再复制值"
+	txtCopyFailed   = "复制失败"
+
 	// Help.
 	txtHelpTitle  = "按键"
 	txtHelpFilter = "过滤: 输入子串在当前层查找（全小写时不区分大小写）；以 ^ 开头按前缀范围读取"
+	txtHelpCopy   = "复制: c 复制键、C 复制值，经 OSC 52 写入终端的剪贴板（ssh 中也可用；tmux 需 set-clipboard on）"
 	txtHelpFeed   = "最近变更: + 新建 · ~ 更新（及改动的 JSON 路径）· - 删除，包括本控制台的写入"
 )
 
@@ -170,6 +179,8 @@ const (
 	hlpFlat        = "树/平铺"
 	hlpHex         = "十六进制"
 	hlpWrap        = "长行折行/截断"
+	hlpCopy        = "复制键"
+	hlpCopyValue   = "复制值"
 	hlpRefresh     = "刷新"
 	hlpLog         = "启动日志"
 	hlpNew         = "新建"

@@ -67,16 +67,19 @@ func Run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options) i
 	// Ask the terminal for its background now, before Bubble Tea reads
 	// the keyboard, so that the reply cannot arrive as keystrokes.
 	styles := newStyles(lipgloss.HasDarkBackground())
-	return run(ctx, force, eng, opts, styles, os.Stdout, os.Stderr, tea.WithAltScreen())
+	return run(ctx, force, eng, opts, styles, os.Stdout, os.Stderr, newTTYTerminal(os.Stdout), tea.WithAltScreen())
 }
 
 // run is Run on the given outputs, with extra program options (a test's
-// input and output).
-func run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options, styles *styles, stdout, stderr io.Writer, progOpts ...tea.ProgramOption) int {
+// input). The program draws on term, which copying to the clipboard
+// shares (see terminal); stdout and stderr take the lines printed after
+// the program ends.
+func run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options, styles *styles, stdout, stderr, term io.Writer, progOpts ...tea.ProgramOption) int {
 	m := newModel(ctx, eng, opts, styles, time.Now)
+	m.term = term
 	detach := make(chan struct{})
 	m.detach = detach
-	progOpts = append([]tea.ProgramOption{tea.WithoutSignalHandler()}, progOpts...)
+	progOpts = append([]tea.ProgramOption{tea.WithoutSignalHandler(), tea.WithOutput(term)}, progOpts...)
 	p := tea.NewProgram(m, progOpts...)
 	go func() {
 		// Requests from outside: the first starts the visible shutdown,
@@ -189,6 +192,9 @@ type model struct {
 	styles *styles
 	keys   keyMap
 	clock  func() time.Time
+	// term is the output the program draws on, for the sequences the
+	// console writes itself (OSC 52). Nil: copying reports that it cannot.
+	term io.Writer
 	// detach, when closed, makes a command waiting for an engine event
 	// return: Run closes it once the program has ended, so that the
 	// events of a shutdown after a crash go to the reader Run starts.
@@ -358,7 +364,7 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 		m.state = stateReady
 		m.readyAt = m.now
 		m.br = newBrowser(m.ctx, msg.store, browserConfig{
-			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout,
+			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout, term: m.term,
 		})
 		m.br.resize(m.width, m.height)
 		return m, m.br.init(m.now)

@@ -129,6 +129,10 @@ func (b *browser) valueKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		b.toggleHex()
 	case key.Matches(msg, k.Wrap):
 		b.toggleWrap(now)
+	case key.Matches(msg, k.Copy):
+		return b.copyKey(now)
+	case key.Matches(msg, k.CopyValue):
+		return b.copyValue(now)
 	case key.Matches(msg, k.Edit):
 		return b.startEdit(now)
 	case key.Matches(msg, k.Delete):
