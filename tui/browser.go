@@ -121,6 +121,9 @@ type browser struct {
 	ed          editor
 	pendingDel  *entry
 	helpOffset  int // the first line of the help shown
+	// unchanged: the last message changed nothing on the screen (a key
+	// of a burst of typed text, gathered), so the last frame stands.
+	unchanged bool
 	// openSole: the root's first read is in flight; if the root holds one
 	// directory and nothing else (a store of /-keys holds only "/"), the
 	// browser opens it instead of showing it alone.
@@ -131,6 +134,7 @@ func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *b
 	fi := textinput.New()
 	fi.Prompt = "/"
 	fi.Placeholder = txtFilterPlaceholder
+	fi.CharLimit = backends.MaxKeySize // a filter longer than any key matches nothing
 	fi.Cursor.SetMode(cursor.CursorStatic)
 	b := &browser{
 		ctx: ctx, store: store, cfg: cfg, st: cfg.styles, keys: cfg.keys,
@@ -252,6 +256,10 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		b.diffed(msg)
 	case copiedMsg:
 		b.copied(msg, now)
+	case flushTypedMsg:
+		if b.editing() {
+			b.ed.flushTyped()
+		}
 	}
 	return nil
 }

@@ -232,7 +232,7 @@ func (b *browser) editorView() []string {
 		out = append(out, s.dim.Render(txtValueHint))
 	}
 	if b.mode != modeNewKey {
-		out = append(out, strings.Split(ed.area.View(), "\n")...)
+		out = append(out, strings.Split(ed.areaView, "\n")...)
 	}
 	// Notes (already escaped) wrap to at most three lines each.
 	var notes []string

@@ -34,6 +34,24 @@ const (
 // 1.5 MiB limit.
 const maxEditSize = 256 * 1024
 
+// typingGap is how soon after the previous typed text a key counts as part
+// of a burst: a paste without bracketed paste, which arrives as thousands
+// of key messages, or keys typed faster than the program reads them. A
+// burst goes into the text area in one insertion per typingGap, because
+// each change of the text area costs time in proportion to its whole
+// content (it redraws and re-wraps everything): key by key, a paste takes
+// time in proportion to the square of its size. A key typed on its own
+// goes in at once. The insertions of a burst are spaced further apart as
+// the text grows (one more typingGap per flushStep runes), so that they
+// take a bounded share of the time.
+const (
+	typingGap = 25 * time.Millisecond
+	flushStep = 16 << 10
+)
+
+// flushTypedMsg inserts the text typed in a burst (see typingGap).
+type flushTypedMsg struct{}
+
 // editor is the new-key and edit-value form.
 type editor struct {
 	op       editOp
@@ -56,6 +74,15 @@ type editor struct {
 	saving     bool
 	width      int
 	height     int
+	// pending is text typed in a burst, not yet in the area; lastTyped is
+	// when text was last typed; flushing: a flushTypedMsg is on its way.
+	pending   []rune
+	lastTyped time.Time
+	flushing  bool
+	size      int // about how many runes the area holds, to space insertions
+	// areaView is the text area as last drawn: it is drawn again only
+	// when it changed, not on every frame (see drawArea).
+	areaView string
 }
 
 func newEditor(op editOp, width, height int) editor {
@@ -74,6 +101,62 @@ func newEditor(op editOp, width, height int) editor {
 	return ed
 }
 
+// drawArea draws the text area after a change to it.
+func (ed *editor) drawArea() { ed.areaView = ed.area.View() }
+
+// typedText returns the text a key types into the area: runes (typed or
+// pasted), a space, a line break. ok is false for every other key,
+// including alt+letter, which the area takes as commands.
+func typedText(msg tea.KeyMsg) (runes []rune, ok bool) {
+	if msg.Alt {
+		return nil, false
+	}
+	switch msg.Type {
+	case tea.KeyRunes:
+		return msg.Runes, true
+	case tea.KeySpace:
+		return []rune{' '}, true
+	case tea.KeyEnter:
+		return []rune{'\n'}, true
+	}
+	return nil, false
+}
+
+// typeText takes text typed into the area: at once when typed on its own,
+// else gathered and inserted by flushTyped, typingGap later, with what
+// else the burst brings meanwhile.
+func (b *browser) typeText(runes []rune, now time.Time) tea.Cmd {
+	ed := &b.ed
+	asked := ed.ask != ""
+	ed.ask = "" // withdrawn by any other key
+	burst := len(ed.pending) > 0 || !ed.lastTyped.IsZero() && now.Sub(ed.lastTyped) < typingGap
+	ed.lastTyped = now
+	ed.pending = append(ed.pending, inertRunes(runes)...)
+	if !burst {
+		ed.flushTyped()
+		return nil
+	}
+	b.unchanged = !asked
+	if ed.flushing {
+		return nil
+	}
+	ed.flushing = true
+	gap := typingGap * time.Duration(1+ed.size/flushStep)
+	return tea.Tick(gap, func(time.Time) tea.Msg { return flushTypedMsg{} })
+}
+
+// flushTyped inserts the pending text at the cursor, as one paste.
+func (ed *editor) flushTyped() {
+	ed.flushing = false
+	if len(ed.pending) == 0 {
+		return
+	}
+	ed.area, _ = ed.area.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: ed.pending, Paste: true})
+	ed.size += len(ed.pending)
+	ed.pending = nil
+	ed.drawArea()
+}
+
 // resize fits the form into the body of the screen.
 func (ed *editor) resize(width, height int) {
 	ed.width, ed.height = width, height
@@ -81,6 +164,7 @@ func (ed *editor) resize(width, height int) {
 	ed.area.SetWidth(max(width, 10))
 	// title, key line, value label, error and warning lines.
 	ed.area.SetHeight(max(height-5, 1))
+	ed.drawArea()
 }
 
 // changed records a concurrent change to the key being edited.
@@ -155,9 +239,10 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 		return nil
 	}
 	b.ed = newEditor(opUpdate, b.width, b.rows)
-	b.ed.key, b.ed.rev, b.ed.orig = e.name, b.val.kv.ModRevision, string(v)
+	b.ed.key, b.ed.rev, b.ed.orig, b.ed.size = e.name, b.val.kv.ModRevision, string(v), len(v)
 	b.ed.area.SetValue(string(v))
 	b.ed.area.Focus()
+	b.ed.drawArea()
 	b.mode = modeEdit
 	return nil
 }
@@ -235,6 +320,13 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		b.setStatus(statusInfo, txtStillSaving, now, 2*time.Second)
 		return nil
 	}
+	if b.mode != modeNewKey {
+		if runes, ok := typedText(msg); ok {
+			return b.typeText(runes, now)
+		}
+		// Any other key acts on everything typed before it.
+		ed.flushTyped()
+	}
 	switch {
 	case key.Matches(msg, b.keys.Cancel):
 		b.mode = modeBrowse
@@ -255,6 +347,7 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		ed.key, ed.err, ed.ask = k, "", ""
 		ed.keyInput.Blur()
 		ed.area.Focus()
+		ed.drawArea()
 		b.mode = modeNewValue
 		return nil
 	case key.Matches(msg, b.keys.Save) && b.mode != modeNewKey:
@@ -287,6 +380,7 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		ed.err = ""
 	} else {
 		ed.area, cmd = ed.area.Update(msg)
+		ed.drawArea()
 	}
 	return cmd
 }

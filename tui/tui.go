@@ -195,6 +195,8 @@ type model struct {
 	// term is the output the program draws on, for the sequences the
 	// console writes itself (OSC 52). Nil: copying reports that it cannot.
 	term io.Writer
+	// last is the frame View drew last, shared by the copies of the model.
+	last *lastFrame
 	// detach, when closed, makes a command waiting for an engine event
 	// return: Run closes it once the program has ended, so that the
 	// events of a shutdown after a crash go to the reader Run starts.
@@ -239,7 +241,7 @@ func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock f
 	now := clock()
 	return model{
 		ctx: ctx, eng: eng, opts: opts, styles: st, keys: newKeyMap(opts.ReadOnly), clock: clock,
-		began: now, now: now, width: 80, height: 24,
+		began: now, now: now, width: 80, height: 24, last: &lastFrame{},
 	}
 }
 
@@ -296,6 +298,9 @@ func shutdownCmd(eng Engine, timeout time.Duration) tea.Cmd {
 
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.now = m.clock()
+	if m.br != nil {
+		m.br.unchanged = false // until the browser says so
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

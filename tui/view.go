@@ -16,7 +16,28 @@ const (
 	minHeight = 10
 )
 
+// View draws the screen. After a message that changed nothing on it (a
+// key of a burst of typed text, only gathered: see typingGap) it returns
+// the last frame: Bubble Tea draws after every message, and a paste
+// without bracketed paste is tens of thousands of them.
 func (m model) View() string {
+	if m.last != nil && m.last.ok && m.state == stateReady && m.br.unchanged {
+		return m.last.frame
+	}
+	v := m.view()
+	if m.last != nil {
+		m.last.frame, m.last.ok = v, true
+	}
+	return v
+}
+
+// lastFrame is the frame View drew last.
+type lastFrame struct {
+	frame string
+	ok    bool
+}
+
+func (m model) view() string {
 	w, h := m.width, m.height
 	if w < minWidth || h < minHeight {
 		return clip(fmt.Sprintf(txtTooSmall, minWidth, minHeight), max(w, 1))
