@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/k3/k3-storage/backends"
 )
 
@@ -379,5 +381,23 @@ func TestLineCol(t *testing.T) {
 		if l, c := lineCol(tt.s, tt.off); l != tt.l || c != tt.c {
 			t.Errorf("lineCol(%q, %d) = %d, %d; want %d, %d", tt.s, tt.off, l, c, tt.l, tt.c)
 		}
+	}
+}
+
+// TestEditTooManyLines: the text area holds at most maxEditLines lines and
+// drops the rest; a longer value is not opened (saving it would cut it),
+// and text pasted past the limit is reported.
+func TestEditTooManyLines(t *testing.T) {
+	long := strings.Repeat("x\n", maxEditLines) + "end"
+	store := newStore(t, "k", long)
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("e")
+	if b := d.b(); b.mode != modeBrowse || b.status.text != fmt.Sprintf(txtEditTooManyLines, maxEditLines) {
+		t.Fatalf("mode %v status %q", b.mode, b.status.text)
+	}
+	d.press("n", "other", "enter")
+	d.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(long), Paste: true})
+	if w := d.b().ed.warn; w != fmt.Sprintf(txtPasteTooManyLines, maxEditLines) {
+		t.Fatalf("warn %q", w)
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,10 @@ const (
 // its whole content on each key, which is slow far below the store's
 // 1.5 MiB limit.
 const maxEditSize = 256 * 1024
+
+// maxEditLines is the text area's limit on lines (bubbles' textarea drops
+// the lines past it).
+const maxEditLines = 10000
 
 // typingGap is how soon after the previous typed text a key counts as part
 // of a burst: a paste without bracketed paste, which arrives as thousands
@@ -151,6 +156,15 @@ func (ed *editor) flushTyped() {
 	if len(ed.pending) == 0 {
 		return
 	}
+	lines := ed.area.LineCount()
+	for _, r := range ed.pending {
+		if r == '\n' {
+			lines++
+		}
+	}
+	if lines > maxEditLines {
+		ed.warn = fmt.Sprintf(txtPasteTooManyLines, maxEditLines)
+	}
 	ed.area, _ = ed.area.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: ed.pending, Paste: true})
 	ed.size += len(ed.pending)
 	ed.pending = nil
@@ -236,6 +250,12 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 	}
 	if !editable(v) {
 		b.setStatus(statusErr, txtEditUnsafe, now, 5*time.Second)
+		return nil
+	}
+	if bytes.Count(v, []byte("\n")) >= maxEditLines {
+		// The text area would drop the lines after its limit, and a save
+		// would write the value without them.
+		b.setStatus(statusErr, fmt.Sprintf(txtEditTooManyLines, maxEditLines), now, 5*time.Second)
 		return nil
 	}
 	b.ed = newEditor(opUpdate, b.width, b.rows)

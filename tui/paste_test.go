@@ -23,20 +23,27 @@ func pasteText(size int, oneLine bool) string {
 		Image string            `json:"image"`
 		Env   map[string]string `json:"env"`
 	}
-	var items []any
-	for i := 0; ; i++ {
-		items = append(items, map[string]any{
+	pod := func(i int) any {
+		return map[string]any{
 			"apiVersion": "v1", "kind": "Pod",
 			"metadata": map[string]any{"name": fmt.Sprintf("web-%d", i), "namespace": "default", "labels": map[string]string{"app": "web", "tier": "frontend"}},
 			"spec":     map[string]any{"containers": []container{{Name: "web", Image: "nginx:1.27", Env: map[string]string{"MODE": "production", "REPLICA": fmt.Sprint(i)}}}},
-		})
-		var b []byte
-		if oneLine {
-			b, _ = json.Marshal(map[string]any{"items": items})
-		} else {
-			b, _ = json.MarshalIndent(map[string]any{"items": items}, "", "  ")
 		}
-		if len(b) >= size {
+	}
+	marshal := func(v any) []byte {
+		if oneLine {
+			b, _ := json.Marshal(v)
+			return b
+		}
+		b, _ := json.MarshalIndent(v, "", "  ")
+		return b
+	}
+	var items []any
+	for n := size / len(marshal(pod(0))); ; n++ {
+		for len(items) < n {
+			items = append(items, pod(len(items)))
+		}
+		if b := marshal(map[string]any{"items": items}); len(b) >= size {
 			return string(b)
 		}
 	}

@@ -131,6 +131,8 @@ const (
 	txtValueLoading      = "值还在读取，请稍候"
 	txtEditGone          = "该键已被删除，无法编辑"
 	txtEditTooLarge      = "值超过 %s，无法在控制台中编辑"
+	txtEditTooManyLines  = "值超过 %d 行，无法在控制台中编辑"
+	txtPasteTooManyLines = "编辑器最多 %d 行：超出的行未插入，保存前请检查"
 	txtEditUnsafe        = "值包含控制字符、不可见字符或非 UTF-8 字节，无法安全编辑（x 查看十六进制）"
 	txtConfirmDelete     = "删除 %s（rev %d）？按 y 确认，其他键取消"
 	txtDeleteCancelled   = "已取消删除"
