@@ -256,6 +256,8 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		b.diffed(msg)
 	case copiedMsg:
 		b.copied(msg, now)
+	case editReadMsg:
+		return b.editRead(msg, now)
 	case flushTypedMsg:
 		if b.editing() {
 			b.ed.flushTyped()

@@ -211,8 +211,11 @@ func (b *browser) editorView() []string {
 	s := b.st
 	ed := &b.ed
 	out := make([]string, 0, b.rows)
-	switch b.mode {
-	case modeEdit:
+	switch {
+	case b.mode == modeEdit && ed.loading:
+		out = append(out, s.title.Render(fmt.Sprintf(txtEditTitleLoading, Escape(ed.key))))
+		out = append(out, s.dim.Render(txtReading))
+	case b.mode == modeEdit:
 		out = append(out, s.title.Render(fmt.Sprintf(txtEditTitle, Escape(ed.key), ed.rev)))
 		out = append(out, s.dim.Render(txtEditBasis))
 	default:
@@ -231,7 +234,7 @@ func (b *browser) editorView() []string {
 	default:
 		out = append(out, s.dim.Render(txtValueHint))
 	}
-	if b.mode != modeNewKey {
+	if b.mode != modeNewKey && !ed.loading {
 		out = append(out, strings.Split(ed.areaView, "\n")...)
 	}
 	// Notes (already escaped) wrap to at most three lines each.

@@ -401,3 +401,52 @@ func TestEditTooManyLines(t *testing.T) {
 		t.Fatalf("warn %q", w)
 	}
 }
+
+// TestEditBeforeValue: e pressed while the value pane still reads the
+// value opens the editor at once; it reads the value itself, and the keys
+// typed meanwhile go to it, not to the browser.
+func TestEditBeforeValue(t *testing.T) {
+	store := newStore(t, "a", "value of a", "b", "value of b", "c", "value of c")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	move := d.update(keyMsg("down")) // b's read is in flight
+	edit := d.update(keyMsg("e"))
+	if b := d.b(); b.mode != modeEdit || !b.ed.loading {
+		t.Fatalf("mode %v loading %v", b.mode, b.ed.loading)
+	}
+	if view := d.m.View(); !strings.Contains(view, "编辑 b") || !strings.Contains(view, txtReading) {
+		t.Fatalf("no reading editor:\n%s", view)
+	}
+	for _, k := range []string{"end", "!", "d", "n"} { // as browser keys: to the end, delete, new
+		d.update(keyMsg(k))
+	}
+	d.run(move)
+	d.run(edit)
+	d.press("ctrl+s")
+	if kv := get(t, store, "b"); string(kv.Value) != "value of b!dn" {
+		t.Fatalf("stored %q", kv.Value)
+	}
+	if b := d.b(); b.mode != modeBrowse || d.selected() != "b" {
+		t.Fatalf("mode %v selected %q", b.mode, d.selected())
+	}
+	// esc while it reads cancels, and the read's answer opens nothing.
+	move = d.update(keyMsg("down"))
+	edit = d.update(keyMsg("e"))
+	d.update(keyMsg("esc"))
+	d.run(move)
+	d.run(edit)
+	if b := d.b(); b.mode != modeBrowse {
+		t.Fatalf("mode %v after esc", b.mode)
+	}
+	// A value the editor cannot take is refused once read.
+	if _, err := store.Put(context.Background(), "c", []byte("bell\a")); err != nil {
+		t.Fatal(err)
+	}
+	d.press("up")
+	move = d.update(keyMsg("down"))
+	edit = d.update(keyMsg("e"))
+	d.run(move)
+	d.run(edit)
+	if b := d.b(); b.mode != modeBrowse || b.status.text != txtEditUnsafe {
+		t.Fatalf("mode %v status %q", b.mode, b.status.text)
+	}
+}

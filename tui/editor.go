@@ -85,6 +85,11 @@ type editor struct {
 	lastTyped time.Time
 	flushing  bool
 	size      int // about how many runes the area holds, to space insertions
+	// loading: the editor reads the value it opens; early are the keys
+	// typed meanwhile (earlyLost: more than maxEarlyKeys were).
+	loading   bool
+	early     []tea.KeyMsg
+	earlyLost bool
 	// areaView is the text area as last drawn: it is drawn again only
 	// when it changed, not on every frame (see drawArea).
 	areaView string
@@ -226,7 +231,11 @@ func (b *browser) startCreate(now time.Time) tea.Cmd {
 	return nil
 }
 
-// startEdit opens the selected key's value, as last read, for editing.
+// startEdit opens the selected key's value for editing: as the value
+// pane shows it, or, while the pane is still reading it, as the editor
+// reads it itself. Keys typed meanwhile wait for the value (see
+// editorKey): typed right after e, they are meant for the editor, and as
+// browser commands they would do something else entirely.
 func (b *browser) startEdit(now time.Time) tea.Cmd {
 	if b.cfg.readOnly {
 		return b.readOnlyRefusal(now)
@@ -236,35 +245,93 @@ func (b *browser) startEdit(now time.Time) tea.Cmd {
 	case !ok || e.dir:
 		b.setStatus(statusErr, txtEditNeedsKey, now, 4*time.Second)
 		return nil
-	case b.val.key != e.name || !b.val.loaded:
-		b.setStatus(statusInfo, txtValueLoading, now, 2*time.Second)
-		return nil
-	case b.val.deleted:
+	case b.val.key == e.name && b.val.deleted:
 		b.setStatus(statusErr, txtEditGone, now, 4*time.Second)
 		return nil
-	}
-	v := b.val.kv.Value
-	if len(v) > maxEditSize {
-		b.setStatus(statusErr, fmt.Sprintf(txtEditTooLarge, units.Bytes(maxEditSize)), now, 5*time.Second)
-		return nil
-	}
-	if !editable(v) {
-		b.setStatus(statusErr, txtEditUnsafe, now, 5*time.Second)
-		return nil
-	}
-	if bytes.Count(v, []byte("\n")) >= maxEditLines {
-		// The text area would drop the lines after its limit, and a save
-		// would write the value without them.
-		b.setStatus(statusErr, fmt.Sprintf(txtEditTooManyLines, maxEditLines), now, 5*time.Second)
+	case b.val.key == e.name && b.val.loaded:
+		b.openEdit(b.val.kv, now)
 		return nil
 	}
 	b.ed = newEditor(opUpdate, b.width, b.rows)
-	b.ed.key, b.ed.rev, b.ed.orig, b.ed.size = e.name, b.val.kv.ModRevision, string(v), len(v)
+	b.ed.key, b.ed.loading = e.name, true
+	b.mode = modeEdit
+	ctx, store, timeout, name := b.ctx, b.store, b.cfg.callTimeout, e.name
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		kv, err := store.Get(ctx, name)
+		return editReadMsg{key: name, kv: kv, err: err}
+	}
+}
+
+// editReadMsg is the editor's own read of the value it opens.
+type editReadMsg struct {
+	key string
+	kv  backends.KeyValue
+	err error
+}
+
+// maxEarlyKeys bounds the keys kept while the editor reads its value.
+const maxEarlyKeys = 4096
+
+// editRead fills the editor that waited for its value, then gives it the
+// keys typed meanwhile.
+func (b *browser) editRead(msg editReadMsg, now time.Time) tea.Cmd {
+	ed := &b.ed
+	if b.mode != modeEdit || !ed.loading || ed.key != msg.key {
+		return nil // cancelled meanwhile
+	}
+	early, lost := ed.early, ed.earlyLost
+	switch {
+	case errors.Is(msg.err, backends.ErrNotFound):
+		b.mode = modeBrowse
+		b.setStatus(statusErr, txtEditGone, now, 4*time.Second)
+		return nil
+	case msg.err != nil:
+		b.mode = modeBrowse
+		b.setStatus(statusErr, txtReadFailed+": "+Escape(oneLine(msg.err.Error())), now, 6*time.Second)
+		return nil
+	}
+	if !b.openEdit(msg.kv, now) {
+		return nil
+	}
+	if lost {
+		b.ed.warn = txtEarlyKeysLost
+	}
+	var cmds []tea.Cmd
+	for _, k := range early {
+		cmds = append(cmds, b.editorKey(k, now))
+	}
+	return tea.Batch(cmds...)
+}
+
+// openEdit opens the editor on kv, unless the value is one the editor
+// cannot take back unchanged (then the status line says why).
+func (b *browser) openEdit(kv backends.KeyValue, now time.Time) bool {
+	v := kv.Value
+	refuse := ""
+	switch {
+	case len(v) > maxEditSize:
+		refuse = fmt.Sprintf(txtEditTooLarge, units.Bytes(maxEditSize))
+	case !editable(v):
+		refuse = txtEditUnsafe
+	case bytes.Count(v, []byte("\n")) >= maxEditLines:
+		// The text area would drop the lines after its limit, and a save
+		// would write the value without them.
+		refuse = fmt.Sprintf(txtEditTooManyLines, maxEditLines)
+	}
+	if refuse != "" {
+		b.mode = modeBrowse
+		b.setStatus(statusErr, refuse, now, 5*time.Second)
+		return false
+	}
+	b.ed = newEditor(opUpdate, b.width, b.rows)
+	b.ed.key, b.ed.rev, b.ed.orig, b.ed.size = kv.Key, kv.ModRevision, string(v), len(v)
 	b.ed.area.SetValue(string(v))
 	b.ed.area.Focus()
 	b.ed.drawArea()
 	b.mode = modeEdit
-	return nil
+	return true
 }
 
 // editable reports values the text area can show and give back as they
@@ -338,6 +405,18 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	ed := &b.ed
 	if ed.saving {
 		b.setStatus(statusInfo, txtStillSaving, now, 2*time.Second)
+		return nil
+	}
+	if ed.loading {
+		switch {
+		case key.Matches(msg, b.keys.Cancel):
+			b.mode = modeBrowse
+			b.setStatus(statusInfo, txtEditCancelled, now, 3*time.Second)
+		case len(ed.early) < maxEarlyKeys:
+			ed.early = append(ed.early, msg)
+		default:
+			ed.earlyLost = true
+		}
 		return nil
 	}
 	if b.mode != modeNewKey {

@@ -109,6 +109,8 @@ const (
 	// Editing.
 	txtNewTitle          = "新建键"
 	txtEditTitle         = "编辑 %s（基于 rev %d）"
+	txtEditTitleLoading  = "编辑 %s"
+	txtEarlyKeysLost     = "读取值期间输入过多，部分按键未生效"
 	txtEditBasis         = "保存时若该键已被其他写入修改，将报告冲突而不会覆盖。"
 	txtKeyPrompt         = "键: "
 	txtKeyPlaceholder    = "/registry/…"
