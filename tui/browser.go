@@ -21,6 +21,9 @@ type browserConfig struct {
 	readOnly    bool
 	callTimeout time.Duration
 	term        io.Writer // the program's output, for OSC 52 (nil: none)
+	// clock is the console's time source; the editor reads it after work
+	// that takes a while (see typingGap).
+	clock func() time.Time
 }
 
 // mode is what the browser's keys do.
@@ -260,7 +263,7 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		return b.editRead(msg, now)
 	case flushTypedMsg:
 		if b.editing() {
-			b.ed.flushTyped()
+			return b.ed.burstTick(msg, b.cfg.clock)
 		}
 	}
 	return nil

@@ -41,21 +41,25 @@ const maxEditLines = 10000
 
 // typingGap is how soon after the previous typed text a key counts as part
 // of a burst: a paste without bracketed paste, which arrives as thousands
-// of key messages, or keys typed faster than the program reads them. A
-// burst goes into the text area in one insertion per typingGap, because
-// each change of the text area costs time in proportion to its whole
-// content (it redraws and re-wraps everything): key by key, a paste takes
-// time in proportion to the square of its size. A key typed on its own
-// goes in at once. The insertions of a burst are spaced further apart as
-// the text grows (one more typingGap per flushStep runes), so that they
-// take a bounded share of the time.
+// of key messages, or keys typed faster than the program reads them. A key
+// typed on its own goes into the text area at once; a burst is gathered
+// and inserted at once, because each change of the text area costs time in
+// proportion to its whole content (it redraws and re-wraps everything):
+// key by key, a paste takes time in proportion to the square of its size.
+//
+// A tick every typingGap watches the burst: the gathered text goes in as
+// soon as a tick finds that no key came since the one before (the burst
+// ended), and, while it goes on, every 1+size/flushStep ticks, so that the
+// text shows as it comes yet the insertions take a bounded share of the
+// time. Ticks are counted, not timed: the tests' clocks stand still.
 const (
 	typingGap = 25 * time.Millisecond
-	flushStep = 16 << 10
+	flushStep = 4 << 10
 )
 
-// flushTypedMsg inserts the text typed in a burst (see typingGap).
-type flushTypedMsg struct{}
+// flushTypedMsg is a tick of a burst of typed text (see typingGap); gen
+// tells the ticks of an earlier burst.
+type flushTypedMsg struct{ gen int }
 
 // editor is the new-key and edit-value form.
 type editor struct {
@@ -80,10 +84,16 @@ type editor struct {
 	width      int
 	height     int
 	// pending is text typed in a burst, not yet in the area; lastTyped is
-	// when text was last typed; flushing: a flushTypedMsg is on its way.
+	// when the area last took typed text, or a key of a burst was
+	// gathered. While a burst lasts, ticks (burstGen) watch it: ticks
+	// counts them since the last insertion, keyed whether a key came since
+	// the last one.
 	pending   []rune
 	lastTyped time.Time
-	flushing  bool
+	bursting  bool
+	burstGen  int
+	ticks     int
+	keyed     bool
 	size      int // about how many runes the area holds, to space insertions
 	// loading: the editor reads the value it opens; early are the keys
 	// typed meanwhile (earlyLost: more than maxEarlyKeys were).
@@ -133,31 +143,54 @@ func typedText(msg tea.KeyMsg) (runes []rune, ok bool) {
 }
 
 // typeText takes text typed into the area: at once when typed on its own,
-// else gathered and inserted by flushTyped, typingGap later, with what
-// else the burst brings meanwhile.
+// else gathered for burstTick to insert.
 func (b *browser) typeText(runes []rune, now time.Time) tea.Cmd {
 	ed := &b.ed
 	asked := ed.ask != ""
 	ed.ask = "" // withdrawn by any other key
 	burst := len(ed.pending) > 0 || !ed.lastTyped.IsZero() && now.Sub(ed.lastTyped) < typingGap
-	ed.lastTyped = now
 	ed.pending = append(ed.pending, inertRunes(runes)...)
 	if !burst {
-		ed.flushTyped()
+		ed.flushTyped(b.cfg.clock)
 		return nil
 	}
+	ed.lastTyped = now
 	b.unchanged = !asked
-	if ed.flushing {
+	ed.keyed = true
+	if ed.bursting {
 		return nil
 	}
-	ed.flushing = true
-	gap := typingGap * time.Duration(1+ed.size/flushStep)
-	return tea.Tick(gap, func(time.Time) tea.Msg { return flushTypedMsg{} })
+	ed.bursting, ed.ticks = true, 0
+	ed.burstGen++
+	return ed.nextTick()
 }
 
-// flushTyped inserts the pending text at the cursor, as one paste.
-func (ed *editor) flushTyped() {
-	ed.flushing = false
+// nextTick arms the burst's next tick.
+func (ed *editor) nextTick() tea.Cmd {
+	gen := ed.burstGen
+	return tea.Tick(typingGap, func(time.Time) tea.Msg { return flushTypedMsg{gen} })
+}
+
+// burstTick inserts the gathered text when the burst ended or is due for
+// an insertion, and watches on otherwise (see typingGap).
+func (ed *editor) burstTick(msg flushTypedMsg, clock func() time.Time) tea.Cmd {
+	if !ed.bursting || msg.gen != ed.burstGen {
+		return nil // inserted meanwhile, by another key
+	}
+	ed.ticks++
+	if !ed.keyed || ed.ticks >= 1+ed.size/flushStep {
+		ed.flushTyped(clock)
+		return nil
+	}
+	ed.keyed = false
+	return ed.nextTick()
+}
+
+// flushTyped inserts the pending text at the cursor, as one paste, and
+// ends the burst. The time after it is the start of the next gap: keys
+// that waited for a slow insertion are still part of a burst.
+func (ed *editor) flushTyped(clock func() time.Time) {
+	ed.bursting = false
 	if len(ed.pending) == 0 {
 		return
 	}
@@ -171,9 +204,14 @@ func (ed *editor) flushTyped() {
 		ed.warn = fmt.Sprintf(txtPasteTooManyLines, maxEditLines)
 	}
 	ed.area, _ = ed.area.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: ed.pending, Paste: true})
+	// The text area scrolls to its cursor within the content it last drew:
+	// after many new lines at once, draw it, then let it scroll.
+	ed.area.View()
+	ed.area, _ = ed.area.Update(nil)
 	ed.size += len(ed.pending)
 	ed.pending = nil
 	ed.drawArea()
+	ed.lastTyped = clock()
 }
 
 // resize fits the form into the body of the screen.
@@ -424,7 +462,7 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			return b.typeText(runes, now)
 		}
 		// Any other key acts on everything typed before it.
-		ed.flushTyped()
+		ed.flushTyped(b.cfg.clock)
 	}
 	switch {
 	case key.Matches(msg, b.keys.Cancel):

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/textarea"
@@ -183,9 +184,9 @@ func benchPaste(b *testing.B, text string, msgs []tea.KeyMsg) {
 	debug.FreeOSMemory()
 	resetPeak(b)
 	base, _ := rss(b)
-	clock := newTestClock()
-	eng := readyEngine(clock, newStore(b))
-	m := newModel(b.Context(), eng, Options{}, newStyles(true), clock.Now)
+	// The real clock: how long the console's own work takes matters.
+	eng := readyEngine(newTestClock(), newStore(b))
+	m := newModel(b.Context(), eng, Options{}, newStyles(true), time.Now)
 	p := tea.NewProgram(pasteProbe{m}, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithoutSignalHandler())
 	ended := make(chan error, 1)
 	go func() { _, err := p.Run(); ended <- err }()
@@ -200,7 +201,7 @@ func benchPaste(b *testing.B, text string, msgs []tea.KeyMsg) {
 	for _, k := range msgs {
 		p.Send(k)
 	}
-	await(b, p, ended, func(m model) bool { return m.br.ed.area.Value() == text })
+	await(b, p, ended, func(m model) bool { return m.br.ed.area.Value() == text && showsEnd(m.View(), text) })
 	took := time.Since(start)
 	b.StopTimer()
 	_, peak := rss(b)
@@ -211,6 +212,25 @@ func benchPaste(b *testing.B, text string, msgs []tea.KeyMsg) {
 	b.ReportMetric(float64(peak-base)/(1<<20), "peak-RSS-added-MiB")
 	b.ReportMetric(float64(len(msgs)), "messages")
 	b.StartTimer()
+}
+
+// showsEnd reports whether the editor's view shows the end of text: the
+// last line's number and end, or, for one line, its last characters
+// (rows joined, without the editor's margin and spaces).
+func showsEnd(view, text string) bool {
+	lines := strings.Split(text, "\n")
+	last := []rune(lines[len(lines)-1])
+	tail := string(last[max(len(last)-16, 0):])
+	if len(lines) > 1 {
+		return strings.Contains(view, fmt.Sprintf("%d %s", len(lines), tail))
+	}
+	flat := strings.Map(func(r rune) rune {
+		if r == '┃' || unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, view)
+	return strings.Contains(flat, strings.Join(strings.Fields(tail), ""))
 }
 
 // TestPasteAsKeys: text typed or pasted as key messages (no bracketed
@@ -232,6 +252,10 @@ func TestPasteAsKeys(t *testing.T) {
 	d.run(tea.Batch(cmds...))
 	if got := d.b().ed.area.Value(); got != text {
 		t.Fatalf("the area holds %d bytes, typed %d; differ at %d", len(got), len(text), firstDiff(got, text))
+	}
+	// The editor shows where the text ends, with the cursor.
+	if view := d.m.View(); !showsEnd(view, text) {
+		t.Fatalf("the end of the text is not on screen:\n%s", view)
 	}
 	// Typed on its own (a second after the last text), a key goes in at
 	// once.

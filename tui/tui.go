@@ -370,6 +370,7 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 		m.readyAt = m.now
 		m.br = newBrowser(m.ctx, msg.store, browserConfig{
 			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout, term: m.term,
+			clock: m.clock,
 		})
 		m.br.resize(m.width, m.height)
 		return m, m.br.init(m.now)
