@@ -3,7 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
-	"strings"
+	"io"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -20,6 +20,10 @@ type browserConfig struct {
 	keys        keyMap
 	readOnly    bool
 	callTimeout time.Duration
+	term        io.Writer // the program's output, for OSC 52 (nil: none)
+	// clock is the console's time source; the editor reads it after work
+	// that takes a while (see typingGap).
+	clock func() time.Time
 }
 
 // mode is what the browser's keys do.
@@ -36,18 +40,8 @@ const (
 	modeHelp                      // all bindings
 )
 
-const (
-	// countsInFlight bounds concurrent Count calls: counting a directory
-	// of a million keys is real work for the store.
-	countsInFlight = 3
-	// flashFor is how long a changed row stays highlighted.
-	flashFor = 2 * time.Second
-	// feedLen is how many recent changes the change feed keeps.
-	feedLen = 3
-	// Watch retry backoff.
-	retryFirst = 500 * time.Millisecond
-	retryMax   = 10 * time.Second
-)
+// flashFor is how long a changed row stays highlighted.
+const flashFor = 2 * time.Second
 
 // Messages of the browser. Each carries what identifies the request, so
 // that an answer to a superseded request is dropped.
@@ -58,64 +52,15 @@ type (
 		res fetchRes
 		err error
 	}
-	countedMsg struct {
-		name  string
-		n     int64
-		rev   int64 // the revision the count is exact at (when exact)
-		exact bool
-		err   error
-	}
-	valueMsg struct {
-		get   bool // the answer to syncValue's read (not a watch update)
-		key   string
-		kv    backends.KeyValue
-		kind  valueKind
-		lines []string
-		err   error
-	}
-	watchStartedMsg struct {
-		gen int
-		ch  <-chan backends.Event
-	}
-	watchEventsMsg struct {
-		gen    int
-		ch     <-chan backends.Event
-		events []backends.Event
-		err    error // the watch ended with this error
-		closed bool  // the channel closed
-	}
 	savedMsg struct {
 		op    editOp
 		key   string
 		value []byte
-		rev   int64 // the write's revision
-		prev  backends.KeyValue
+		rev   int64             // the write's revision
+		prev  backends.KeyValue // ModRevision (and Value, for an update) the write was based on
 		err   error
 	}
 )
-
-// countInfo is a directory's key count, kept exact by the watch once known.
-type countInfo struct {
-	n     int64
-	rev   int64 // exact at this revision; later events adjust it
-	exact bool  // false: counted while others wrote, or the store cannot tell
-	known bool
-	busy  bool
-	stale bool // needs counting again
-	at    time.Time
-	// seen is the revision of the latest watch event that created or
-	// deleted a key in the directory, applied or not: a count at an
-	// earlier revision would undo it.
-	seen int64
-}
-
-// change is one line of the change feed.
-type change struct {
-	typ backends.EventType
-	key string
-	rev int64
-	at  time.Time
-}
 
 // status is the one-line message under the panes.
 type status struct {
@@ -133,43 +78,10 @@ const (
 	statusPrompt
 )
 
-// watchState is the live update of the browsed level.
-type watchState struct {
-	gen     int
-	cancel  context.CancelFunc
-	live    bool
-	err     string
-	retryAt time.Time
-	backoff time.Duration
-	since   time.Time // when the current watch started
-	// from is the first revision the current watch reports; 0 while the
-	// level has none (before its first read returns, after a refresh or a
-	// failure). A count is kept exact only from revision from-1 on.
-	from int64
-	// feedFrom is the first revision the change feed shows: events
-	// replayed from before the level was read are not news.
-	feedFrom int64
-	lastRev  int64
-}
-
-// healthyAfter is how long a watch must last for a later failure to start
-// the backoff afresh.
-const healthyAfter = 30 * time.Second
-
-// valuePane is the selected key's value.
-type valuePane struct {
-	key     string
-	kv      backends.KeyValue
-	kind    valueKind
-	lines   []string
-	loaded  bool
-	err     string
-	deleted bool
-	delRev  int64
-	offset  int
-	flash   time.Time
-}
-
+// browser is the key browser. Its parts live in files of their own: the
+// listing window (listing.go), the count cache (counts.go), the value pane
+// (valuepane.go), the live view (watch.go, apply.go) and the editor
+// (editor.go).
 type browser struct {
 	ctx   context.Context
 	store backends.Store
@@ -182,12 +94,15 @@ type browser struct {
 	width, height int
 	rows          int // list rows on screen
 
-	level   string
-	flat    bool
-	filter  string
-	gen     int
-	seq     int
-	list    listing
+	level  string
+	flat   bool
+	filter string
+	gen    int
+	seq    int
+	list   listing
+	// cursor is the index of the selected child in the level (the list
+	// cursor; where a read of the store continues is a readPos), offset
+	// the index of the first row on screen.
 	cursor  int
 	offset  int
 	jumpEnd bool
@@ -198,14 +113,9 @@ type browser struct {
 	val     valuePane
 	valBusy bool // a Get of the value pane is in flight
 	hex     bool
+	noWrap  bool // long lines of values are cut, not wrapped
 
 	watch     watchState
-	watchFrom int64 // the next level's watch starts here if earlier than its read
-	// needWatch: the level has no watch (a new level, a refresh, a failure);
-	// the next read that replaces the window starts one from its revision.
-	// It stays set until such a read lands: the read that asked for the
-	// watch may be superseded by another (flat mode, a filter).
-	needWatch bool
 	feed      []change
 	status    status
 	animUntil time.Time
@@ -213,12 +123,21 @@ type browser struct {
 	filterInput textinput.Model
 	ed          editor
 	pendingDel  *entry
+	helpOffset  int // the first line of the help shown
+	// unchanged: the last message changed nothing on the screen (a key
+	// of a burst of typed text, gathered), so the last frame stands.
+	unchanged bool
+	// openSole: the root's first read is in flight; if the root holds one
+	// directory and nothing else (a store of /-keys holds only "/"), the
+	// browser opens it instead of showing it alone.
+	openSole bool
 }
 
 func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *browser {
 	fi := textinput.New()
 	fi.Prompt = "/"
 	fi.Placeholder = txtFilterPlaceholder
+	fi.CharLimit = backends.MaxKeySize // a filter longer than any key matches nothing
 	fi.Cursor.SetMode(cursor.CursorStatic)
 	b := &browser{
 		ctx: ctx, store: store, cfg: cfg, st: cfg.styles, keys: cfg.keys,
@@ -229,10 +148,13 @@ func newBrowser(ctx context.Context, store backends.Store, cfg browserConfig) *b
 	return b
 }
 
-// init reads the root level.
+// init reads the root level, and opens its directory when that is all it
+// holds.
 func (b *browser) init(now time.Time) tea.Cmd {
 	b.setStatus(statusOK, txtBrowserReady, now, 4*time.Second)
-	return b.setLevel("", "")
+	cmd := b.setLevel("", "")
+	b.openSole = true
+	return cmd
 }
 
 // close cancels the watch and any read in flight. A nil browser (the
@@ -307,7 +229,7 @@ func (b *browser) tick(now time.Time) tea.Cmd {
 	var retry tea.Cmd
 	if !b.watch.live && !b.watch.retryAt.IsZero() && !now.Before(b.watch.retryAt) && !b.list.busy {
 		b.watch.retryAt = time.Time{}
-		retry = b.refresh(now, false)
+		retry = b.refresh(false)
 	}
 	return tea.Batch(retry, b.ensureCounts(now))
 }
@@ -327,12 +249,22 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		if msg.gen != b.watch.gen {
 			return nil
 		}
-		b.watch.live, b.watch.err, b.watch.retryAt, b.watch.since = true, "", time.Time{}, now
+		b.watch.started(now)
 		return waitWatch(msg.ch, msg.gen)
 	case watchEventsMsg:
 		return b.watchEvents(msg, now)
 	case savedMsg:
 		return b.saved(msg, now)
+	case diffMsg:
+		b.diffed(msg)
+	case copiedMsg:
+		b.copied(msg, now)
+	case editReadMsg:
+		return b.editRead(msg, now)
+	case flushTypedMsg:
+		if b.editing() {
+			return b.ed.burstTick(msg, b.cfg.clock)
+		}
 	}
 	return nil
 }
@@ -346,9 +278,7 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case modeConfirmDelete:
 		return b.confirmKey(msg, now)
 	case modeHelp:
-		if key.Matches(msg, b.keys.Help, b.keys.Clear, b.keys.Quit) {
-			b.mode = modeBrowse
-		}
+		b.helpKey(msg)
 		return nil
 	case modeValue:
 		return b.valueKey(msg, now)
@@ -368,14 +298,14 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.End):
 		return b.end()
 	case key.Matches(msg, k.Open):
-		return b.open(now)
+		return b.open()
 	case key.Matches(msg, k.Back):
-		return b.up(now)
+		return b.up()
 	case key.Matches(msg, k.Clear):
 		if b.filter != "" {
-			return b.setFilter("", now)
+			return b.setFilter("")
 		}
-		return b.up(now)
+		return b.up()
 	case key.Matches(msg, k.Filter):
 		b.mode = modeFilter
 		b.filterInput.SetValue(b.filter)
@@ -385,12 +315,18 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.Flat):
 		return b.toggleFlat(now)
 	case key.Matches(msg, k.Hex):
-		b.hex = !b.hex
-		b.val.offset = 0
+		b.toggleHex()
 		return nil
+	case key.Matches(msg, k.Wrap):
+		b.toggleWrap(now)
+		return nil
+	case key.Matches(msg, k.Copy):
+		return b.copyKey(now)
+	case key.Matches(msg, k.CopyValue):
+		return b.copyValue(now)
 	case key.Matches(msg, k.Refresh):
 		b.setStatus(statusInfo, txtRefreshing, now, time.Second)
-		return b.refresh(now, true)
+		return b.refresh(true)
 	case key.Matches(msg, k.New):
 		return b.startCreate(now)
 	case key.Matches(msg, k.Edit):
@@ -398,44 +334,7 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case key.Matches(msg, k.Delete):
 		return b.startDelete(now)
 	case key.Matches(msg, k.Help):
-		b.mode = modeHelp
-	}
-	return nil
-}
-
-// valueKey scrolls the value pane; esc or ← goes back to the list.
-func (b *browser) valueKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
-	k := b.keys
-	// The pane shows rows-3 lines below the key, metadata and rule.
-	last := max(b.valueLineCount()-max(b.rows-3, 1), 0)
-	switch {
-	case key.Matches(msg, k.Up):
-		b.val.offset = max(b.val.offset-1, 0)
-	case key.Matches(msg, k.Down):
-		b.val.offset = min(b.val.offset+1, last)
-	case key.Matches(msg, k.PageUp):
-		b.val.offset = max(b.val.offset-b.rows, 0)
-	case key.Matches(msg, k.PageDown):
-		b.val.offset = min(b.val.offset+b.rows, last)
-	case key.Matches(msg, k.Home):
-		b.val.offset = 0
-	case key.Matches(msg, k.End):
-		b.val.offset = last
-	case key.Matches(msg, k.Back, k.Clear):
-		b.mode = modeBrowse
-	case key.Matches(msg, k.Hex):
-		b.hex = !b.hex
-		b.val.offset = 0
-	case key.Matches(msg, k.Edit):
-		return b.startEdit(now)
-	case key.Matches(msg, k.Delete):
-		return b.startDelete(now)
-	case key.Matches(msg, k.New):
-		return b.startCreate(now)
-	case key.Matches(msg, k.Help):
-		b.mode = modeHelp
-	case key.Matches(msg, k.Refresh):
-		return b.refresh(now, true)
+		b.openHelp()
 	}
 	return nil
 }
@@ -445,7 +344,7 @@ func (b *browser) filterKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	case "esc":
 		b.mode = modeBrowse
 		b.filterInput.Blur()
-		return b.setFilter("", now)
+		return b.setFilter("")
 	case "enter":
 		b.mode = modeBrowse
 		b.filterInput.Blur()
@@ -461,7 +360,7 @@ func (b *browser) filterKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	var cmd tea.Cmd
 	b.filterInput, cmd = b.filterInput.Update(msg)
 	if v := b.filterInput.Value(); v != b.filter {
-		return tea.Batch(cmd, b.setFilter(v, now))
+		return tea.Batch(cmd, b.setFilter(v))
 	}
 	return cmd
 }
@@ -506,7 +405,7 @@ func (b *browser) scroll() {
 }
 
 // open enters a directory or focuses a key's value.
-func (b *browser) open(now time.Time) tea.Cmd {
+func (b *browser) open() tea.Cmd {
 	e, ok := b.selected()
 	if !ok {
 		return nil
@@ -519,7 +418,7 @@ func (b *browser) open(now time.Time) tea.Cmd {
 }
 
 // up goes to the parent level, with the directory we came from selected.
-func (b *browser) up(now time.Time) tea.Cmd {
+func (b *browser) up() tea.Cmd {
 	if b.level == "" {
 		return nil
 	}
@@ -540,7 +439,7 @@ func (b *browser) toggleFlat(now time.Time) tea.Cmd {
 	return b.relist(name)
 }
 
-func (b *browser) setFilter(f string, now time.Time) tea.Cmd {
+func (b *browser) setFilter(f string) tea.Cmd {
 	b.filter = f
 	return b.relist("")
 }
@@ -555,41 +454,12 @@ func (b *browser) setLevel(level, locate string) tea.Cmd {
 	b.mode = modeBrowse
 	// Counts stay exact across the change only if both watches cover
 	// them and the new watch resumes where the old one stopped.
-	b.watchFrom = 0
+	var resume int64
 	if b.watch.live {
-		b.watchFrom = b.watch.lastRev + 1
+		resume = b.watch.lastRev + 1
 	}
-	for name, c := range b.counts {
-		switch {
-		case !strings.HasPrefix(name, level):
-			delete(b.counts, name)
-		case b.watchFrom == 0 || !strings.HasPrefix(name, old):
-			// Shown as approximate (≈) until counted again.
-			c.exact, c.stale = false, true
-			b.counts[name] = c
-		default:
-			// The old watch reported every change up to its last
-			// revision, and the new one resumes after it.
-			c.rev = max(c.rev, b.watch.lastRev)
-			b.counts[name] = c
-		}
-	}
-	b.countsBusy = 0
-	for _, c := range b.counts {
-		if c.busy {
-			b.countsBusy++
-		}
-	}
-	if b.watch.cancel != nil {
-		b.watch.cancel()
-		b.watch.cancel = nil
-	}
-	b.watch.gen++
-	b.watch.live = false
-	b.watch.from = 0
-	b.watch.retryAt = time.Time{}
-	b.needWatch = true
-	b.feed = nil
+	b.carryCounts(old, level, resume, b.watch.lastRev)
+	b.watch.reset(resume)
 	return b.relist(locate)
 }
 
@@ -615,29 +485,19 @@ func (b *browser) relist(locate string) tea.Cmd {
 func (b *browser) window() int { return max(2*b.rows, 64) }
 
 // refresh re-reads the window (keeping the cursor) and restarts the
-// watch from the new read. all also recounts directories.
-func (b *browser) refresh(now time.Time, all bool) tea.Cmd {
+// watch from the new read. all also reads the value again.
+func (b *browser) refresh(all bool) tea.Cmd {
 	// The watch restarts from the new read: changes in between are not
 	// seen, so counts are read again.
-	for name, c := range b.counts {
-		c.stale = true
-		b.counts[name] = c
-	}
-	b.watchFrom = 0
+	b.staleCounts()
+	b.watch.reset(0)
 	if all {
 		b.val.loaded = false
 		b.val.key = ""
 	}
-	if b.watch.cancel != nil {
-		b.watch.cancel()
-		b.watch.cancel = nil
-	}
-	b.watch.gen++
-	b.watch.from = 0
-	b.needWatch = true
 	a := b.list.anchorAtOrBefore(b.list.start)
 	want := min(max(b.list.end()-a.idx, b.window()), maxWindow)
-	return tea.Batch(b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true}), b.syncValue())
+	return tea.Batch(b.fetch(fetchReq{from: a.pos, fromIdx: a.idx, want: want, replace: true}), b.syncValue())
 }
 
 // fetch starts a read of the listing; a newer one cancels it.
@@ -677,7 +537,7 @@ func (b *browser) ensureLoaded() tea.Cmd {
 		t := max(b.offset-b.rows, 0)
 		a := l.anchorAtOrBefore(t)
 		want := min(b.offset+2*b.rows-a.idx, maxWindow)
-		cmd = b.fetch(fetchReq{from: a.cur, fromIdx: a.idx, want: want, replace: true})
+		cmd = b.fetch(fetchReq{from: a.pos, fromIdx: a.idx, want: want, replace: true})
 	case l.more && b.offset+2*b.rows > l.end():
 		cmd = b.fetch(fetchReq{from: l.tail, fromIdx: l.end(), want: b.window()})
 	}
@@ -696,7 +556,8 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 			return nil
 		}
 		l.err = msg.err
-		return b.broken(msg.err, now)
+		b.broken(msg.err, now)
+		return nil
 	}
 	l.err = nil
 	r := msg.res
@@ -706,28 +567,20 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 		keepIdx = r.nextIdx
 	}
 	l.merge(r, msg.req.replace, keepIdx, b.rows)
+	if b.openSole && msg.req.replace {
+		b.openSole = false
+		if b.level == "" && !b.flat && b.filter == "" && !l.more && len(l.items) == 1 && l.items[0].dir {
+			return b.setLevel(l.items[0].name, "")
+		}
+	}
 	var cmds []tea.Cmd
-	if msg.req.replace && b.needWatch {
+	if msg.req.replace && b.watch.need {
 		// Resume where the previous level's watch stopped when that is
 		// earlier: the listing skips what it already reflects, and the
 		// counts kept across the change miss nothing.
-		from := r.rev + 1
-		if b.watchFrom > 0 && b.watchFrom < from {
-			from = b.watchFrom
-		}
-		b.watchFrom = 0
-		b.needWatch = false
-		b.watch.feedFrom = r.rev + 1
-		b.watch.retryAt = time.Time{} // this is the retry
+		from := b.watch.startFrom(r.rev)
 		cmds = append(cmds, b.startWatch(from))
-		// Counts taken before from-1 miss the changes in between (the
-		// console's tick counts before the first read returns).
-		for name, c := range b.counts {
-			if c.known && c.exact && c.rev < from-1 {
-				c.exact, c.stale, c.at = false, true, time.Time{}
-				b.counts[name] = c
-			}
-		}
+		b.distrustCountsBefore(from)
 	}
 	switch {
 	case msg.req.until != "" && r.found:
@@ -754,202 +607,4 @@ func (b *browser) fetched(msg fetchedMsg, now time.Time) tea.Cmd {
 	}
 	cmds = append(cmds, b.ensureLoaded(), b.syncValue())
 	return tea.Batch(cmds...)
-}
-
-// ensureCounts counts the directories on screen (and the level) whose
-// count is unknown or stale, a few at a time.
-func (b *browser) ensureCounts(now time.Time) tea.Cmd {
-	var cmds []tea.Cmd
-	want := func(name string) {
-		if b.countsBusy >= countsInFlight {
-			return
-		}
-		c, ok := b.counts[name]
-		if ok && (c.busy || !c.stale) {
-			return
-		}
-		if ok && c.stale && !now.IsZero() && now.Sub(c.at) < time.Second {
-			return // recount a busy directory at most once a second
-		}
-		c.busy = true
-		b.counts[name] = c
-		b.countsBusy++
-		cmds = append(cmds, b.countCmd(name))
-	}
-	want(b.level)
-	for i := b.offset; i < b.offset+b.rows; i++ {
-		if e, ok := b.list.at(i); ok && e.dir {
-			want(e.name)
-		}
-	}
-	return tea.Batch(cmds...)
-}
-
-func (b *browser) countCmd(name string) tea.Cmd {
-	ctx, store, revs, timeout := b.ctx, b.store, b.revs, b.cfg.callTimeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		return count(ctx, store, revs, name)
-	}
-}
-
-// count counts the keys under name. With a Revisioner it reads the
-// revision before and after, so the count is known exact at a revision and
-// the watch can keep it exact; a write in between makes it try again.
-func count(ctx context.Context, s backends.Store, revs backends.Revisioner, name string) countedMsg {
-	var last countedMsg
-	for try := 0; try < 3; try++ {
-		var r1, r2 int64
-		var err error
-		if revs != nil {
-			if r1, _, err = revs.Revision(ctx); err != nil {
-				revs = nil
-			}
-		}
-		n, err := s.Count(ctx, name)
-		if err != nil {
-			return countedMsg{name: name, err: err}
-		}
-		last = countedMsg{name: name, n: n}
-		if revs == nil {
-			return last
-		}
-		if r2, _, err = revs.Revision(ctx); err != nil {
-			return last
-		}
-		last.rev = r2
-		if r1 == r2 {
-			last.exact = true
-			return last
-		}
-	}
-	return last
-}
-
-func (b *browser) counted(msg countedMsg, now time.Time) tea.Cmd {
-	c, ok := b.counts[msg.name]
-	if !ok || !c.busy {
-		return nil // dropped when the level changed
-	}
-	b.countsBusy = max(b.countsBusy-1, 0)
-	c.busy, c.at = false, now
-	if msg.err != nil {
-		c.stale = true
-		b.counts[msg.name] = c
-		return nil
-	}
-	exact, stale := msg.exact, false
-	switch {
-	case !exact:
-	case b.watch.from > 0 && msg.rev < b.watch.from-1:
-		// Counted before the revision the watch reports from: the
-		// changes in between are not in the count and never will be.
-		// Counting again now gives a revision the watch covers.
-		exact, stale, c.at = false, true, time.Time{}
-	case msg.rev < c.seen:
-		// The watch already reported a later change, which this count
-		// would undo. Count again (at most once a second, as for a
-		// directory that changes while it is counted).
-		exact, stale = false, true
-	}
-	// Without a watch (none yet, or it failed) the count is taken as it
-	// is; the next watch's start checks it as above.
-	c.n, c.rev, c.exact, c.known, c.stale = msg.n, msg.rev, exact, true, stale
-	b.counts[msg.name] = c
-	if msg.n == 0 && msg.name != b.level {
-		// The row under the cursor may now be another key.
-		b.removeChild(msg.name)
-		return tea.Batch(b.syncValue(), b.ensureCounts(now))
-	}
-	return b.ensureCounts(now)
-}
-
-// syncValue reads the selected key's value unless the pane already holds
-// it (or the error reading it). One read is in flight at a time; its
-// answer calls syncValue again, which then reads where the cursor rests if
-// that is another key, so fast scrolling reads only where it stops.
-func (b *browser) syncValue() tea.Cmd {
-	e, ok := b.selected()
-	if !ok || e.dir {
-		if b.val.key != "" {
-			b.val = valuePane{}
-		}
-		return nil
-	}
-	if e.name != b.val.key {
-		b.val = valuePane{key: e.name}
-	}
-	if b.val.loaded || b.val.err != "" || b.valBusy {
-		return nil
-	}
-	b.valBusy = true
-	ctx, store, timeout, st := b.ctx, b.store, b.cfg.callTimeout, b.st.value
-	name := e.name
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		kv, err := store.Get(ctx, name)
-		if err != nil {
-			return valueMsg{get: true, key: name, err: err}
-		}
-		kind, lines := renderValue(kv.Value, st)
-		return valueMsg{get: true, key: name, kv: kv, kind: kind, lines: lines}
-	}
-}
-
-// renderCmd renders a value the watch delivered, off the UI loop: large
-// values take a while to pretty-print.
-func (b *browser) renderCmd(kv backends.KeyValue) tea.Cmd {
-	st := b.st.value
-	return func() tea.Msg {
-		kind, lines := renderValue(kv.Value, st)
-		return valueMsg{key: kv.Key, kv: kv, kind: kind, lines: lines}
-	}
-}
-
-func (b *browser) valueLoaded(msg valueMsg) tea.Cmd {
-	if msg.get {
-		b.valBusy = false
-	}
-	if msg.key == b.val.key && (!b.val.loaded || msg.kv.ModRevision >= b.val.kv.ModRevision) {
-		v := &b.val
-		if msg.err != nil {
-			v.err = msg.err.Error()
-			if errors.Is(msg.err, backends.ErrNotFound) {
-				v.deleted = true
-			}
-		} else {
-			v.kv, v.kind, v.lines, v.loaded, v.err, v.deleted = msg.kv, msg.kind, msg.lines, true, "", false
-		}
-	}
-	return b.syncValue()
-}
-
-// broken records that the live view failed. The console's tick re-lists
-// and re-watches once retryAt has passed, backing off on each failure; a
-// re-read of the level the user asks for first (flat mode, a filter)
-// restarts the watch too.
-func (b *browser) broken(err error, now time.Time) tea.Cmd {
-	if b.watch.cancel != nil {
-		b.watch.cancel()
-		b.watch.cancel = nil
-	}
-	b.watch.gen++
-	b.watch.live = false
-	b.watch.from = 0
-	b.needWatch = true
-	b.watch.err = err.Error()
-	if !b.watch.since.IsZero() && now.Sub(b.watch.since) > healthyAfter {
-		b.watch.backoff = 0
-	}
-	b.watch.since = time.Time{}
-	switch {
-	case b.watch.backoff == 0:
-		b.watch.backoff = retryFirst
-	default:
-		b.watch.backoff = min(2*b.watch.backoff, retryMax)
-	}
-	b.watch.retryAt = now.Add(b.watch.backoff)
-	return nil
 }

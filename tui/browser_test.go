@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -164,4 +166,68 @@ func TestStartupLog(t *testing.T) {
 	h.keys("L")
 	h.waitFor(txtLogTitle, "内存存储已初始化")
 	h.golden()
+}
+
+// TestOpenSoleRoot: a store whose keys all start with "/" holds nothing at
+// the root but "/": the browser opens it at once. Going back up shows the
+// root as it is.
+func TestOpenSoleRoot(t *testing.T) {
+	store := newStore(t, "/registry/pods/a", "1", "/registry/services/b", "2")
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	if d.b().level != "/" || d.selected() != "/registry/" {
+		t.Fatalf("level %q selected %q, want inside /", d.b().level, d.selected())
+	}
+	d.press("left")
+	if d.b().level != "" || d.selected() != "/" {
+		t.Fatalf("after ←: level %q selected %q", d.b().level, d.selected())
+	}
+	// A root that holds more than one child is shown as it is.
+	store2 := newStore(t, "/registry/pods/a", "1", "compact_rev_key", "2")
+	if d := newDriver(t, &countingStore{Store: store2}, 80, 24); d.b().level != "" {
+		t.Fatalf("level %q with two children at the root", d.b().level)
+	}
+}
+
+// TestHelpScrolls: at 40×10 the help shows a few lines at a time, says
+// which, and scrolls to its last line.
+func TestHelpScrolls(t *testing.T) {
+	d := newDriver(t, &countingStore{Store: newStore(t, "k", "v")}, 40, 10)
+	d.press("?")
+	total := len(d.b().helpLines())
+	if total <= d.b().helpBody() {
+		t.Fatalf("the help fits at 40×10 (%d lines)", total)
+	}
+	first := d.m.View()
+	if !strings.Contains(first, fmt.Sprintf("行 1-%d/%d ↓", d.b().helpBody(), total)) {
+		t.Fatalf("no position:\n%s", first)
+	}
+	d.press("end")
+	last := d.m.View()
+	if !strings.Contains(last, fmt.Sprintf("/%d", total)) || strings.Contains(last, "↓") || !strings.Contains(last, "写入") {
+		t.Fatalf("the end of the help:\n%s", last)
+	}
+	d.press("home", "down")
+	if d.b().helpOffset != 1 || d.b().mode != modeHelp {
+		t.Fatalf("offset %d mode %v", d.b().helpOffset, d.b().mode)
+	}
+	d.press("esc")
+	if d.b().mode != modeBrowse {
+		t.Fatalf("mode %v after esc", d.b().mode)
+	}
+}
+
+// TestFooterKeepsHelpAndQuit: however narrow the screen, the footer
+// keeps ? and q, dropping the other bindings first.
+func TestFooterKeepsHelpAndQuit(t *testing.T) {
+	for _, w := range []int{40, 50, 60, 70, 80, 100} {
+		d := newDriver(t, &countingStore{Store: newStore(t, "k", "v")}, w, 24)
+		for _, mode := range []string{"", "enter"} {
+			d.press(mode)
+			lines := strings.Split(d.m.View(), "\n")
+			footer := lines[len(lines)-1]
+			if !strings.Contains(footer, "? 帮助") || !strings.Contains(footer, "q 退出") || ansiWidth(footer) > w {
+				t.Errorf("width %d, mode %v: footer %q", w, d.b().mode, footer)
+			}
+		}
+	}
 }

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/k3/k3-storage/internal/units"
@@ -20,7 +19,7 @@ const narrow = 60
 // footer — exactly b.height-1 lines.
 func (b *browser) view(now time.Time) []string {
 	lines := make([]string, 0, b.height)
-	lines = append(lines, b.pathLine(now))
+	lines = append(lines, b.pathLine())
 	switch {
 	case b.mode == modeHelp:
 		lines = append(lines, b.helpView()...)
@@ -52,7 +51,7 @@ func (b *browser) liveStatus(now time.Time) string {
 }
 
 // pathLine shows the level, the mode, the position and the filter.
-func (b *browser) pathLine(now time.Time) string {
+func (b *browser) pathLine() string {
 	s := b.st
 	level := txtRoot
 	if b.level != "" {
@@ -91,14 +90,6 @@ func (b *browser) position() string {
 		return fmt.Sprintf("%s/≥%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
 	}
 	return fmt.Sprintf("%s/%s", formatCount(int64(b.cursor+1)), formatCount(int64(l.end())))
-}
-
-// countText is a directory's count as shown: exact, or marked ≈.
-func countText(c countInfo) string {
-	if !c.exact || c.stale {
-		return "≈" + formatCount(c.n)
-	}
-	return formatCount(c.n)
 }
 
 // panes draws the list and the value side by side (one of them when the
@@ -215,106 +206,16 @@ func (b *browser) row(e *entry, selected bool, width int, now time.Time) string 
 	return mark + flash + fit(name, nameW) + " " + s.dim.Render(meta)
 }
 
-// valueView draws the value pane: the key, its metadata and its value.
-func (b *browser) valueView(width int, now time.Time) []string {
-	s := b.st
-	out := make([]string, b.rows)
-	e, ok := b.selected()
-	switch {
-	case !ok:
-		return out
-	case e.dir:
-		out[0] = s.dir.Render(clipMiddle(Escape(e.name), width))
-		c, ok := b.counts[e.name]
-		if ok && c.known {
-			out[1] = fmt.Sprintf(txtDirKeys, countText(c))
-		} else {
-			out[1] = s.spinner(now) + " " + txtCounting
-		}
-		out[2] = s.dim.Render(txtDirHint)
-		return out
-	}
-	v := &b.val
-	var badge string
-	switch {
-	case v.deleted:
-		badge = s.fail.Render(fmt.Sprintf(txtValueDeleted, v.delRev))
-	case now.Before(v.flash):
-		badge = s.flash.Render(txtValueUpdated)
-	}
-	if badge != "" {
-		out[0] = s.key.Render(clipMiddle(Escape(e.name), max(width-ansiWidth(badge)-1, 4))) + " " + badge
-	} else {
-		out[0] = s.key.Render(clipMiddle(Escape(e.name), width))
-	}
-	switch {
-	case v.err != "" && !v.loaded:
-		out[1] = s.errText.Render(clip(Escape(oneLine(v.err)), width))
-		return out
-	case !v.loaded:
-		out[1] = s.spinner(now) + " " + txtReading
-		return out
-	}
-	showHex := b.hex != (v.kind == kindBinary)
-	n := hexWidth(width)
-	total := len(v.lines)
-	if showHex {
-		total = hexLines(len(v.kv.Value), n)
-	}
-	body := max(b.rows-3, 1)
-	meta := []string{kindLabel(v.kind)}
-	if showHex {
-		meta[0] += " (" + txtHex + ")"
-	}
-	meta = append(meta, units.Bytes(int64(len(v.kv.Value))),
-		fmt.Sprintf(txtVersion, v.kv.Version),
-		fmt.Sprintf(txtRevs, v.kv.CreateRevision, v.kv.ModRevision))
-	out[1] = s.dim.Render(strings.Join(meta, " · "))
-	rule := strings.Repeat("─", max(width, 1))
-	if total > body {
-		pos := " " + fmt.Sprintf(txtLines, v.offset+1, min(v.offset+body, total), total) + " ─"
-		rule = strings.Repeat("─", max(width-ansiWidth(pos), 1)) + pos
-	}
-	out[2] = s.dim.Render(rule)
-	for r := 0; r < body && v.offset+r < total; r++ {
-		i := v.offset + r
-		if showHex {
-			out[3+r] = hexLine(v.kv.Value, i*n, n)
-		} else {
-			out[3+r] = v.lines[i]
-		}
-		out[3+r] = clip(out[3+r], width)
-	}
-	if v.kind == kindEmpty && !showHex {
-		out[3] = s.dim.Render(txtEmptyValue)
-	}
-	return out
-}
-
-// valueWidth is the width of the value pane: all of a narrow screen, or
-// what the list (two fifths, at least 28 cells) leaves.
-func (b *browser) valueWidth() int {
-	if b.width < narrow {
-		return b.width
-	}
-	return b.width - max(b.width*2/5, 28) - 3
-}
-
-// valueLineCount is the number of lines the value pane can scroll.
-func (b *browser) valueLineCount() int {
-	if b.hex != (b.val.kind == kindBinary) {
-		return hexLines(len(b.val.kv.Value), hexWidth(b.valueWidth()))
-	}
-	return len(b.val.lines)
-}
-
 // editorView draws the new-key or edit form.
 func (b *browser) editorView() []string {
 	s := b.st
 	ed := &b.ed
 	out := make([]string, 0, b.rows)
-	switch b.mode {
-	case modeEdit:
+	switch {
+	case b.mode == modeEdit && ed.loading:
+		out = append(out, s.title.Render(fmt.Sprintf(txtEditTitleLoading, Escape(ed.key))))
+		out = append(out, s.dim.Render(txtReading))
+	case b.mode == modeEdit:
 		out = append(out, s.title.Render(fmt.Sprintf(txtEditTitle, Escape(ed.key), ed.rev)))
 		out = append(out, s.dim.Render(txtEditBasis))
 	default:
@@ -325,23 +226,35 @@ func (b *browser) editorView() []string {
 			out = append(out, txtKeyPrompt+Escape(ed.key))
 		}
 	}
-	if b.mode == modeNewKey {
+	switch {
+	case b.mode == modeNewKey && ed.prefill != "":
+		out = append(out, s.dim.Render(txtKeyHintPrefilled))
+	case b.mode == modeNewKey:
 		out = append(out, s.dim.Render(txtKeyHint))
-	} else {
+	default:
 		out = append(out, s.dim.Render(txtValueHint))
 	}
-	if b.mode != modeNewKey {
-		out = append(out, strings.Split(ed.area.View(), "\n")...)
+	if b.mode != modeNewKey && !ed.loading {
+		out = append(out, strings.Split(ed.areaView, "\n")...)
 	}
-	notes := []string{}
+	// Notes (already escaped) wrap to at most three lines each.
+	var notes []string
+	note := func(st lipgloss.Style, text string) {
+		for _, l := range wrapPlain(text, b.width, 3) {
+			notes = append(notes, st.Render(l))
+		}
+	}
 	if ed.warn != "" {
-		notes = append(notes, s.warn.Render("⚠ "+ed.warn))
+		note(s.warn, "⚠ "+ed.warn)
+	}
+	if ed.ask != "" {
+		note(s.badge, "? "+ed.ask)
 	}
 	if ed.err != "" {
-		notes = append(notes, s.errText.Render("✗ "+ed.err))
+		note(s.errText, "✗ "+ed.err)
 	}
 	if ed.saving {
-		notes = append(notes, s.dim.Render(txtSaving))
+		note(s.dim, txtSaving)
 	}
 	room := b.rows - len(notes)
 	if len(out) > room {
@@ -351,52 +264,6 @@ func (b *browser) editorView() []string {
 		out = append(out, "")
 	}
 	return append(out, notes...)
-}
-
-// helpView lists every binding, its groups side by side as far as the
-// width allows.
-func (b *browser) helpView() []string {
-	h := help.New()
-	h.Styles = b.st.help
-	h.Width = b.width
-	h.FullSeparator = "   "
-	out := []string{b.st.key.Render(txtHelpTitle), ""}
-	groups := b.keys.FullHelp()
-	perRow := min(max(b.width/28, 1), len(groups))
-	for i := 0; i < len(groups); i += perRow {
-		if i > 0 {
-			out = append(out, "")
-		}
-		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
-	}
-	out = append(out, "", b.st.dim.Render(txtHelpFilter))
-	if b.cfg.readOnly {
-		out = append(out, b.st.badge.Render(txtReadOnlyHelp))
-	}
-	for len(out) < b.rows {
-		out = append(out, "")
-	}
-	return out[:b.rows]
-}
-
-// feedLine shows the latest changes the watch reported, newest first,
-// with keys relative to the level (the watch covers only the level).
-func (b *browser) feedLine() string {
-	s := b.st
-	if len(b.feed) == 0 {
-		return s.dim.Render(txtFeed + " " + txtFeedEmpty)
-	}
-	share := max((b.width-ansiWidth(txtFeed)-10)/len(b.feed)-8, 8)
-	parts := []string{s.dim.Render(txtFeed + " " + b.feed[len(b.feed)-1].at.Format("15:04:05"))}
-	for i := len(b.feed) - 1; i >= 0; i-- {
-		c := b.feed[i]
-		name := c.key
-		if len(name) > len(b.level) && name[:len(b.level)] == b.level {
-			name = name[len(b.level):]
-		}
-		parts = append(parts, feedLabel(c.typ)+" "+clipMiddle(Escape(name), share))
-	}
-	return parts[0] + " " + strings.Join(parts[1:], s.dim.Render(" · "))
 }
 
 // statusLine shows the last message, or what the current mode expects.
@@ -425,37 +292,4 @@ func (b *browser) statusLine(now time.Time) string {
 		return s.errText.Render("✗ " + txtReadFailed + ": " + Escape(oneLine(b.list.err.Error())))
 	}
 	return ""
-}
-
-// footer shows the main bindings of the current mode.
-func (b *browser) footer() string {
-	h := help.New()
-	h.Styles = b.st.help
-	h.Width = b.width
-	k := b.keys
-	var bs []key.Binding
-	switch b.mode {
-	case modeFilter:
-		bs = []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpFilterDone)),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", hlpFilterClear)),
-		}
-	case modeNewKey:
-		bs = k.editorHelp(true)
-	case modeNewValue, modeEdit:
-		bs = k.editorHelp(false)
-	case modeConfirmDelete:
-		bs = []key.Binding{k.Confirm, key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel))}
-	case modeValue:
-		bs = []key.Binding{k.Up, k.Down, k.Hex, k.Back}
-		if !b.cfg.readOnly {
-			bs = append(bs, k.Edit, k.Delete)
-		}
-		bs = append(bs, k.Help, k.Quit)
-	case modeHelp:
-		bs = []key.Binding{k.Help, k.Quit}
-	default:
-		bs = k.ShortHelp()
-	}
-	return h.ShortHelpView(bs)
 }

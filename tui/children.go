@@ -49,28 +49,28 @@ type readPos struct {
 	dir bool
 }
 
-// after returns the ListOptions.After that continues behind the cursor.
+// after returns the ListOptions.After that continues behind the position.
 // For a directory d it is d followed by 0xFF bytes up to MaxKeySize, which
 // is greater than or equal to every key in d (no key is longer than
 // MaxKeySize and no byte is greater than 0xFF), so the next read starts at
 // the next child without reading d's keys.
-func (c readPos) after() string {
-	if !c.dir || len(c.key) >= backends.MaxKeySize {
-		return c.key
+func (p readPos) after() string {
+	if !p.dir || len(p.key) >= backends.MaxKeySize {
+		return p.key
 	}
-	return c.key + strings.Repeat("\xff", backends.MaxKeySize-len(c.key))
+	return p.key + strings.Repeat("\xff", backends.MaxKeySize-len(p.key))
 }
 
-// before reports whether a child named name comes after the cursor, that
-// is, a read from the cursor would find it.
-func (c readPos) before(name string) bool {
-	if c.key == "" && !c.dir {
+// before reports whether a child named name comes after the position,
+// that is, a read from the position would find it.
+func (p readPos) before(name string) bool {
+	if p.key == "" && !p.dir {
 		return true
 	}
-	if c.dir && strings.HasPrefix(name, c.key) {
+	if p.dir && strings.HasPrefix(name, p.key) {
 		return false
 	}
-	return name > c.key
+	return name > p.key
 }
 
 // query says what a listing shows.

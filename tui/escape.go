@@ -10,7 +10,7 @@ import (
 // Escape makes untrusted text (keys, values, error messages) inert before
 // it reaches the terminal: control characters, escape sequences and
 // DEL/C1 codes are shown as \xNN, line breaks and tabs as \n \r \t,
-// invalid UTF-8 bytes as U+FFFD, and invisible characters — bidirectional
+// each byte of invalid UTF-8 as \xNN, and invisible characters — bidirectional
 // controls (which can reorder what is displayed), zero-width and other
 // format characters, line and paragraph separators — as \u{NNNN}.
 // Printable text passes unchanged.
@@ -24,7 +24,7 @@ func Escape(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
-			b.WriteRune('\uFFFD')
+			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
@@ -43,16 +43,6 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
-}
-
-// EscapeMultiline is Escape for text shown over several lines: newlines
-// are kept as line breaks, everything else is escaped.
-func EscapeMultiline(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = Escape(l)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // isPlain reports whether s is printable ASCII, the common case.

@@ -150,16 +150,6 @@ func clipMiddle(s string, width int) string {
 	return head + "…" + ansi.TruncateLeft(s, w-tailW, "")
 }
 
-// rightAlign places right at the end of a line of width cells that starts
-// with left, truncating left if both do not fit.
-func rightAlign(left, right string, width int) string {
-	rw := ansi.StringWidth(right)
-	if rw >= width {
-		return clip(right, width)
-	}
-	return fit(left, width-rw-1) + " " + right
-}
-
 // wrapPlain breaks plain (already escaped) text into lines of at most
 // width cells, keeping existing line breaks; at most maxLines lines, the
 // last one marked with "…" when text was cut. Lines break at word

@@ -114,10 +114,13 @@ func TestRenderValue(t *testing.T) {
 		{"prose is text", "hello world", kindText, "hello world"},
 		{"broken json is text", `{"a":`, kindText, `{"a":`},
 		{"binary", "\x00\x01\x02", kindBinary, `\x00\x01\x02`},
-		{"invalid utf8", "ok\xff", kindBinary, "ok\uFFFD"},
+		{"invalid utf8", "ok\xff", kindBinary, `ok\xff`},
 		{"escapes in json strings", "{\"k\u202e\":\"\x1b\"}", kindText, "{\"k\\u{202e}\":\"\\x1b\"}"},
 		{"bidi in valid json", "{\"k\u202e\":1}", kindJSON, "{|  \"k\\u{202e}\": 1|}"},
 		{"escaped control in json", `{"k":"\u001b[31m"}`, kindJSON, `{|  "k": "\u001b[31m"|}`},
+		{"json lines", "{\"a\":1}\n{\"b\":[2]}\n", kindJSON, "{|  \"a\": 1|}|{|  \"b\": [|    2|  ]|}"},
+		{"concatenated json", `{"a":1}{"b":2}`, kindJSON, "{|  \"a\": 1|}|{|  \"b\": 2|}"},
+		{"json-like yaml flow", `{a: 1, "b": [x, 'y'], c: {d: true}}`, kindYAML, "a: 1|\"b\":|  - x|  - 'y'|c:|  d: true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,8 +143,49 @@ func TestHexLine(t *testing.T) {
 	if got := hexLine(v, 16, 4); got != `00000010               ||` {
 		t.Errorf("%q", got)
 	}
+	if got := hexLineCompact(v, 0, 16); got != `00000000 7b22 6b69 6e64 223a 2250 6f64 227d 0a1b  {"kind":"Pod"}..` {
+		t.Errorf("%q", got)
+	}
+	if got := hexLineCompact(v, 16, 16); got != `00000010                                          ` {
+		t.Errorf("%q", got)
+	}
 	if hexLines(0, 16) != 1 || hexLines(17, 16) != 2 {
 		t.Error("hexLines")
+	}
+}
+
+// TestHexLayout: the hex view holds as many bytes a line as fit the pane
+// (16 in a 117-column terminal's 68-cell pane), and a line is never wider
+// than its layout says, so it is never cut.
+func TestHexLayout(t *testing.T) {
+	v := []byte(strings.Repeat("0123456789abcdef", 2))
+	for _, tt := range []struct {
+		width, n int
+		compact  bool
+	}{
+		{29, 4, false}, {44, 4, false}, {45, 8, false}, {65, 8, false}, {66, 16, true},
+		{68, 16, true}, {77, 16, true}, {78, 16, false}, {117, 16, false},
+	} {
+		h := hexLayoutFor(tt.width)
+		if h.n != tt.n || h.compact != tt.compact {
+			t.Errorf("width %d: %+v, want %d bytes (compact %v)", tt.width, h, tt.n, tt.compact)
+		}
+		for off := 0; off < len(v); off += h.n {
+			if w := ansiWidth(h.line(v, off)); w != h.width() || w > tt.width {
+				t.Errorf("width %d: a line of %d cells, the layout says %d: %q", tt.width, w, h.width(), h.line(v, off))
+			}
+		}
+	}
+}
+
+// TestHexViewWidth: at 117 columns the hex view shows 16 bytes a line.
+func TestHexViewWidth(t *testing.T) {
+	store := newStore(t, "k", strings.Repeat("0123456789abcdef", 4))
+	d := newDriver(t, &countingStore{Store: store}, 117, 24)
+	d.press("x")
+	view := d.m.View()
+	if !strings.Contains(view, "00000010 3031 3233 3435 3637 3839 6162 6364 6566  0123456789abcdef") {
+		t.Fatalf("no 16-byte line:\n%s", view)
 	}
 }
 

@@ -3,17 +3,20 @@ package tui
 import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds every binding of the console. The footer and the full
-// help (?) are generated from it, so what is shown is what works.
+// help (?) are generated from it, so what is shown is what works. H, R and
+// E are kept free for the views that come with the key history, restore
+// and export (the edit group has room for them).
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	Open, Back, Clear                     key.Binding
-	Filter, Flat, Hex, Refresh, Log       key.Binding
+	Filter, Flat, Hex, Wrap, Refresh, Log key.Binding
+	Copy, CopyValue                       key.Binding
 	New, Edit, Delete                     key.Binding
 	Help, Quit, ForceQuit                 key.Binding
 	// Editor and prompts.
 	Save, Cancel, Next, Confirm key.Binding
 	readOnly                    bool
-	short                       []key.Binding // the footer, built once
+	short                       []ranked // the footer, built once
 }
 
 func newKeyMap(readOnly bool) keyMap {
@@ -33,6 +36,9 @@ func newKeyMap(readOnly bool) keyMap {
 		Filter:    b("/", hlpFilter, "/"),
 		Flat:      b("t", hlpFlat, "t"),
 		Hex:       b("x", hlpHex, "x"),
+		Wrap:      b("w", hlpWrap, "w"),
+		Copy:      b("c", hlpCopy, "c"),
+		CopyValue: b("C", hlpCopyValue, "C"),
 		Refresh:   b("r", hlpRefresh, "r"),
 		Log:       b("L", hlpLog, "L"),
 		New:       b("n", hlpNew, "n"),
@@ -57,18 +63,18 @@ func short(b key.Binding, keys string) key.Binding {
 	return b
 }
 
-// ShortHelp is the footer of the browser: the main bindings.
-func (k keyMap) ShortHelp() []key.Binding { return k.short }
+// footer is the browser's footer: the main bindings, ranked for a narrow
+// screen.
+func (k keyMap) footer() []ranked { return k.short }
 
-func (k keyMap) shortHelp() []key.Binding {
-	out := []key.Binding{short(k.Open, "enter"), short(k.Back, "←"), k.Filter}
+func (k keyMap) shortHelp() []ranked {
+	out := []ranked{{short(k.Open, "enter"), rankMain}, {short(k.Back, "←"), rankMain}, {k.Filter, rankMinor}}
 	if k.readOnly {
-		out = append(out, k.Flat, k.Hex)
+		out = append(out, ranked{k.Flat, rankMinor}, ranked{k.Hex, rankMinor})
+	} else {
+		out = append(out, ranked{k.New, rankMinor}, ranked{k.Edit, rankMinor}, ranked{k.Delete, rankMinor})
 	}
-	if !k.readOnly {
-		out = append(out, k.New, k.Edit, k.Delete)
-	}
-	return append(out, k.Help, k.Quit)
+	return append(out, ranked{k.Help, rankKeep}, ranked{k.Quit, rankKeep})
 }
 
 // FullHelp is every binding, grouped in columns.
@@ -79,8 +85,8 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex},
-		append(edit, k.Refresh),
+		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex, k.Wrap},
+		append(edit, k.Copy, k.CopyValue, k.Refresh),
 		{k.Log, k.Help, k.Quit, k.ForceQuit},
 	}
 }

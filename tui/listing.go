@@ -12,13 +12,15 @@ import (
 // A listing is a virtual list: the children of a level can number in the
 // millions, so only a window of them is held (what is on screen plus a
 // margin), read with range reads that skip over directories. Anchors —
-// cursors remembered at every anchorEvery-th child — let the window move
-// back without reading from the start, as the store has no reverse read.
+// read positions remembered at every anchorEvery-th child — let the window
+// move back without reading from the start, as the store has no reverse
+// read. (The browser's cursor is the selected index; a read position is
+// where a read of the store continues.)
 
 const (
 	// maxWindow bounds the children held in memory for one level.
 	maxWindow = 512
-	// anchorEvery is the spacing of remembered cursors.
+	// anchorEvery is the spacing of remembered read positions.
 	anchorEvery = 128
 	// pageLimit caps one List call, so that one read of a level that is
 	// mostly leaves fetches a screenful at once.
@@ -60,17 +62,18 @@ const (
 
 func (e entry) pos() readPos { return readPos{e.name, e.dir} }
 
-// anchor is a cursor from which reading finds the child at index idx.
+// anchor is a read position from which reading finds the child at index
+// idx.
 type anchor struct {
 	idx int
-	cur readPos
+	pos readPos
 }
 
-// fetchReq asks for children of a listing, read from a cursor.
+// fetchReq asks for children of a listing, read from a read position.
 type fetchReq struct {
 	gen     int
 	q       query
-	from    readPos // read children after this cursor
+	from    readPos // read children after this position
 	fromIdx int     // the index the first child found gets
 	want    int     // stop after this many children (0: until until/the end)
 	until   string  // stop once a child named >= until is found, plus a screenful
@@ -82,8 +85,8 @@ type fetchReq struct {
 type fetchRes struct {
 	items    []entry // kept children; items[0] has index firstIdx
 	firstIdx int
-	head     readPos // cursor before items[0]
-	tail     readPos // cursor after the last child read
+	head     readPos // read position before items[0]
+	tail     readPos // read position after the last child read
 	nextIdx  int     // the index of the next child after tail
 	more     bool    // children may remain after tail
 	rev      int64   // revision of the first page read
@@ -104,7 +107,7 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 	if keep <= 0 {
 		keep = maxWindow
 	}
-	cur := r.from
+	pos := r.from
 	skip := "" // the directory whose keys are being passed over
 	// Start small: the first page may well run into a large directory,
 	// whose keys would be read for nothing. Grow while pages hold leaves.
@@ -118,7 +121,7 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 			res.partial = true
 			return res, nil
 		}
-		page, err := s.List(ctx, r.q.rng, backends.ListOptions{After: cur.after(), Limit: limit})
+		page, err := s.List(ctx, r.q.rng, backends.ListOptions{After: pos.after(), Limit: limit})
 		if err != nil {
 			return res, err
 		}
@@ -134,9 +137,9 @@ func enumerate(ctx context.Context, s backends.Store, r fetchReq) (fetchRes, err
 				continue
 			}
 			name, dir := r.q.child(kv.Key)
-			before := cur
-			cur = readPos{name, dir}
-			res.tail = cur
+			before := pos
+			pos = readPos{name, dir}
+			res.tail = pos
 			res.scanned++
 			skip, inDir = "", dir
 			if dir {
@@ -206,8 +209,8 @@ type listing struct {
 	gen     int
 	items   []entry
 	start   int     // index of items[0]
-	head    readPos // cursor before items[0]
-	tail    readPos // cursor after the last child read
+	head    readPos // read position before items[0]
+	tail    readPos // read position after the last child read
 	more    bool    // children may remain after tail
 	tailRev int64   // revision the range up to tail was read at
 	anchors []anchor
@@ -233,10 +236,6 @@ func (l *listing) at(i int) (*entry, bool) {
 	}
 	return &l.items[i-l.start], true
 }
-
-// known reports whether the listing knows its total: the window reaches
-// the end of the level.
-func (l *listing) known() bool { return l.loaded && !l.more && !l.busy }
 
 // addAnchors merges anchors, keeping them sorted by index.
 func (l *listing) addAnchors(as []anchor) {
@@ -323,7 +322,7 @@ func (l *listing) holdsRange(name string) bool {
 // named name was inserted (+1) or removed (-1) in front of them.
 func (l *listing) shift(name string, delta int) {
 	for i := range l.anchors {
-		if !l.anchors[i].cur.before(name) {
+		if !l.anchors[i].pos.before(name) {
 			l.anchors[i].idx += delta
 		}
 	}

@@ -149,7 +149,7 @@ func TestVirtualWindow(t *testing.T) {
 	fill(t, mem, n, key)
 	s := &countingStore{Store: mem}
 	d := newDriver(t, s, 80, 24)
-	d.press("enter", "enter") // "/" then "k/"
+	d.press("enter") // "k/" (the root's sole child "/" opens by itself)
 	if d.b().level != "/k/" || d.selected() != key(0) {
 		t.Fatalf("level %q selected %q", d.b().level, d.selected())
 	}
@@ -205,7 +205,7 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 	fill(t, mem, 1000, func(i int) string { return fmt.Sprintf("/k/%04d", i*2) })
 	fill(t, mem, 10, func(i int) string { return fmt.Sprintf("/k/d/%d", i) })
 	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
-	d.press("enter", "enter")
+	d.press("enter") // into "/k/"
 	for i := 0; i < 20; i++ {
 		d.press("pgdown")
 	}
@@ -248,8 +248,8 @@ func TestWatchKeepsWindowExact(t *testing.T) {
 	}
 	// An anchor still finds its child.
 	for _, a := range d.b().list.anchors {
-		if a.idx < len(names) && a.cur.before(names[a.idx]) == false {
-			t.Fatalf("anchor %d (%q) is past %q", a.idx, a.cur.key, names[a.idx])
+		if a.idx < len(names) && a.pos.before(names[a.idx]) == false {
+			t.Fatalf("anchor %d (%q) is past %q", a.idx, a.pos.key, names[a.idx])
 		}
 	}
 }
@@ -272,7 +272,7 @@ func TestCountsFollowWatch(t *testing.T) {
 	fill(t, mem, 3, func(i int) string { return fmt.Sprintf("/r/a/%d", i) })
 	fill(t, mem, 1, func(i int) string { return "/r/b/0" })
 	d := newDriver(t, &countingStore{Store: mem}, 80, 24)
-	d.press("enter", "enter")
+	d.press("enter") // into "/r/"
 	if c := d.b().counts["/r/a/"]; c.n != 3 || !c.exact || c.rev != 4 {
 		t.Fatalf("count %+v", c)
 	}
@@ -310,24 +310,28 @@ func TestValueScroll(t *testing.T) {
 	if d.b().mode != modeValue {
 		t.Fatalf("mode %v", d.b().mode)
 	}
+	body := d.b().valueBody()
+	if body != d.b().rows-3 {
+		t.Fatalf("%d rows for the value below a one-row key", body)
+	}
 	d.press("pgdown", "pgdown")
-	if got := d.b().val.offset; got != 2*d.b().rows {
+	if got := d.b().val.offset; got != 2*body {
 		t.Fatalf("offset %d", got)
 	}
 	d.press("end")
 	total := len(d.b().val.lines) // 100 objects of 3 lines, plus the brackets
-	if total != 302 || d.b().val.offset != total-(d.b().rows-3) {
+	if total != 302 || d.b().val.offset != total-body {
 		t.Fatalf("end: offset %d of %d lines", d.b().val.offset, total)
 	}
-	if view := d.m.View(); !strings.Contains(view, fmt.Sprintf("行 %d-%d/%d", total-(d.b().rows-3)+1, total, total)) {
+	if view := d.m.View(); !strings.Contains(view, fmt.Sprintf("行 %d-%d/%d", total-body+1, total, total)) {
 		t.Fatalf("no position in\n%s", view)
 	}
 	d.press("down")
-	if d.b().val.offset != total-(d.b().rows-3) {
+	if d.b().val.offset != total-body {
 		t.Fatal("scrolled past the end")
 	}
 	d.press("x", "end")
-	if n := hexLines(len(value), hexWidth(d.b().valueWidth())); d.b().val.offset != n-(d.b().rows-3) {
+	if n := hexLines(len(value), hexLayoutFor(d.b().valueWidth()).n); d.b().val.offset != n-body {
 		t.Fatalf("hex end: offset %d of %d lines", d.b().val.offset, n)
 	}
 	d.press("esc")
@@ -344,7 +348,7 @@ func TestEscAndRefresh(t *testing.T) {
 	fill(t, mem, 300, func(i int) string { return fmt.Sprintf("/a/b/%03d", i) })
 	cs := &countingStore{Store: mem}
 	d := newDriver(t, cs, 80, 24)
-	d.press("enter", "enter", "enter") // "/", "a/", "b/"
+	d.press("enter", "enter") // "a/", "b/"
 	d.press("/", "2", "5", "enter")
 	if d.b().filter != "25" || d.b().list.end() != 13 { // 025, 125, 225, 250…259
 		t.Fatalf("filter %q: %d rows", d.b().filter, d.b().list.end())

@@ -22,24 +22,24 @@ import (
 func TestLiveChanges(t *testing.T) {
 	clock := newTestClock()
 	store := newStore(t,
-		"/registry/pods/default/a", `{"kind":"Pod","metadata":{"name":"a"}}`,
+		"/registry/pods/default/a", `{"kind":"Pod","metadata":{"name":"a"},"status":{"phase":"Pending"}}`,
 		"/registry/pods/default/b", `{"kind":"Pod","metadata":{"name":"b"}}`,
 		"/registry/pods/default/c", `{"kind":"Pod","metadata":{"name":"c"}}`)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
 	h.waitFor("共 3 个键")
-	h.descend("/", "/registry/", "/registry/pods/")
+	h.descend("/registry/", "/registry/pods/")
 	h.open(0, "/registry/pods/default/", `"name": "a"`)
 	ctx := context.Background()
 	if _, err := store.Create(ctx, "/registry/pods/default/d", []byte(`{"kind":"Pod"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Put(ctx, "/registry/pods/default/a", []byte(`{"kind":"Pod","metadata":{"name":"a","resourceVersion":"5"}}`)); err != nil {
+	if _, err := store.Put(ctx, "/registry/pods/default/a", []byte(`{"kind":"Pod","metadata":{"name":"a"},"status":{"phase":"Running"}}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Delete(ctx, "/registry/pods/default/c", 0); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor(txtDeleted+" ", `"resourceVersion": "5"`)
+	h.waitFor("- c", "~ a  .status.phase: Pending → Running", `"phase": "Running"`)
 	fm := h.golden()
 	var names []string
 	for _, e := range fm.br.list.items {
@@ -74,7 +74,7 @@ func (f *failingWatch) Watch(ctx context.Context, prefix string, rev int64) (<-c
 // after the backoff the browser re-lists and re-watches.
 func TestWatchRecovers(t *testing.T) {
 	clock := newTestClock()
-	mem := newStore(t, "/a/1", "one")
+	mem := newStore(t, "/a/1", "one", "k", "v")
 	store := &failingWatch{Store: mem}
 	store.fail.Store(2)
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
@@ -86,7 +86,7 @@ func TestWatchRecovers(t *testing.T) {
 	if _, err := mem.Create(context.Background(), "/b", []byte("two")); err != nil {
 		t.Fatal(err)
 	}
-	h.waitFor("新建 /b")
+	h.waitFor("+ /b")
 	fm := h.finish()
 	if !fm.br.watch.live || len(fm.br.feed) != 1 || fm.br.feed[0].key != "/b" {
 		t.Fatalf("live %v feed %+v", fm.br.watch.live, fm.br.feed)
@@ -121,11 +121,13 @@ func TestWatchFollowsLevel(t *testing.T) {
 	store := newStore(t, "/registry/pods/default/a", "1", "/registry/pods/default/b", "2")
 	h := startHarness(t, readyEngine(clock, store), Options{}, 80, 24)
 	h.waitFor("共 2 个键")
-	h.descend("/", "/registry/", "/registry/pods/", "/registry/pods/default/")
+	h.descend("/registry/", "/registry/pods/", "/registry/pods/default/")
 	h.keys("left")
 	h.waitFor("/registry/pods/ · ")
 	h.keys("left")
 	h.waitFor("/registry/ · ")
+	h.keys("left")
+	h.waitFor("/ · ")
 	waitUntil(t, func() bool { return watchGoroutines(store) == 1 })
 	h.keys("q")
 	fm := h.final()
@@ -161,7 +163,7 @@ func TestWatchStartsAfterQuickChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newStore(t, "/a/1", "one", "/a/2", "two", "/b", "three")
+			store := newStore(t, "/a/1", "one", "/a/2", "two", "/b", "three", "c", "four")
 			d := newDriver(t, store, 80, 24)
 			if !d.b().watch.live {
 				t.Fatal("the root's watch did not start")
@@ -220,7 +222,7 @@ func TestCountBeforeWatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := newStore(t, "a/1", "1", "a/2", "2")
+			store := newStore(t, "a/1", "1", "b", "2")
 			d, init := newDriverPending(t, store, 80, 24)
 			counting := d.b().tick(d.now)
 			var counted tea.Msg

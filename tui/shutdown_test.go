@@ -207,8 +207,8 @@ func TestCrashShutsDown(t *testing.T) {
 	f.stopGate = make(chan struct{})
 	close(f.stopGate) // the container's removal finishes at once
 	var stdout, stderr bytes.Buffer
-	code := run(t.Context(), nil, f, Options{}, newStyles(true), &stdout, &stderr,
-		tea.WithInput(nil), tea.WithOutput(io.Discard))
+	code := run(t.Context(), nil, f, Options{}, newStyles(true), &stdout, &stderr, &terminal{w: io.Discard},
+		tea.WithInput(nil))
 	if code != 1 {
 		t.Fatalf("exit code %d", code)
 	}

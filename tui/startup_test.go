@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/k3/k3-storage/engine/lifecycle"
 )
 
@@ -117,9 +119,16 @@ func TestStartupFailed(t *testing.T) {
 	h := startHarness(t, f, Options{ConfigFile: ".config.yaml"}, 80, 24)
 	clock.Set(at(45 * time.Second))
 	h.waitFor(txtFailed)
+	// The start took 45 s; the header keeps saying so however long the
+	// error stays on the screen.
+	clock.Set(at(3 * time.Minute))
+	h.tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	h.keys("q")
 	fm := h.final()
 	goldenView(t, fm)
+	if !fm.now.Equal(at(3*time.Minute)) || !strings.Contains(fm.View(), txtStartupTime+" 45.0s") {
+		t.Fatalf("at %v the header says:\n%s", fm.now.Sub(t0), fm.View())
+	}
 	if fm.exitCode() != 1 {
 		t.Fatalf("exit code %d after a failed start", fm.exitCode())
 	}

@@ -10,7 +10,8 @@ const (
 	txtBackend          = "后端"
 	txtAddress          = "地址"
 	txtConfig           = "配置"
-	txtElapsed          = "用时"
+	txtStartupTime      = "启动用时"
+	txtUptime           = "已运行"
 	txtFailed           = "启动失败"
 	txtStopFailed       = "关闭失败"
 	txtStopping         = "正在关闭存储服务…"
@@ -77,6 +78,8 @@ const (
 	txtRefreshing        = "刷新中…"
 	txtFlatOn            = "平铺模式：显示此层下的全部键"
 	txtFlatOff           = "树模式：按 / 分层"
+	txtWrapOn            = "长行折行显示"
+	txtWrapOff           = "长行截断显示（w 折行）"
 	txtDirKeys           = "%s 个键"
 	txtDirHint           = "enter 进入此目录"
 	txtHex               = "十六进制"
@@ -99,17 +102,23 @@ const (
 	txtRetryingNow  = "正在重试…"
 	txtFeed         = "最近变更"
 	txtFeedEmpty    = "无"
-	txtCreated      = "新建"
-	txtUpdated      = "更新"
-	txtDeleted      = "删除"
+	txtDiffSame     = "值未变"
+	txtDiffFormat   = "仅格式变化"
+	txtDiffMore     = " 等（另 %d 处）"
 
 	// Editing.
 	txtNewTitle          = "新建键"
 	txtEditTitle         = "编辑 %s（基于 rev %d）"
+	txtEditTitleLoading  = "编辑 %s"
+	txtEarlyKeysLost     = "读取值期间输入过多，部分按键未生效"
 	txtEditBasis         = "保存时若该键已被其他写入修改，将报告冲突而不会覆盖。"
 	txtKeyPrompt         = "键: "
 	txtKeyPlaceholder    = "/registry/…"
 	txtKeyHint           = "输入完整的键，enter 继续，esc 取消"
+	txtKeyHintPrefilled  = "已填入当前目录：接着输入名称，或以 / 开头输入完整的键"
+	txtDoubleSlash       = "键中含有 //（空的路径段）：确认无误再按 enter，或修改键名"
+	txtNotJSON           = "原值是 JSON，修改后不再是合法的 JSON：再按 ctrl+s 仍然保存，或继续修改"
+	txtNotJSONAt         = "原值是 JSON，修改后第 %d 行第 %d 列起不再是合法的 JSON：再按 ctrl+s 仍然保存，或继续修改"
 	txtNoPrefill         = "当前层级含控制字符、不可见字符或非 UTF-8 字节，无法原样填入，请输入完整的键"
 	txtValueHint         = "值（ctrl+s 保存，esc 取消）:"
 	txtValuePlaceholder  = "值…"
@@ -124,6 +133,8 @@ const (
 	txtValueLoading      = "值还在读取，请稍候"
 	txtEditGone          = "该键已被删除，无法编辑"
 	txtEditTooLarge      = "值超过 %s，无法在控制台中编辑"
+	txtEditTooManyLines  = "值超过 %d 行，无法在控制台中编辑"
+	txtPasteTooManyLines = "编辑器最多 %d 行：超出的行未插入，保存前请检查"
 	txtEditUnsafe        = "值包含控制字符、不可见字符或非 UTF-8 字节，无法安全编辑（x 查看十六进制）"
 	txtConfirmDelete     = "删除 %s（rev %d）？按 y 确认，其他键取消"
 	txtDeleteCancelled   = "已取消删除"
@@ -142,9 +153,19 @@ const (
 	txtErrClosed         = "存储已关闭"
 	txtErrWrite          = "写入失败"
 
+	// Copying.
+	txtCopied       = "已发送到终端剪贴板（OSC 52）：%s（%s）"
+	txtCopyKey      = "键 %s"
+	txtCopyValue    = "%s 的值"
+	txtCopyTooLarge = "未复制%s：%s 超过终端剪贴板（OSC 52）通常接受的约 %s"
+	txtCopyNeedsKey = "请选择一个键（不是目录）再复制值"
+	txtCopyFailed   = "复制失败"
+
 	// Help.
 	txtHelpTitle  = "按键"
 	txtHelpFilter = "过滤: 输入子串在当前层查找（全小写时不区分大小写）；以 ^ 开头按前缀范围读取"
+	txtHelpCopy   = "复制: c 复制键、C 复制值，经 OSC 52 写入终端的剪贴板（ssh 中也可用；tmux 需 set-clipboard on）"
+	txtHelpFeed   = "最近变更: + 新建 · ~ 更新（及改动的 JSON 路径）· - 删除，包括本控制台的写入"
 )
 
 // Help texts of the key bindings.
@@ -161,6 +182,9 @@ const (
 	hlpFilter      = "过滤"
 	hlpFlat        = "树/平铺"
 	hlpHex         = "十六进制"
+	hlpWrap        = "长行折行/截断"
+	hlpCopy        = "复制键"
+	hlpCopyValue   = "复制值"
 	hlpRefresh     = "刷新"
 	hlpLog         = "启动日志"
 	hlpNew         = "新建"
@@ -176,6 +200,7 @@ const (
 	hlpFilterDone  = "完成"
 	hlpFilterClear = "清除"
 	hlpAnyKey      = "其他键"
+	hlpHelpClose   = "返回"
 )
 
 // stageLabel names a lifecycle stage in the checklist.

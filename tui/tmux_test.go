@@ -81,6 +81,22 @@ func waitFile(t *testing.T, path string, s *tmuxSession) string {
 	}
 }
 
+// waitBuffer polls until tmux's newest paste buffer holds want.
+func waitBuffer(t *testing.T, s *tmuxSession, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := s.tmux("show-buffer")
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("paste buffer %q (%v), want %q; screen:\n%s", got, err, want, s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // shellQuote quotes s for sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -158,6 +174,15 @@ func TestTmuxEndToEnd(t *testing.T) {
 		s.waitScreen(`{"kind":"Pod"}`)
 		s.send("C-s")
 		s.waitScreen("已创建 /registry/pods/default/bar", "/registry/pods/default/ · 树", "▸  bar", `"kind": "Pod"`)
+		// c and C copy the key and the value through OSC 52, which tmux
+		// keeps as a paste buffer when set-clipboard is on.
+		if out, err := s.tmux("set", "-g", "set-clipboard", "on"); err != nil {
+			t.Fatalf("set-clipboard: %v\n%s", err, out)
+		}
+		for _, c := range []struct{ key, want string }{{"c", "/registry/pods/default/bar"}, {"C", `{"kind":"Pod"}`}} {
+			s.send(c.key)
+			waitBuffer(t, s, c.want)
+		}
 		// Up the tree: the new key is counted in each directory above it.
 		s.send("Left")
 		s.waitScreen("/registry/pods/ · 树", "default/", "共 1 个键")

@@ -67,16 +67,19 @@ func Run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options) i
 	// Ask the terminal for its background now, before Bubble Tea reads
 	// the keyboard, so that the reply cannot arrive as keystrokes.
 	styles := newStyles(lipgloss.HasDarkBackground())
-	return run(ctx, force, eng, opts, styles, os.Stdout, os.Stderr, tea.WithAltScreen())
+	return run(ctx, force, eng, opts, styles, os.Stdout, os.Stderr, newTTYTerminal(os.Stdout), tea.WithAltScreen())
 }
 
 // run is Run on the given outputs, with extra program options (a test's
-// input and output).
-func run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options, styles *styles, stdout, stderr io.Writer, progOpts ...tea.ProgramOption) int {
+// input). The program draws on term, which copying to the clipboard
+// shares (see terminal); stdout and stderr take the lines printed after
+// the program ends.
+func run(ctx context.Context, force <-chan struct{}, eng Engine, opts Options, styles *styles, stdout, stderr, term io.Writer, progOpts ...tea.ProgramOption) int {
 	m := newModel(ctx, eng, opts, styles, time.Now)
+	m.term = term
 	detach := make(chan struct{})
 	m.detach = detach
-	progOpts = append([]tea.ProgramOption{tea.WithoutSignalHandler()}, progOpts...)
+	progOpts = append([]tea.ProgramOption{tea.WithoutSignalHandler(), tea.WithOutput(term)}, progOpts...)
 	p := tea.NewProgram(m, progOpts...)
 	go func() {
 		// Requests from outside: the first starts the visible shutdown,
@@ -189,20 +192,28 @@ type model struct {
 	styles *styles
 	keys   keyMap
 	clock  func() time.Time
+	// term is the output the program draws on, for the sequences the
+	// console writes itself (OSC 52). Nil: copying reports that it cannot.
+	term io.Writer
+	// last is the frame View drew last, shared by the copies of the model.
+	last *lastFrame
 	// detach, when closed, makes a command waiting for an engine event
 	// return: Run closes it once the program has ended, so that the
 	// events of a shutdown after a crash go to the reader Run starts.
 	// Nil (never closed) in tests that run the model themselves.
 	detach <-chan struct{}
 
-	state   state
-	began   time.Time
-	now     time.Time
-	width   int
-	height  int
-	dash    dashboard
-	br      *browser
-	showLog bool
+	state state
+	// began is the console's first moment; startedAt when the start
+	// answered (ready or failed), readyAt when the store was ready,
+	// stoppingAt when the shutdown began (zero: not yet).
+	began, startedAt, readyAt, stoppingAt time.Time
+	now                                   time.Time
+	width                                 int
+	height                                int
+	dash                                  dashboard
+	br                                    *browser
+	showLog                               bool
 
 	err          string
 	eventsClosed bool
@@ -230,7 +241,7 @@ func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock f
 	now := clock()
 	return model{
 		ctx: ctx, eng: eng, opts: opts, styles: st, keys: newKeyMap(opts.ReadOnly), clock: clock,
-		began: now, now: now, width: 80, height: 24,
+		began: now, now: now, width: 80, height: 24, last: &lastFrame{},
 	}
 }
 
@@ -287,6 +298,9 @@ func shutdownCmd(eng Engine, timeout time.Duration) tea.Cmd {
 
 func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.now = m.clock()
+	if m.br != nil {
+		m.br.unchanged = false // until the browser says so
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -345,6 +359,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
+	m.startedAt = m.now
 	switch {
 	case msg.err == nil:
 		if m.state != stateStarting {
@@ -352,8 +367,10 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.state = stateReady
+		m.readyAt = m.now
 		m.br = newBrowser(m.ctx, msg.store, browserConfig{
-			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout,
+			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout, term: m.term,
+			clock: m.clock,
 		})
 		m.br.resize(m.width, m.height)
 		return m, m.br.init(m.now)
@@ -455,6 +472,7 @@ func (m model) quit() (tea.Model, tea.Cmd) {
 	}
 	m.br.close()
 	m.state = stateStopping
+	m.stoppingAt = m.now
 	return m, shutdownCmd(m.eng, m.opts.ShutdownTimeout)
 }
 

@@ -55,19 +55,17 @@ type valueStyles struct {
 }
 
 // renderValue classifies a value and renders it for the value pane, one
-// string per line: JSON objects and arrays and YAML documents
-// pretty-printed and highlighted when they parse, text otherwise. Every
-// piece of the value goes through Escape, so nothing in it reaches the
-// terminal raw. Lines longer than maxLineCells are cut (see cutLine).
+// string per line: JSON objects and arrays (one, or a stream of them such
+// as JSON Lines) and YAML documents pretty-printed and highlighted when
+// they parse, text otherwise. Every piece of the value goes through
+// Escape, so nothing in it reaches the terminal raw. Lines longer than
+// maxLineCells are cut (see cutLine).
 func renderValue(v []byte, st valueStyles) (valueKind, []string) {
-	switch {
-	case len(v) == 0:
+	if len(v) == 0 {
 		return kindEmpty, nil
-	case isJSONContainer(v):
-		var buf bytes.Buffer
-		if err := json.Indent(&buf, v, "", "  "); err == nil {
-			return kindJSON, highlightJSON(buf.String(), st)
-		}
+	}
+	if pretty, ok := prettyJSON(v); ok {
+		return kindJSON, highlightJSON(pretty, st)
 	}
 	if looksBinary(v) {
 		return kindBinary, textLines(v, st)
@@ -104,6 +102,39 @@ func capLine(line string, cut bool, st valueStyles) string {
 		line += st.comment.Render(txtLineCut)
 	}
 	return line
+}
+
+// prettyJSON indents a JSON object or array, or a stream of JSON values
+// that starts with one (JSON Lines, concatenated objects), one after the
+// other. ok is false for anything else.
+func prettyJSON(v []byte) (string, bool) {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' {
+		return "", false
+	}
+	if json.Valid(t) {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, t, "", "  "); err != nil {
+			return "", false
+		}
+		return buf.String(), true
+	}
+	var buf bytes.Buffer
+	dec := json.NewDecoder(bytes.NewReader(t))
+	for n := 0; ; n++ {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) && n > 1 {
+			return strings.TrimSuffix(buf.String(), "\n"), true
+		}
+		if err != nil {
+			return "", false
+		}
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return "", false
+		}
+		buf.WriteByte('\n')
+	}
 }
 
 // isJSONContainer reports a valid JSON object or array.
@@ -159,6 +190,7 @@ func prettyYAML(v []byte) (string, bool) {
 				structured = true
 			}
 		}
+		blockStyle(&n)
 		docs = append(docs, &n)
 	}
 	if !structured {
@@ -176,6 +208,18 @@ func prettyYAML(v []byte) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), true
+}
+
+// blockStyle turns flow mappings and sequences ({a: 1, b: [x]}, often
+// JSON-like text that is not quite JSON) into block style, one entry a
+// line.
+func blockStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style &^= yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // highlightJSON colours indented JSON token by token. Strings are escaped
@@ -344,16 +388,41 @@ func isNumber(s string) bool {
 	return err == nil && strings.Trim(s, "+-.eE0123456789_xXoO") == ""
 }
 
-// hexWidth is how many bytes a hex dump line holds in a pane of width
-// cells: 16, 8 or 4.
-func hexWidth(width int) int {
-	switch {
-	case width >= 10+16*3+1+18:
-		return 16
-	case width >= 10+8*3+10:
-		return 8
+// hexLayout is how the hex view lays out a line: n bytes, in the full
+// form (offset, bytes one by one in two groups of eight, the printable
+// ones between bars) or, where that is too wide for sixteen bytes, in the
+// compact form of xxd (bytes in pairs, no bars).
+type hexLayout struct {
+	n       int
+	compact bool
+}
+
+// hexLayoutFor picks the widest layout that fits a pane of width cells:
+// 16 bytes a line from 66 cells (a 117-column terminal's pane is 68), 8
+// from 45, else 4.
+func hexLayoutFor(width int) hexLayout {
+	for _, h := range []hexLayout{{16, false}, {16, true}, {8, false}} {
+		if h.width() <= width {
+			return h
+		}
 	}
-	return 4
+	return hexLayout{4, false}
+}
+
+// width is the cells a line of the layout takes.
+func (h hexLayout) width() int {
+	if h.compact {
+		return 9 + (h.n/2)*5 - 1 + 2 + h.n
+	}
+	return 10 + 3*h.n + max(h.n/8-1, 0) + 3 + h.n
+}
+
+// line renders the bytes of v from off as one line.
+func (h hexLayout) line(v []byte, off int) string {
+	if h.compact {
+		return hexLineCompact(v, off, h.n)
+	}
+	return hexLine(v, off, h.n)
 }
 
 // hexLine renders the n bytes of v from off as one hex dump line: offset,
@@ -373,15 +442,41 @@ func hexLine(v []byte, off, n int) string {
 		}
 	}
 	b.WriteString(" |")
-	for i := off; i < end; i++ {
-		if c := v[i]; c >= 0x20 && c < 0x7f {
+	writePrintable(&b, v[off:end])
+	b.WriteByte('|')
+	return b.String()
+}
+
+// hexLineCompact is hexLine as xxd lays it out: bytes in pairs, the
+// printable ones after two spaces.
+func hexLineCompact(v []byte, off, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%08x ", off)
+	end := min(off+n, len(v))
+	for i := off; i < off+n; i++ {
+		if i > off && (i-off)%2 == 0 {
+			b.WriteByte(' ')
+		}
+		if i < end {
+			fmt.Fprintf(&b, "%02x", v[i])
+		} else {
+			b.WriteString("  ")
+		}
+	}
+	b.WriteString("  ")
+	writePrintable(&b, v[off:end])
+	return b.String()
+}
+
+// writePrintable writes the printable ASCII bytes of v, others as '.'.
+func writePrintable(b *strings.Builder, v []byte) {
+	for _, c := range v {
+		if c >= 0x20 && c < 0x7f {
 			b.WriteByte(c)
 		} else {
 			b.WriteByte('.')
 		}
 	}
-	b.WriteByte('|')
-	return b.String()
 }
 
 // hexLines is the number of hex dump lines of a value.

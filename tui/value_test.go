@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -130,8 +131,12 @@ func TestLongValueFrame(t *testing.T) {
 	v := strings.Repeat("中", backends.MaxValueSize/3-2) + "尾"
 	store := newStore(t, "big", v)
 	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	if view := d.m.View(); !strings.Contains(view, "中中中中中中") || !strings.Contains(view, "x 查看全部字节") {
+		t.Fatalf("the value (wrapped, with the mark of the cut) is not shown:\n%s", view)
+	}
+	d.press("w")
 	if view := d.m.View(); !strings.Contains(view, "中中中中中中…") {
-		t.Fatalf("the value is not shown:\n%s", view)
+		t.Fatalf("the value is not shown cut:\n%s", view)
 	}
 	d.press("enter", "x", "end")
 	if view := d.m.View(); !strings.Contains(view, "e5 b0 be") { // 尾
@@ -166,5 +171,56 @@ func BenchmarkLongValueFrame(b *testing.B) {
 				_ = d.m.View()
 			}
 		})
+	}
+}
+
+func TestWrapRows(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"abcdefgh", 3, []string{"abc", "def", "gh"}},
+		{"中文字", 5, []string{"中文", "字"}},
+		{"\x1b[31mabcdef\x1b[0mgh", 3, []string{"\x1b[31mabc\x1b[0m", "\x1b[31mdef\x1b[0m", "gh"}},
+		{"\x1b[1m\x1b[31mabcd\x1b[0m", 2, []string{"\x1b[1m\x1b[31mab\x1b[0m", "\x1b[1m\x1b[31mcd\x1b[0m"}},
+	} {
+		if got := wrapRows(tt.in, tt.width); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrapRows(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
+}
+
+// TestValueWraps: a long one-line value that does not parse as JSON is
+// readable in full: its lines wrap in the pane (w cuts them instead), and
+// a long key wraps above it. Scrolling counts the wrapped rows.
+func TestValueWraps(t *testing.T) {
+	k := "/registry/pods/default/" + strings.Repeat("a-very-long-name-", 4) + "end"
+	v := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"default","labels":{"app":"web"}},"spec":{"nodeName":"node-1"}` // no closing brace
+	store := newStore(t, k, v+"\n"+strings.Repeat("line\n", 40))
+	d := newDriver(t, &countingStore{Store: store}, 80, 24)
+	d.press("enter", "enter", "enter", "enter") // into /registry/pods/default/, the value
+	flat := strings.ReplaceAll(d.m.View(), "│", "")
+	flat = strings.Join(strings.Fields(flat), "")
+	if !strings.Contains(flat, strings.ReplaceAll(v, " ", "")) || !strings.Contains(flat, "a-very-long-name-end") {
+		t.Fatalf("the value or the key is not shown in full:\n%s", d.m.View())
+	}
+	body := d.b().valueBody()
+	d.press("end")
+	view := d.m.View()
+	if !strings.Contains(view, fmt.Sprintf("/%d ─", len(d.b().val.lines))) {
+		t.Fatalf("no position at the end:\n%s", view)
+	}
+	// From the end, paging up a whole screen of rows reaches the first line.
+	for i := 0; i < 10; i++ {
+		d.press("pgup")
+	}
+	if v := d.b().val; v.offset != 0 || v.sub != 0 {
+		t.Fatalf("offset %d sub %d after paging up (body %d)", v.offset, v.sub, body)
+	}
+	d.press("w")
+	if view := d.m.View(); !strings.Contains(view, `{"apiVersion":"v1","kind":"Pod","metadata":{…`) || !strings.Contains(view, txtWrapOff) {
+		t.Fatalf("w does not cut long lines:\n%s", view)
 	}
 }

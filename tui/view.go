@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,28 @@ const (
 	minHeight = 10
 )
 
+// View draws the screen. After a message that changed nothing on it (a
+// key of a burst of typed text, only gathered: see typingGap) it returns
+// the last frame: Bubble Tea draws after every message, and a paste
+// without bracketed paste is tens of thousands of them.
 func (m model) View() string {
+	if m.last != nil && m.last.ok && m.state == stateReady && m.br.unchanged {
+		return m.last.frame
+	}
+	v := m.view()
+	if m.last != nil {
+		m.last.frame, m.last.ok = v, true
+	}
+	return v
+}
+
+// lastFrame is the frame View drew last.
+type lastFrame struct {
+	frame string
+	ok    bool
+}
+
+func (m model) view() string {
 	w, h := m.width, m.height
 	if w < minWidth || h < minHeight {
 		return clip(fmt.Sprintf(txtTooSmall, minWidth, minHeight), max(w, 1))
@@ -45,32 +67,96 @@ func frame(lines []string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// header is the dashboard's first line: backend, address, config file and
-// elapsed time.
-func (m model) header() string {
+// The header is the first line of every screen: who we are (identity),
+// then what state we are in. Each state adds its own parts, so that a new
+// state (a backend that stopped answering, say) is one more part.
+
+// identity is the header's start: the title, the backend and its address.
+func (m model) identity(labelled bool) []string {
 	s := m.styles
-	parts := []string{
-		s.title.Render(txtTitle),
-		txtBackend + " " + s.key.Render(Escape(m.eng.Backend())),
-	}
+	backend, address := s.key.Render(Escape(m.eng.Backend())), ""
 	if addr := m.eng.Address(); addr != "" {
-		parts = append(parts, txtAddress+" "+Escape(addr))
+		address = Escape(addr)
 	}
-	if m.opts.ConfigFile != "" {
-		parts = append(parts, txtConfig+" "+Escape(m.opts.ConfigFile))
+	if labelled {
+		backend = txtBackend + " " + backend
+		if address != "" {
+			address = txtAddress + " " + address
+		}
 	}
-	parts = append(parts, txtElapsed+" "+formatSeconds(m.now.Sub(m.began)))
-	return strings.Join(parts, s.dim.Render(" · "))
+	parts := []string{s.title.Render(txtTitle), backend}
+	if address != "" {
+		parts = append(parts, address)
+	}
+	return parts
 }
 
-// browserHeader adds the live state and read-only mode to the header.
+// header is the first line of the dashboard, the shutdown view and the
+// startup log: identity, config file, how long the start took (counting
+// while it runs, frozen once it ended, failed or not) and, once the store
+// was ready, how long it has been up (frozen when the shutdown began).
+//
+// When the line is too wide it drops, in turn, the labels of the backend
+// and the address, then the config file: the times are what changes.
+func (m model) header() string {
+	sep := m.styles.dim.Render(" · ")
+	startup, done := m.startupTime()
+	clock := []string{txtStartupTime + " " + formatSeconds(startup)}
+	if done {
+		clock[0] = txtStartupTime + " " + formatDuration(startup)
+	}
+	if !m.readyAt.IsZero() {
+		clock = append(clock, txtUptime+" "+formatSeconds(m.uptime()))
+	}
+	config := []string{}
+	if m.opts.ConfigFile != "" {
+		config = append(config, txtConfig+" "+Escape(m.opts.ConfigFile))
+	}
+	var line string
+	for _, try := range [][]string{
+		slices.Concat(m.identity(true), config, clock),
+		slices.Concat(m.identity(false), config, clock),
+		slices.Concat(m.identity(false), clock),
+	} {
+		line = strings.Join(try, sep)
+		if ansiWidth(line) <= m.width {
+			break
+		}
+	}
+	return line
+}
+
+// startupTime is how long the start took, or has taken so far (done
+// false): the engine's own measure, the start stage's duration, once it
+// reported the stage's end; else the console's, from its first frame to
+// the start's answer.
+func (m model) startupTime() (d time.Duration, done bool) {
+	for _, r := range m.dash.rows {
+		if r.stage == lifecycle.StageStart && r.status != lifecycle.Running {
+			return r.duration, true
+		}
+	}
+	if !m.startedAt.IsZero() {
+		return m.startedAt.Sub(m.began), true
+	}
+	return m.now.Sub(m.began), false
+}
+
+// uptime is how long the store has been ready: until now, or until the
+// shutdown began.
+func (m model) uptime() time.Duration {
+	end := m.now
+	if !m.stoppingAt.IsZero() {
+		end = m.stoppingAt
+	}
+	return max(end.Sub(m.readyAt), 0)
+}
+
+// browserHeader is the header of the key browser: identity, then the
+// browser's state parts (live or not, read-only, warnings) and the config.
 func (m model) browserHeader() string {
 	s := m.styles
-	parts := []string{s.title.Render(txtTitle), s.key.Render(Escape(m.eng.Backend()))}
-	if addr := m.eng.Address(); addr != "" {
-		parts = append(parts, Escape(addr))
-	}
-	parts = append(parts, m.br.liveStatus(m.now))
+	parts := append(m.identity(false), m.br.liveStatus(m.now))
 	if m.opts.ReadOnly {
 		parts = append(parts, s.badge.Render(txtReadOnlyBadge))
 	}

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -10,9 +9,100 @@ import (
 	"github.com/k3/k3-storage/backends"
 )
 
-// watchBatch bounds the events one message carries, so that a burst of
-// writes becomes a few updates, not thousands.
-const watchBatch = 256
+// The live view: one watch of the browsed level, started from the
+// revision of the read that filled the window (list-then-watch), restarted
+// after a level change, a refresh or a failure.
+
+const (
+	// watchBatch bounds the events one message carries, so that a burst
+	// of writes becomes a few updates, not thousands.
+	watchBatch = 256
+	// Watch retry backoff.
+	retryFirst = 500 * time.Millisecond
+	retryMax   = 10 * time.Second
+	// healthyAfter is how long a watch must last for a later failure to
+	// start the backoff afresh.
+	healthyAfter = 30 * time.Second
+)
+
+// Messages of the watch. gen identifies the watch: the answers of a watch
+// that was reset are dropped.
+type (
+	watchStartedMsg struct {
+		gen int
+		ch  <-chan backends.Event
+	}
+	watchEventsMsg struct {
+		gen    int
+		ch     <-chan backends.Event
+		events []backends.Event
+		err    error // the watch ended with this error
+		closed bool  // the channel closed
+	}
+)
+
+// watchState is the live update of the browsed level.
+type watchState struct {
+	gen     int
+	cancel  context.CancelFunc
+	live    bool
+	err     string
+	retryAt time.Time
+	backoff time.Duration
+	since   time.Time // when the current watch started
+	// from is the first revision the current watch reports; 0 while the
+	// level has none (before its first read returns, after a reset). A
+	// count is kept exact only from revision from-1 on.
+	from int64
+	// feedFrom is the first revision the change feed shows: events
+	// replayed from before the level was read are not news.
+	feedFrom int64
+	lastRev  int64
+	// need: the level has no watch; the next read that replaces the
+	// window starts one from its revision. It stays set until such a read
+	// lands: the read that asked for the watch may be superseded by
+	// another (flat mode, a filter).
+	need bool
+	// resume, when not 0, is where the next watch starts if that is
+	// earlier than the read's revision: a level change that keeps counts
+	// exact continues where the previous watch stopped.
+	resume int64
+}
+
+// reset ends the level's watch, if any, and leaves the view not live
+// until a new one starts: the old watch's answers are dropped from now on,
+// no revision is reported (from is 0, so counts are not kept exact), no
+// retry is pending, and the next read that replaces the window starts a
+// new watch, from that read's revision or from resume when that is earlier
+// (0: no resume). It keeps the error and the backoff of a failure, which
+// broken sets after a reset and a successful start clears.
+func (w *watchState) reset(resume int64) {
+	if w.cancel != nil {
+		w.cancel()
+		w.cancel = nil
+	}
+	w.gen++
+	w.live = false
+	w.from = 0
+	w.retryAt = time.Time{}
+	w.need = true
+	w.resume = resume
+}
+
+// startFrom returns the revision the level's new watch starts from after
+// a read at rev replaced the window, and notes that the watch is started:
+// the feed shows what comes after the read.
+func (w *watchState) startFrom(rev int64) int64 {
+	from := rev + 1
+	if w.resume > 0 && w.resume < from {
+		from = w.resume
+	}
+	w.resume = 0
+	w.need = false
+	w.feedFrom = rev + 1
+	w.retryAt = time.Time{} // this is the retry
+	return from
+}
 
 // startWatch watches the browsed level from fromRev (the revision after
 // the listing's read), replacing any previous watch. The watch's context
@@ -72,236 +162,42 @@ func (b *browser) watchEvents(msg watchEventsMsg, now time.Time) tea.Cmd {
 	if msg.gen != b.watch.gen {
 		return nil // a watch we cancelled
 	}
-	cmds := b.applyEvents(msg.events, now, true)
+	cmds := append(b.applyEvents(msg.events, now, true), b.diffFeed())
 	// A removed or inserted row can move the selection to another key.
 	cmds = append(cmds, b.syncValue())
 	switch {
 	case msg.err != nil:
-		cmds = append(cmds, b.broken(msg.err, now))
+		b.broken(msg.err, now)
 	case msg.closed:
-		cmds = append(cmds, b.broken(backends.ErrClosed, now))
+		b.broken(backends.ErrClosed, now)
 	default:
 		cmds = append(cmds, waitWatch(msg.ch, msg.gen))
 	}
 	return tea.Batch(cmds...)
 }
 
-// applyEvents folds changes into the view: the counts, the value pane, the
-// editor's warning and the listing. Events the view already reflects (read
-// at or after their revision) are skipped, so a change applied from a
-// write's own answer is not applied twice when the watch reports it.
-// Counts change only with the watch's events (fromWatch).
-func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch bool) []tea.Cmd {
-	var cmds []tea.Cmd
-	for _, ev := range evs {
-		key, rev := ev.KV.Key, ev.KV.ModRevision
-		if fromWatch {
-			if rev <= b.watch.lastRev {
-				continue
-			}
-			b.watch.lastRev = rev
-			if rev >= b.watch.feedFrom {
-				b.feed = append(b.feed, change{typ: ev.Type, key: key, rev: rev, at: now})
-				if len(b.feed) > feedLen {
-					b.feed = b.feed[len(b.feed)-feedLen:]
-				}
-			}
-		}
-		if fromWatch {
-			// Counts follow the watch only, our own writes included: a
-			// write applied at once would move a count's revision past
-			// other writers' changes the watch has yet to report.
-			b.applyCounts(ev)
-		}
-		if key == b.val.key {
-			// Replayed events (from before the level was read) are not
-			// news: the read in flight already reflects them.
-			news := !fromWatch || rev >= b.watch.feedFrom
-			newer := b.val.loaded && rev > b.val.kv.ModRevision || !b.val.loaded && news
-			switch {
-			case !newer:
-			case ev.Type == backends.Deleted:
-				b.val.deleted, b.val.delRev = true, rev
-			default:
-				if b.val.loaded {
-					b.val.flash = now.Add(flashFor)
-					b.animate(b.val.flash)
-				}
-				cmds = append(cmds, b.renderCmd(ev.KV))
-			}
-		}
-		if b.editing() && key == b.ed.key && rev > b.ed.rev {
-			b.ed.changed(ev.Type, rev)
-		}
-		b.applyToListing(ev, now, fromWatch)
+// broken records that the live view failed. The console's tick re-lists
+// and re-watches once retryAt has passed, backing off on each failure; a
+// re-read of the level the user asks for first (flat mode, a filter)
+// restarts the watch too.
+func (b *browser) broken(err error, now time.Time) {
+	w := &b.watch
+	w.reset(0)
+	w.err = err.Error()
+	if !w.since.IsZero() && now.Sub(w.since) > healthyAfter {
+		w.backoff = 0
 	}
-	return cmds
-}
-
-// applyCounts adjusts the count of every counted directory holding the key.
-func (b *browser) applyCounts(ev backends.Event) {
-	var delta int64
-	switch ev.Type {
-	case backends.Created:
-		delta = 1
-	case backends.Deleted:
-		delta = -1
-	default:
-		return
-	}
-	key, rev := ev.KV.Key, ev.KV.ModRevision
-	adjust := func(name string) {
-		c, ok := b.counts[name]
-		if !ok {
-			return
-		}
-		c.seen = max(c.seen, rev)
-		switch {
-		case !c.known:
-		case c.exact && rev > c.rev:
-			c.n += delta
-			c.rev = rev
-		case !c.exact:
-			c.stale = true
-		}
-		b.counts[name] = c
-	}
-	adjust("")
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			adjust(key[:i+1])
-		}
-	}
-}
-
-// applyToListing inserts, updates or removes the child an event touches.
-func (b *browser) applyToListing(ev backends.Event, now time.Time, fromWatch bool) {
-	l := &b.list
-	key, rev := ev.KV.Key, ev.KV.ModRevision
-	if !l.loaded || !l.q.covers(key) {
-		return
-	}
-	name, dir := l.q.child(key)
-	if !l.q.match(name) {
-		return
-	}
-	i, found := l.find(name)
+	w.since = time.Time{}
 	switch {
-	case found:
-		e := &l.items[i]
-		if rev <= e.seen {
-			return
-		}
-		switch {
-		case dir && ev.Type == backends.Deleted:
-			if c, ok := b.counts[name]; ok && c.known && c.exact && c.n <= 0 {
-				b.removeChild(name)
-				return
-			}
-			if c, ok := b.counts[name]; !ok || !c.exact {
-				c.stale = true
-				b.counts[name] = c
-			}
-			e.flash, e.flashUntil = flashUpdated, now.Add(flashFor)
-		case dir:
-			e.flash, e.flashUntil = flashUpdated, now.Add(flashFor)
-		case ev.Type == backends.Deleted:
-			b.removeChild(name)
-			return
-		default:
-			kv := ev.KV
-			e.createRev, e.modRev, e.version, e.size = kv.CreateRevision, kv.ModRevision, kv.Version, len(kv.Value)
-			e.seen = rev
-			e.flash = flashUpdated
-			if ev.Type == backends.Created {
-				e.flash = flashCreated
-			}
-			e.flashUntil = now.Add(flashFor)
-		}
-		b.animate(e.flashUntil)
-	case ev.Type == backends.Created:
-		b.insertChild(ev, name, dir, i, now, fromWatch)
-	case ev.Type == backends.Deleted && !dir && !l.head.before(name):
-		// A leaf above the window went away: indices below it move up.
-		l.shift(name, -1)
-		b.cursor = max(b.cursor-1, 0)
-		b.offset = max(b.offset-1, 0)
+	case w.backoff == 0:
+		w.backoff = retryFirst
+	default:
+		w.backoff = min(2*w.backoff, retryMax)
 	}
+	w.retryAt = now.Add(w.backoff)
 }
 
-// insertChild adds a child the window does not hold: inside the window
-// when the window's range covers it and was read before the event, above
-// the window only as a shift of indices (a new leaf is certainly new; a
-// directory above the window may already have existed, so its shift is
-// skipped and the indices above the window stay approximate). A new
-// directory's count is one key when the watch reports it; after our own
-// write it is counted (other writers may have added keys the watch has yet
-// to report).
-func (b *browser) insertChild(ev backends.Event, name string, dir bool, i int, now time.Time, fromWatch bool) {
-	l := &b.list
-	rev := ev.KV.ModRevision
-	if l.holdsRange(name) {
-		gapRev := l.tailRev
-		if i < len(l.items) {
-			gapRev = l.items[i].seen
-		}
-		if rev <= gapRev {
-			return
-		}
-		e := entry{name: name, dir: dir, seen: rev, flash: flashCreated, flashUntil: now.Add(flashFor)}
-		if dir && fromWatch {
-			b.counts[name] = countInfo{n: 1, rev: rev, exact: true, known: true, seen: rev}
-		} else if !dir {
-			kv := ev.KV
-			e.createRev, e.modRev, e.version, e.size = kv.CreateRevision, kv.ModRevision, kv.Version, len(kv.Value)
-		}
-		l.items = append(l.items, entry{})
-		copy(l.items[i+1:], l.items[i:])
-		l.items[i] = e
-		l.shift(name, 1)
-		if l.start+i <= b.cursor && len(l.items) > 1 {
-			b.cursor++
-			b.scroll()
-		}
-		b.animate(e.flashUntil)
-		return
-	}
-	if !dir && !l.head.before(name) {
-		l.shift(name, 1)
-		b.cursor++
-		b.offset++
-	}
-}
-
-// removeChild drops a child from the window, keeping the cursor on the
-// same row index (now the next child).
-func (b *browser) removeChild(name string) {
-	l := &b.list
-	i, found := l.find(name)
-	if !found {
-		return
-	}
-	l.items = append(l.items[:i], l.items[i+1:]...)
-	l.shift(name, -1)
-	if l.start+i < b.cursor {
-		b.cursor--
-	}
-	if b.cursor >= l.end() && l.end() > 0 && !l.more {
-		b.cursor = l.end() - 1
-	}
-	b.cursor = max(b.cursor, 0)
-	b.scroll()
-}
-
-// feedLabel names a change type in the change feed.
-func feedLabel(t backends.EventType) string {
-	switch t {
-	case backends.Created:
-		return txtCreated
-	case backends.Updated:
-		return txtUpdated
-	case backends.Deleted:
-		return txtDeleted
-	}
-	return strings.ToLower(t.String())
+// started records a watch that began reporting.
+func (w *watchState) started(now time.Time) {
+	w.live, w.err, w.retryAt, w.since = true, "", time.Time{}, now
 }
