@@ -45,6 +45,17 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// EscapeMultiline is Escape for text shown over several lines, such as an
+// error that lists what was tried and the fixes: newlines are kept as line
+// breaks, everything else is escaped.
+func EscapeMultiline(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Escape(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // isPlain reports whether s is printable ASCII, the common case.
 func isPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
