@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -126,6 +127,7 @@ func (r reporter) fail(stage lifecycle.Stage, msg string, code int) int {
 // shuts down. A force request while that cleanup runs exits at once,
 // naming what was left; once the cleanup has finished, its outcome stands.
 func headless(ctx context.Context, force <-chan struct{}, eng *engine.Engine, output string, grace time.Duration, stdout, stderr io.Writer) int {
+	stderr = &syncWriter{w: stderr}
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
@@ -201,6 +203,19 @@ func headless(ctx context.Context, force <-chan struct{}, eng *engine.Engine, ou
 		return exitFailure
 	}
 	return exitOK
+}
+
+// syncWriter serialises writes from the event printer and the goroutine
+// that runs the command, so that their lines never interleave.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // stopTimeout is the grace period the active backend's container gets.

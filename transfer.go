@@ -101,6 +101,7 @@ func transferUsage(export bool) string {
 // only thing on stdout. Exit codes: 0 all done, 1 some keys not imported or
 // a store error, 2 usage, config or a malformed file.
 func runTransfer(ctx context.Context, force <-chan struct{}, export bool, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stderr = &syncWriter{w: stderr}
 	f, err := parseTransfer(args, export)
 	if errors.Is(err, errHelp) {
 		fmt.Fprint(stdout, transferUsage(export))
