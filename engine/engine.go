@@ -313,7 +313,7 @@ func (e *Engine) stop(ctx context.Context, store backends.Store) {
 	e.begin(lifecycle.StageStopping, msgStopping, "")
 	var errs []error
 	if err := store.Close(); err != nil {
-		err = fmt.Errorf("engine: close store: %w", err)
+		err = fmt.Errorf(errCloseStore, err)
 		errs = append(errs, err)
 		e.end(lifecycle.StageCloseStore, lifecycle.Failed, "", "", err)
 	} else {

@@ -59,6 +59,7 @@ const (
 	detailCleanup      = "清理本次启动失败时创建的容器 %s"
 	errConnect         = "无法连接 %s: %w"
 	errStopped         = "启动未完成即被停止"
+	errCloseStore      = "关闭存储连接失败: %w"
 	heldContainer      = "容器 %s"
 	errDiscover        = "检测容器运行时: %w"
 	errRemoveContainer = "删除容器 %s: %w"
