@@ -49,18 +49,9 @@ func flagSet(f *flags) *flag.FlagSet {
 func parseFlags(args []string) (flags, error) {
 	var f flags
 	fs := flagSet(&f)
-	if err := checkArgs(fs, args); err != nil {
+	if err := parse(fs, args, &f.configSet); err != nil {
 		return f, err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return f, errHelp
-		}
-		// checkArgs has caught what the flag package rejects; this is a
-		// safety net that still says what happened.
-		return f, fmt.Errorf(errFlagOther, err)
-	}
-	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
 	if fs.NArg() > 0 {
 		if guess := suggest.Closest(fs.Arg(0), []string{"export", "import"}); guess != "" {
 			return f, fmt.Errorf(errCommandGuess, fs.Arg(0), guess)
@@ -71,6 +62,25 @@ func parseFlags(args []string) (flags, error) {
 		return f, fmt.Errorf(errOutput, f.output)
 	}
 	return f, nil
+}
+
+// parse parses args into fs, with checkArgs's one-sentence errors and
+// errHelp for -h, and records in configSet whether --config was given
+// (even as "").
+func parse(fs *flag.FlagSet, args []string, configSet *bool) error {
+	if err := checkArgs(fs, args); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		// checkArgs has caught what the flag package rejects; this is a
+		// safety net that still says what happened.
+		return fmt.Errorf(errFlagOther, err)
+	}
+	fs.Visit(func(fl *flag.Flag) { *configSet = *configSet || fl.Name == "config" })
+	return nil
 }
 
 // checkArgs finds what the flag package would reject — an unknown flag, a

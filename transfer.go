@@ -50,27 +50,16 @@ func transferFlagSet(f *transferFlags, export bool) *flag.FlagSet {
 func parseTransfer(args []string, export bool) (transferFlags, error) {
 	var f transferFlags
 	fs := transferFlagSet(&f, export)
-	if err := checkArgs(fs, args); err != nil {
+	if err := parse(fs, args, &f.configSet); err != nil {
 		return f, err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return f, errHelp
-		}
-		return f, fmt.Errorf(errFlagOther, err)
-	}
-	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
 	rest := fs.Args()
 	// Flags may follow the file: import FILE --overwrite.
 	if !export && len(rest) > 0 {
 		f.file = rest[0]
-		if err := checkArgs(fs, rest[1:]); err != nil {
+		if err := parse(fs, rest[1:], &f.configSet); err != nil {
 			return f, err
 		}
-		if err := fs.Parse(rest[1:]); err != nil {
-			return f, fmt.Errorf(errFlagOther, err)
-		}
-		fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
 		rest = fs.Args()
 	} else if !export {
 		return f, errors.New(errImportNoFile)
