@@ -3,16 +3,12 @@
 package containers
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/k3/k3-storage/internal/filelock"
 )
@@ -117,51 +113,4 @@ func TestLockDirPermissions(t *testing.T) {
 	if _, err := lockExclusive(file, lockID); err == nil {
 		t.Errorf("a file was accepted as the lock directory")
 	}
-}
-
-// TestLockReleasedWhenProcessDies: a process that holds a container's lock
-// and is SIGKILLed lets go of it by the kernel's hand, so its container
-// becomes an orphan that the next process can adopt.
-func TestLockReleasedWhenProcessDies(t *testing.T) {
-	if dir := os.Getenv("K3_LOCK_HELPER_DIR"); dir != "" {
-		f, err := lockExclusive(dir, lockID)
-		if err != nil {
-			fmt.Println("error:", err)
-			os.Exit(1)
-		}
-		fmt.Println("locked")
-		defer f.Close()
-		time.Sleep(time.Hour) // hold it until killed
-		os.Exit(2)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockReleasedWhenProcessDies$")
-	cmd.Env = append(os.Environ(), "K3_LOCK_HELPER_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "locked\n" {
-		t.Fatalf("helper said %q", line)
-	}
-	if held, err := lockHeldElsewhere(dir, lockID); err != nil || !held {
-		t.Fatalf("probe while the helper holds it: %v, %v", held, err)
-	}
-	if _, err := lockExclusive(dir, lockID); !errors.Is(err, errLockHeld) {
-		t.Fatalf("exclusive lock while the helper holds it: %v", err)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	f, err := lockExclusive(dir, lockID)
-	if err != nil {
-		t.Fatalf("lock after the holder was killed: %v", err)
-	}
-	f.Close()
 }
