@@ -122,11 +122,7 @@ const detect = 5 * time.Second
 // once when it ends, on the same store, which works again afterwards.
 func TestHealthMySQL(t *testing.T) {
 	srv := mysqltest.NewServer(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	opts := srv.Options()
 	opts.Database = "k3"
 	proxy := mysqltest.NewProxy(t, opts)
@@ -142,7 +138,7 @@ func TestHealthMySQL(t *testing.T) {
 	}{
 		{"frozen", srv.Pause, srv.Resume},
 		{"black-holed", func() error { proxy.Blackhole(); return nil }, func() error { proxy.Heal(); return nil }},
-		{"killed", func() error { srv.Kill(); return nil }, func() error { return srv.Start(ctx) }},
+		{"killed", func() error { srv.Kill(); return nil }, func() error { srv.MustStart(t); return nil }},
 	} {
 		began := time.Now()
 		if err := o.begin(); err != nil {
@@ -157,7 +153,7 @@ func TestHealthMySQL(t *testing.T) {
 		checkOutage(t, down, up, addr, began)
 		t.Logf("%s: %v; detected after %v; back: %s", o.name, down.Err, down.Time.Sub(began), up.Detail)
 	}
-	if _, err := w.store.Put(ctx, "/after", []byte("v")); err != nil {
+	if _, err := w.store.Put(t.Context(), "/after", []byte("v")); err != nil {
 		t.Fatalf("Put after the outages: %v", err)
 	}
 	evs := w.shutdown()
@@ -229,11 +225,7 @@ func TestHealthMemory(t *testing.T) {
 // waiting on a frozen server, does not wait for that check.
 func TestHealthShutdownWhileFrozen(t *testing.T) {
 	srv := mysqltest.NewServer(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	opts := srv.Options()
 	opts.Database = "k3"
 	w := startWatched(t, engine.Options{Backend: engine.MySQL, Health: testHealth,

@@ -189,11 +189,7 @@ func TestMySQLConnectsWhenServerStarts(t *testing.T) {
 	if last.Attempt.N != 4 || last.Attempt.NextDelay <= 0 || last.Attempt.NextDelay > 250*time.Millisecond {
 		t.Fatalf("attempt %+v, want the 4th with a next delay in (0, 250ms]", last.Attempt)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	answered := time.Now() // the server has just answered a real query
 	if err := <-started; err != nil {
 		t.Fatalf("Start: %v", err)

@@ -25,11 +25,7 @@ func TestMySQLTLSHeadless(t *testing.T) {
 	if err := srv.UseTLS(certs.CAFile, certs.ServerCertFile, certs.ServerKeyFile, true); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	o := srv.Options()
 	testbin.Binary(t) // built outside the timings
 	config := func(tls string) string {

@@ -27,11 +27,7 @@ func pingWithin(t *testing.T, s *mysql.Store, d time.Duration) (error, time.Dura
 // same Store.
 func TestPingOutages(t *testing.T) {
 	srv := mysqltest.NewServer(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	opts := srv.Options()
 	opts.Database = "k3"
 	proxy := mysqltest.NewProxy(t, opts)
@@ -80,9 +76,7 @@ func TestPingOutages(t *testing.T) {
 
 	srv.Kill()
 	wantDown("killed")
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	wantUp("restarted")
 
 	s.Close()

@@ -26,11 +26,7 @@ func tlsServer(t *testing.T, certs testcerts.Certs) mysql.Options {
 	if err := srv.UseTLS(certs.CAFile, certs.ServerCertFile, certs.ServerKeyFile, true); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	opts := srv.Options()
 	opts.Database = "k3"
 	return opts
@@ -149,11 +145,7 @@ func TestTLSClientCertificateRequired(t *testing.T) {
 // server that offers no TLS; required and the verify modes fail at once.
 func TestTLSPlainServer(t *testing.T) {
 	srv := mysqltest.NewServer(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.MustStart(t)
 	base := srv.Options()
 	base.Database = "k3"
 	opts := base

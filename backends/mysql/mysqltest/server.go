@@ -85,15 +85,22 @@ func NewServer(tb testing.TB) *Server {
 func StartServer(tb testing.TB) (port int, stop func()) {
 	tb.Helper()
 	s := NewServer(tb)
-	ctx, cancel := context.WithTimeout(tb.Context(), 2*time.Minute)
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		tb.Fatalf("mysqltest: %v", err)
-	}
+	s.MustStart(tb)
 	return s.Port, func() {
 		if err := s.Stop(); err != nil {
 			tb.Errorf("mysqltest: stop server: %v", err)
 		}
+	}
+}
+
+// MustStart starts the server and returns once it answers queries, or
+// fails the test (within two minutes at most).
+func (s *Server) MustStart(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), 2*time.Minute)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		tb.Fatalf("mysqltest: %v", err)
 	}
 }
 
