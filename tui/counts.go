@@ -47,21 +47,19 @@ type countedMsg struct {
 // is exact at. It is the one place that knows how a count and its revision
 // are read; everything else takes (n, rev, exact) as it comes.
 //
-// Today that is a Count between two reads of the store's revision
+// A store with backends.RevisionCounter answers both in one round trip.
+// Otherwise it is a Count between two reads of the store's revision
 // (Revisioner), tried up to three times while writes land in between: the
 // count is exact at rev when both reads agree. Without a Revisioner the
 // count is not exact (exact false, rev 0). A failing Revision degrades to
 // the same; only a failing Count is an error.
-//
-// When the contract gains the optional count-with-revision capability
-// (backends.RevisionCounter, CountRev(ctx, prefix) (n, rev, err)), it goes
-// first here, in one round trip, and this loop stays as the fallback:
-//
-//	if rc, ok := s.(backends.RevisionCounter); ok {
-//		n, rev, err := rc.CountRev(ctx, prefix)
-//		return n, rev, err == nil, err
-//	}
 func countAt(ctx context.Context, s backends.Store, revs backends.Revisioner, prefix string) (n, rev int64, exact bool, err error) {
+	if rc, ok := s.(backends.RevisionCounter); ok {
+		if n, rev, err = rc.CountRev(ctx, prefix); err != nil {
+			return 0, 0, false, err
+		}
+		return n, rev, true, nil
+	}
 	for try := 0; try < 3; try++ {
 		var r1, r2 int64
 		if revs != nil {
