@@ -55,6 +55,7 @@ func (b *browser) applyEvents(evs []backends.Event, now time.Time, fromWatch boo
 		if b.editing() && key == b.ed.key && rev > b.ed.rev {
 			b.ed.changed(ev.Type, rev)
 		}
+		cmds = append(cmds, b.historyKeyChanged(key, rev))
 		b.applyToListing(ev, now, fromWatch)
 	}
 	return cmds

@@ -38,6 +38,9 @@ const (
 	modeEdit                      // editing the selected key's value
 	modeConfirmDelete             // waiting for y
 	modeHelp                      // all bindings
+	modeHistory                   // the selected key's history (history.go)
+	modeExport                    // typing the file to export to (export.go)
+	modeConfirmExport             // waiting for y to replace that file
 )
 
 // flashFor is how long a changed row stays highlighted.
@@ -59,6 +62,9 @@ type (
 		rev   int64             // the write's revision
 		prev  backends.KeyValue // ModRevision (and Value, for an update) the write was based on
 		err   error
+		// restored is the revision whose value the write restored from
+		// the key's history (0: an edit).
+		restored int64
 	}
 )
 
@@ -123,6 +129,8 @@ type browser struct {
 	filterInput textinput.Model
 	ed          editor
 	pendingDel  *entry
+	hist        historyState
+	export      exportState
 	helpOffset  int // the first line of the help shown
 	// unchanged: the last message changed nothing on the screen (a key
 	// of a burst of typed text, gathered), so the last frame stands.
@@ -169,12 +177,15 @@ func (b *browser) close() {
 	if b.list.cancel != nil {
 		b.list.cancel()
 	}
+	if b.export.running() {
+		b.export.cancel()
+	}
 }
 
 // capturesKeys reports a text field with focus: q and L are text there.
 func (b *browser) capturesKeys() bool {
 	switch b.mode {
-	case modeFilter, modeNewKey, modeNewValue, modeEdit:
+	case modeFilter, modeNewKey, modeNewValue, modeEdit, modeExport:
 		return true
 	}
 	return false
@@ -184,6 +195,9 @@ func (b *browser) resize(width, height int) tea.Cmd {
 	b.width, b.height = width, height
 	b.layout()
 	b.scroll()
+	if b.mode == modeHistory {
+		b.scrollHistory()
+	}
 	return b.ensureLoaded()
 }
 
@@ -217,6 +231,7 @@ func (b *browser) animate(t time.Time) {
 // animating reports whether the view changes with the clock alone.
 func (b *browser) animating(now time.Time) bool {
 	return now.Before(b.animUntil) || b.list.busy || b.valBusy || b.countsBusy > 0 ||
+		b.export.running() || b.mode == modeHistory && (b.hist.busy || b.hist.pane == nil) ||
 		(!b.watch.live && !b.watch.retryAt.IsZero())
 }
 
@@ -259,6 +274,12 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 		b.diffed(msg)
 	case copiedMsg:
 		b.copied(msg, now)
+	case historyMsg:
+		return b.historyRead(msg)
+	case historyPaneMsg:
+		b.historyPane(msg)
+	case exportedMsg:
+		b.exported(msg, now)
 	case editReadMsg:
 		return b.editRead(msg, now)
 	case flushTypedMsg:
@@ -282,6 +303,10 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		return nil
 	case modeValue:
 		return b.valueKey(msg, now)
+	case modeHistory:
+		return b.historyKey(msg, now)
+	case modeExport, modeConfirmExport:
+		return b.exportKey(msg, now)
 	}
 	k := b.keys
 	switch {
@@ -333,6 +358,10 @@ func (b *browser) key(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		return b.startEdit(now)
 	case key.Matches(msg, k.Delete):
 		return b.startDelete(now)
+	case key.Matches(msg, k.History):
+		return b.startHistory(now)
+	case key.Matches(msg, k.Export):
+		return b.startExport(now)
 	case key.Matches(msg, k.Help):
 		b.openHelp()
 	}

@@ -23,6 +23,8 @@ func (b *browser) view(now time.Time) []string {
 	switch {
 	case b.mode == modeHelp:
 		lines = append(lines, b.helpView()...)
+	case b.mode == modeHistory:
+		lines = append(lines, b.historyView(now)...)
 	case b.editing():
 		lines = append(lines, b.editorView()...)
 	default:
@@ -53,6 +55,9 @@ func (b *browser) liveStatus(now time.Time) string {
 // pathLine shows the level, the mode, the position and the filter.
 func (b *browser) pathLine() string {
 	s := b.st
+	if b.mode == modeHistory {
+		return b.historyPath()
+	}
 	level := txtRoot
 	if b.level != "" {
 		level = Escape(b.level)
@@ -269,6 +274,9 @@ func (b *browser) editorView() []string {
 // statusLine shows the last message, or what the current mode expects.
 func (b *browser) statusLine(now time.Time) string {
 	s := b.st
+	if b.mode == modeExport {
+		return b.exportLine(now)
+	}
 	st := b.status
 	if st.text != "" && (st.until.IsZero() || now.Before(st.until)) {
 		switch st.kind {
@@ -291,5 +299,5 @@ func (b *browser) statusLine(now time.Time) string {
 	case b.list.err != nil:
 		return s.errText.Render("✗ " + txtReadFailed + ": " + Escape(oneLine(b.list.err.Error())))
 	}
-	return ""
+	return b.exportLine(now)
 }

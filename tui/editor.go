@@ -608,6 +608,9 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 	name := Escape(msg.key)
 	if msg.err != nil {
 		text := writeError(msg.op, msg.err)
+		if msg.restored > 0 && (errors.Is(msg.err, backends.ErrConflict) || errors.Is(msg.err, backends.ErrKeyExists)) {
+			text = txtHistRestoreConflict
+		}
 		if msg.op == opDelete {
 			b.setStatus(statusErr, text, now, 8*time.Second)
 			return nil
@@ -665,6 +668,9 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 	case opDelete:
 		b.setStatus(statusOK, fmt.Sprintf(txtDeletedOK, name, msg.rev), now, 5*time.Second)
 		cmds = append(cmds, b.applyEvents([]backends.Event{{Type: backends.Deleted, KV: backends.KeyValue{Key: msg.key, ModRevision: msg.rev}}}, now, false)...)
+	}
+	if msg.restored > 0 {
+		b.setStatus(statusOK, fmt.Sprintf(txtHistRestored, msg.restored, msg.rev), now, 6*time.Second)
 	}
 	cmds = append(cmds, b.ensureLoaded(), b.syncValue())
 	return tea.Batch(cmds...)

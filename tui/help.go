@@ -63,7 +63,7 @@ func (b *browser) helpLines() []string {
 		out = append(out, strings.Split(h.FullHelpView(groups[i:min(i+perRow, len(groups))]), "\n")...)
 	}
 	out = append(out, "")
-	for _, note := range []string{txtHelpFilter, txtHelpCopy, txtHelpFeed} {
+	for _, note := range []string{txtHelpFilter, txtHelpCopy, txtHelpFeed, txtHelpHistory, txtHelpExport} {
 		for _, l := range wrapPlain(note, b.width, 0) {
 			out = append(out, b.st.dim.Render(l))
 		}
@@ -119,6 +119,24 @@ func (b *browser) footer() string {
 			bs = append(bs, ranked{k.Edit, rankMinor}, ranked{k.Delete, rankMinor})
 		}
 		bs = append(bs, ranked{k.Help, rankKeep}, ranked{k.Quit, rankKeep})
+	case modeHistory:
+		bs = []ranked{
+			{key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", hlpHistPick)), rankMinor},
+			{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpHistFull)), rankMain},
+			{key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgup/pgdn", hlpHistScroll)), rankMinor},
+		}
+		if !b.cfg.readOnly {
+			bs = append(bs, ranked{key.NewBinding(key.WithKeys("R"), key.WithHelp("R", hlpHistRestore)), rankMain})
+		}
+		bs = append(bs, ranked{short(k.CopyValue, "C"), rankMinor}, ranked{k.Refresh, rankMinor},
+			ranked{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", hlpHelpClose)), rankKeep}, ranked{k.Quit, rankKeep})
+	case modeExport:
+		bs = []ranked{
+			{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpExportRun)), rankMain},
+			{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", hlpCancel)), rankMain},
+		}
+	case modeConfirmExport:
+		bs = []ranked{{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", hlpOverwrite)), rankMain}, {key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel)), rankMain}}
 	case modeHelp:
 		bs = []ranked{{k.Up, rankMinor}, {k.Down, rankMinor}, {key.NewBinding(key.WithKeys("?", "esc"), key.WithHelp("?/esc", hlpHelpClose)), rankKeep}, {k.Quit, rankKeep}}
 	default:

@@ -3,14 +3,13 @@ package tui
 import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds every binding of the console. The footer and the full
-// help (?) are generated from it, so what is shown is what works. H, R and
-// E are kept free for the views that come with the key history, restore
-// and export (the edit group has room for them).
+// help (?) are generated from it, so what is shown is what works.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	Open, Back, Clear                     key.Binding
 	Filter, Flat, Hex, Wrap, Refresh, Log key.Binding
 	Copy, CopyValue                       key.Binding
+	History, Restore, Export              key.Binding
 	New, Edit, Delete                     key.Binding
 	Help, Quit, ForceQuit                 key.Binding
 	// Editor and prompts.
@@ -40,6 +39,9 @@ func newKeyMap(readOnly bool) keyMap {
 		Copy:      b("c", hlpCopy, "c"),
 		CopyValue: b("C", hlpCopyValue, "C"),
 		Refresh:   b("r", hlpRefresh, "r"),
+		History:   b("H", hlpHistory, "H"),
+		Restore:   b("R", hlpRestore, "R"),
+		Export:    b("E", hlpExport, "E"),
 		Log:       b("L", hlpLog, "L"),
 		New:       b("n", hlpNew, "n"),
 		Edit:      b("e", hlpEdit, "e"),
@@ -63,6 +65,12 @@ func short(b key.Binding, keys string) key.Binding {
 	return b
 }
 
+// relabel gives a binding a shorter description for the footer.
+func relabel(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
+}
+
 // footer is the browser's footer: the main bindings, ranked for a narrow
 // screen.
 func (k keyMap) footer() []ranked { return k.short }
@@ -74,6 +82,7 @@ func (k keyMap) shortHelp() []ranked {
 	} else {
 		out = append(out, ranked{k.New, rankMinor}, ranked{k.Edit, rankMinor}, ranked{k.Delete, rankMinor})
 	}
+	out = append(out, ranked{relabel(k.History, hlpHistoryShort), rankMinor}, ranked{relabel(k.Export, hlpExportShort), rankMinor})
 	return append(out, ranked{k.Help, rankKeep}, ranked{k.Quit, rankKeep})
 }
 
@@ -87,7 +96,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex, k.Wrap},
 		append(edit, k.Copy, k.CopyValue, k.Refresh),
-		{k.Log, k.Help, k.Quit, k.ForceQuit},
+		{k.History, k.Restore, k.Export, k.Log, k.Help, k.Quit, k.ForceQuit},
 	}
 }
 

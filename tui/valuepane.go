@@ -139,6 +139,8 @@ func (b *browser) valueKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		return b.startDelete(now)
 	case key.Matches(msg, k.New):
 		return b.startCreate(now)
+	case key.Matches(msg, k.History):
+		return b.startHistory(now)
 	case key.Matches(msg, k.Help):
 		b.openHelp()
 	case key.Matches(msg, k.Refresh):

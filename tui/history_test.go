@@ -1,0 +1,171 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/k3/k3-storage/backends"
+)
+
+// podVersions writes three versions of one pod: created Pending, then
+// Running, then with a label. It returns the store and the key.
+func podVersions(t *testing.T) (backends.Store, string) {
+	t.Helper()
+	const k = "/registry/pods/default/web"
+	store := newStore(t, k, `{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Pending"}}`)
+	ctx := context.Background()
+	for _, v := range []string{
+		`{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Running"}}`,
+		`{"kind":"Pod","metadata":{"name":"web","labels":{"app":"web"}},"status":{"phase":"Running"}}`,
+	} {
+		if _, err := store.Put(ctx, k, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store, k
+}
+
+// openHistory walks to /registry/pods/default/ and opens the history of
+// its first key.
+func (h *harness) openHistory(want ...string) {
+	h.t.Helper()
+	h.waitFor("1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"name": "web"`)
+	h.keys("H")
+	h.waitFor(append([]string{txtHistTitle, "3 个版本"}, want...)...)
+}
+
+// TestHistoryDiffs: H lists the key's versions newest first, each with a
+// unified diff of the pretty-printed JSON against the version before;
+// enter shows the version whole; esc goes back to the browser.
+func TestHistoryDiffs(t *testing.T) {
+	clock := newTestClock()
+	store, _ := podVersions(t)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.openHistory("rev 3", txtHistCurrent, `+    "labels": {`, `+      "app": "web"`)
+	h.keys("down")
+	h.waitFor(`-    "phase": "Pending"`, `+    "phase": "Running"`)
+	h.keys("down")
+	// The first version is compared with nothing: every line is new.
+	h.waitFor(`+  "kind": "Pod",`, txtHistComplete)
+	h.keys("up", "enter")
+	h.waitFor(txtHistFull)
+	fm := h.golden()
+	b := fm.br
+	if b.mode != modeHistory || b.hist.cursor != 1 || !b.hist.full {
+		t.Fatalf("mode %v cursor %d full %v", b.mode, b.hist.cursor, b.hist.full)
+	}
+	var types []backends.EventType
+	for _, e := range b.hist.entries {
+		types = append(types, e.Type)
+	}
+	if len(types) != 3 || types[0] != backends.Updated || types[2] != backends.Created {
+		t.Fatalf("entries %v", types)
+	}
+}
+
+// TestHistoryRestore: R and y write the selected version's value as a new
+// version (a compare-and-swap at the newest revision read), and the view
+// reads the history again by itself.
+func TestHistoryRestore(t *testing.T) {
+	clock := newTestClock()
+	store, k := podVersions(t)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.openHistory()
+	h.keys("down", "down", "R")
+	h.waitFor("用 rev 1 的版本 1 覆盖当前值（rev 3）")
+	h.keys("y")
+	h.waitFor("已恢复 rev 1 的值（新版本 rev 4）", "4 个版本")
+	fm := h.finish()
+	kv := get(t, store, k)
+	if want := `{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Pending"}}`; string(kv.Value) != want || kv.Version != 4 || kv.ModRevision != 4 {
+		t.Fatalf("after restore: %+v", kv)
+	}
+	if e := fm.br.hist.entries; len(e) != 4 || e[0].KV.ModRevision != 4 {
+		t.Fatalf("history not read again: %d entries", len(e))
+	}
+}
+
+// silentWatch hides every change from the console's watch, so that a
+// write by someone else is not seen before a restore.
+type silentWatch struct{ backends.Store }
+
+func (s silentWatch) Watch(ctx context.Context, prefix string, fromRev int64) (<-chan backends.Event, error) {
+	ch := make(chan backends.Event)
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	return ch, nil
+}
+
+func (s silentWatch) History(ctx context.Context, key string, opts backends.HistoryOptions) (backends.History, error) {
+	return s.Store.(backends.Historian).History(ctx, key, opts)
+}
+
+// TestHistoryRestoreConflict: a write by someone else after the history
+// was read makes the restore fail with a conflict; nothing is
+// overwritten.
+func TestHistoryRestoreConflict(t *testing.T) {
+	clock := newTestClock()
+	store, k := podVersions(t)
+	h := startHarness(t, readyEngine(clock, silentWatch{store}), Options{}, 120, 30)
+	h.openHistory()
+	if _, err := store.Put(context.Background(), k, []byte(`{"other":"writer"}`)); err != nil {
+		t.Fatal(err)
+	}
+	h.keys("down", "R")
+	h.waitFor("用 rev 2 的版本 2")
+	h.keys("y")
+	h.waitFor("冲突：读取历史后该键又被修改，未覆盖")
+	h.finish()
+	if kv := get(t, store, k); string(kv.Value) != `{"other":"writer"}` || kv.ModRevision != 4 {
+		t.Fatalf("overwritten: %+v", kv)
+	}
+}
+
+// TestHistoryCompacted: where the store no longer knows older versions
+// the view says so, and the oldest known version is not compared with a
+// made-up one.
+func TestHistoryCompacted(t *testing.T) {
+	clock := newTestClock()
+	store, _ := podVersions(t)
+	ctx := context.Background()
+	if err := store.(interface {
+		Compact(context.Context, int64) error
+	}).Compact(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.waitFor("共 1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/", `"name": "web"`)
+	h.keys("H")
+	h.waitFor("2 个版本", "rev 2 及更早的历史已压缩")
+	h.keys("down")
+	h.waitFor(txtHistNoPrev)
+	h.finish()
+}
+
+// TestHistoryHostile: values that carry terminal escape sequences are
+// diffed and shown escaped, never sent to the terminal.
+func TestHistoryHostile(t *testing.T) {
+	clock := newTestClock()
+	const k = "/registry/pods/default/web"
+	store := newStore(t, k, "plain\n")
+	if _, err := store.Put(context.Background(), k, []byte("plain\n\x1b]52;c;cHduZWQ=\x07\x1b[2J\n")); err != nil {
+		t.Fatal(err)
+	}
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.waitFor("共 1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/")
+	h.keys("H")
+	h.waitFor(`+\x1b]52;c;cHduZWQ=\x07\x1b[2J`)
+	fm := h.finish()
+	if v := fm.View(); strings.Contains(v, "\x1b]52") || strings.Contains(v, "\x1b[2J") {
+		t.Fatal("a stored escape sequence reached the screen")
+	}
+}
