@@ -114,6 +114,8 @@ func keypresses() []keypress {
 			undo: func(*driver) []string { return []string{"t"} }},
 		{name: "end", setup: []string{"enter", "enter", "enter"}, key: "end",
 			undo: func(*driver) []string { return []string{"home"} }},
+		{name: "history", setup: []string{"enter", "enter", "enter"}, key: "H",
+			undo: func(*driver) []string { return []string{"esc"} }},
 	}
 }
 

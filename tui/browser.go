@@ -132,6 +132,7 @@ type browser struct {
 	hist        historyState
 	export      exportState
 	helpOffset  int // the first line of the help shown
+	footerFor   footerLine
 	// unchanged: the last message changed nothing on the screen (a key
 	// of a burst of typed text, gathered), so the last frame stands.
 	unchanged bool

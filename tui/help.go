@@ -99,6 +99,25 @@ func (b *browser) helpView() []string {
 // footer shows the main bindings of the current mode, as many as fit:
 // when they do not, the least important go first (help and quit stay).
 func (b *browser) footer() string {
+	if f := b.footerFor; f.ok && f.mode == b.mode && f.width == b.width {
+		return f.line
+	}
+	line := b.fitFooter()
+	b.footerFor = footerLine{mode: b.mode, width: b.width, line: line, ok: true}
+	return line
+}
+
+// footerLine is the footer as last fitted: it depends only on the mode and
+// the width, and fitting it renders the bindings several times.
+type footerLine struct {
+	mode  mode
+	width int
+	line  string
+	ok    bool
+}
+
+// fitFooter fits the current mode's bindings to the width.
+func (b *browser) fitFooter() string {
 	k := b.keys
 	var bs []ranked
 	switch b.mode {
