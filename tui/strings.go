@@ -245,3 +245,15 @@ func stageLabel(s lifecycle.Stage) string {
 	}
 	return txtStageUnknown + " " + s.String()
 }
+
+// The backend's health while ready, and writes during an outage.
+const (
+	txtBackendDown = "后端不可达"
+	// txtBackendUp is the engine's own line for a recovery (headless
+	// prints it), with the outage's length.
+	txtBackendUp            = "存储后端已恢复 (中断 %s)"
+	txtErrWriteTimeout      = "保存超时（%s 内没有响应）：结果未知，可能已经写入。文本已保留：可再按 ctrl+s 重试（若已写入，会报告冲突而不会重复写入），或 esc 后按 r 刷新查看"
+	txtErrDeleteTimeout     = "删除超时（%s 内没有响应）：结果未知，可能已经删除；按 r 刷新查看"
+	txtErrWriteBackendDown  = "存储后端不可达，未保存：文本已保留，后端恢复后再按 ctrl+s 保存"
+	txtErrDeleteBackendDown = "存储后端不可达，未删除：后端恢复后再试"
+)
