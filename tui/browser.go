@@ -19,8 +19,11 @@ type browserConfig struct {
 	styles      *styles
 	keys        keyMap
 	readOnly    bool
-	callTimeout time.Duration
-	term        io.Writer // the program's output, for OSC 52 (nil: none)
+	callTimeout time.Duration // bounds each read
+	// writeTimeout bounds each write: a save fails fast when the backend
+	// does not answer.
+	writeTimeout time.Duration
+	term         io.Writer // the program's output, for OSC 52 (nil: none)
 	// clock is the console's time source; the editor reads it after work
 	// that takes a while (see typingGap).
 	clock func() time.Time
@@ -121,7 +124,10 @@ type browser struct {
 	hex     bool
 	noWrap  bool // long lines of values are cut, not wrapped
 
-	watch     watchState
+	watch watchState
+	// health is the backend's reachability, as the model last gave it
+	// (setHealth).
+	health    backendHealth
 	feed      []change
 	status    status
 	animUntil time.Time
@@ -231,9 +237,14 @@ func (b *browser) animate(t time.Time) {
 
 // animating reports whether the view changes with the clock alone.
 func (b *browser) animating(now time.Time) bool {
-	return now.Before(b.animUntil) || b.list.busy || b.valBusy || b.countsBusy > 0 ||
-		b.export.running() || b.mode == modeHistory && (b.hist.busy || b.hist.pane == nil) ||
-		(!b.watch.live && !b.watch.retryAt.IsZero())
+	return now.Before(b.animUntil) || b.list.busy || b.valBusy || b.countsBusy > 0 || b.retryPending() ||
+		b.export.running() || b.mode == modeHistory && (b.hist.busy || b.hist.pane == nil)
+}
+
+// retryPending reports a broken live view waiting for its retry. While the
+// backend is down the retry waits for it to come back (setHealth).
+func (b *browser) retryPending() bool {
+	return !b.watch.live && !b.watch.retryAt.IsZero() && !b.health.down
 }
 
 // tick expires the status line, retries a broken live view when its
@@ -243,7 +254,7 @@ func (b *browser) tick(now time.Time) tea.Cmd {
 		b.status = status{}
 	}
 	var retry tea.Cmd
-	if !b.watch.live && !b.watch.retryAt.IsZero() && !now.Before(b.watch.retryAt) && !b.list.busy {
+	if b.retryPending() && !now.Before(b.watch.retryAt) && !b.list.busy {
 		b.watch.retryAt = time.Time{}
 		retry = b.refresh(false)
 	}

@@ -35,9 +35,14 @@ func (b *browser) view(now time.Time) []string {
 }
 
 // liveStatus says whether the view follows changes, for the header.
+// While the engine reports the backend down it never says live: a watch
+// need not notice a server that stopped answering (etcd's does not).
 func (b *browser) liveStatus(now time.Time) string {
 	s := b.st
 	switch {
+	case b.health.down:
+		// The outage is the header's part before this one.
+		return s.fail.Render("✗ " + txtLiveBroken)
 	case b.watch.live:
 		return s.ok.Render("● " + txtLive)
 	case b.watch.err != "":

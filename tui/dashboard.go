@@ -17,6 +17,9 @@ type dashboard struct {
 	attemptErr string
 	warnings   []string
 	info       string // the last informational line
+	// health is the backend's reachability while the store is ready
+	// (KindHealth events), which the browser shows.
+	health backendHealth
 	// log is the original service's log lines (Event.Text) in order,
 	// printed after the console closes.
 	log []logLine
@@ -65,6 +68,8 @@ func (d *dashboard) apply(ev lifecycle.Event) {
 		if ev.Err != nil {
 			d.attemptErr = ev.Err.Error()
 		}
+	case lifecycle.KindHealth:
+		d.health.apply(ev)
 	case lifecycle.KindLog:
 		line := ev.Detail
 		if line == "" {

@@ -431,6 +431,10 @@ func (b *browser) confirmKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 		b.setStatus(statusInfo, txtDeleteCancelled, now, 3*time.Second)
 		return nil
 	}
+	if b.health.down {
+		b.setStatus(statusErr, txtErrDeleteBackendDown, now, 6*time.Second)
+		return nil
+	}
 	b.setStatus(statusInfo, txtDeleting, now, 0)
 	return b.writeCmd(opDelete, d.name, nil, backends.KeyValue{ModRevision: d.modRev})
 }
@@ -499,6 +503,12 @@ func (b *browser) editorKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 				ed.ask, ed.asked = q, value
 				return nil
 			}
+		}
+		if b.health.down {
+			// The write could only hang until its timeout: say so now,
+			// and keep the text for when the backend is back.
+			ed.err, ed.ask = txtErrWriteBackendDown, ""
+			return nil
 		}
 		ed.saving, ed.err, ed.ask = true, "", ""
 		if b.mode == modeEdit {
@@ -579,8 +589,11 @@ func (ed *editor) keyText(msg tea.KeyMsg) {
 // writeCmd runs a write: Create, Update at the revision the user saw
 // (prev, whose Value is what the user saw), or Delete at that revision. A
 // concurrent change fails with ErrConflict instead of being overwritten.
+// The write is bounded by the write timeout; a write that fails once its
+// deadline has passed fails with context.DeadlineExceeded in its chain
+// (whatever the store said), and its outcome is unknown.
 func (b *browser) writeCmd(op editOp, k string, value []byte, prev backends.KeyValue) tea.Cmd {
-	ctx, store, timeout := b.ctx, b.store, b.cfg.callTimeout
+	ctx, store, timeout := b.ctx, b.store, b.cfg.writeTimeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -592,6 +605,9 @@ func (b *browser) writeCmd(op editOp, k string, value []byte, prev backends.KeyV
 			msg.rev, msg.err = store.Update(ctx, k, value, prev.ModRevision)
 		case opDelete:
 			msg.rev, msg.err = store.Delete(ctx, k, prev.ModRevision)
+		}
+		if msg.err != nil && !errors.Is(msg.err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			msg.err = fmt.Errorf("%w (%w)", msg.err, ctx.Err())
 		}
 		return msg
 	}
@@ -607,7 +623,7 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 	}
 	name := Escape(msg.key)
 	if msg.err != nil {
-		text := writeError(msg.op, msg.err)
+		text := writeError(msg.op, msg.err, b.cfg.writeTimeout)
 		if msg.restored > 0 && (errors.Is(msg.err, backends.ErrConflict) || errors.Is(msg.err, backends.ErrKeyExists)) {
 			text = txtHistRestoreConflict
 		}
@@ -676,8 +692,11 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// writeError explains a failed write in one line.
-func writeError(op editOp, err error) string {
+// writeError explains a failed write in one line. A write that ran out
+// of timeout (context.DeadlineExceeded) may have been applied all the
+// same: the text says the outcome is unknown, unless the store's answer
+// was definite (a conflict, say).
+func writeError(op editOp, err error, timeout time.Duration) string {
 	switch {
 	case errors.Is(err, backends.ErrKeyExists):
 		return txtErrKeyExists
@@ -693,6 +712,10 @@ func writeError(op editOp, err error) string {
 		return txtInvalidKey + ": " + Escape(err.Error())
 	case errors.Is(err, backends.ErrClosed):
 		return txtErrClosed
+	case errors.Is(err, context.DeadlineExceeded) && op == opDelete:
+		return fmt.Sprintf(txtErrDeleteTimeout, formatDuration(timeout))
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf(txtErrWriteTimeout, formatDuration(timeout))
 	}
 	return txtErrWrite + ": " + Escape(err.Error())
 }

@@ -421,6 +421,10 @@ func (b *browser) restore(now time.Time) tea.Cmd {
 	if h.cursor >= len(h.entries) || h.cursor == 0 {
 		return nil
 	}
+	if b.health.down {
+		b.setStatus(statusErr, txtHistRestoreBackendDown, now, 6*time.Second)
+		return nil
+	}
 	sel, cur := h.entries[h.cursor].KV, h.entries[0]
 	b.setStatus(statusInfo, txtSaving, now, 0)
 	write := b.writeCmd(opUpdate, h.key, sel.Value, cur.KV)

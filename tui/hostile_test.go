@@ -79,7 +79,7 @@ func TestHostileData(t *testing.T) {
 	fm := h.golden()
 	checkInert(t, h.output())
 	checkInert(t, []byte(fm.View()))
-	if got := writeError(opUpdate, errors.New("boom \x1b]52;c;eA==\x07")); strings.Contains(got, "\x1b") {
+	if got := writeError(opUpdate, errors.New("boom \x1b]52;c;eA==\x07"), time.Second); strings.Contains(got, "\x1b") {
 		t.Errorf("write error not escaped: %q", got)
 	}
 	var sum bytes.Buffer

@@ -48,9 +48,21 @@ type Options struct {
 	ReadOnly bool
 	// ShutdownTimeout bounds the clean shutdown. Zero means 60s.
 	ShutdownTimeout time.Duration
-	// CallTimeout bounds each store call the browser makes. Zero means 10s.
+	// CallTimeout bounds each store call the browser makes to read.
+	// Zero means 10s.
 	CallTimeout time.Duration
+	// WriteTimeout bounds each write the browser makes (create, update,
+	// delete), so that a save against a backend that stopped answering
+	// fails fast and the editor keeps the text. A write that times out
+	// may still have been applied: the console says the outcome is
+	// unknown. Zero means 1.5s.
+	WriteTimeout time.Duration
 }
+
+// defaultWriteTimeout is Options.WriteTimeout when zero: a healthy backend
+// writes in milliseconds, and a save must fail within 2s when it does not
+// answer.
+const defaultWriteTimeout = 1500 * time.Millisecond
 
 // Run shows the console until the user quits (q, ctrl+c) or ctx ends (a
 // stop request from outside, such as a signal main received), shutting
@@ -238,6 +250,9 @@ func newModel(ctx context.Context, eng Engine, opts Options, st *styles, clock f
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = 10 * time.Second
 	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = defaultWriteTimeout
+	}
 	now := clock()
 	return model{
 		ctx: ctx, eng: eng, opts: opts, styles: st, keys: newKeyMap(opts.ReadOnly), clock: clock,
@@ -321,7 +336,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.ev.Final() && msg.ev.Err != nil && m.err == "" && m.state != stateStarting {
 			m.err = msg.ev.Err.Error()
 		}
-		return m, waitEvent(m.eng.Events(), m.detach)
+		var cmd tea.Cmd
+		if msg.ev.Kind == lifecycle.KindHealth && m.state == stateReady {
+			cmd = m.br.setHealth(m.dash.health, m.now)
+		}
+		return m, tea.Batch(cmd, waitEvent(m.eng.Events(), m.detach))
 	case eventsClosedMsg:
 		m.eventsClosed = true
 		return m.maybeQuit()
@@ -369,9 +388,11 @@ func (m model) started(msg startedMsg) (tea.Model, tea.Cmd) {
 		m.state = stateReady
 		m.readyAt = m.now
 		m.br = newBrowser(m.ctx, msg.store, browserConfig{
-			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout, term: m.term,
-			clock: m.clock,
+			styles: m.styles, keys: m.keys, readOnly: m.opts.ReadOnly, callTimeout: m.opts.CallTimeout,
+			writeTimeout: m.opts.WriteTimeout, term: m.term, clock: m.clock,
 		})
+		// A health event may have come before the store's answer.
+		m.br.health = m.dash.health
 		m.br.resize(m.width, m.height)
 		return m, m.br.init(m.now)
 	case errors.Is(msg.err, lifecycle.ErrStopped):

@@ -154,19 +154,38 @@ func (m model) uptime() time.Duration {
 
 // browserHeader is the header of the key browser: identity, then the
 // browser's state parts (live or not, read-only, warnings) and the config.
+// While the backend does not answer, the address gives way to a red part
+// saying so (with the address the engine checks and how long it has been
+// down), and the failed check's error takes the room left before the
+// config.
 func (m model) browserHeader() string {
 	s := m.styles
-	parts := append(m.identity(false), m.br.liveStatus(m.now))
+	sep := s.dim.Render(" · ")
+	parts := m.identity(false)
+	outage := m.br.outagePart(m.now)
+	if outage != "" {
+		if m.br.health.address != "" {
+			parts = parts[:2] // title and backend: the outage names the address
+		}
+		parts = append(parts, outage)
+	}
+	parts = append(parts, m.br.liveStatus(m.now))
 	if m.opts.ReadOnly {
 		parts = append(parts, s.badge.Render(txtReadOnlyBadge))
 	}
 	if n := len(m.dash.warnings); n > 0 {
 		parts = append(parts, s.warn.Render(fmt.Sprintf(txtWarningsBadge, n)))
 	}
+	if outage != "" {
+		room := m.width - ansiWidth(strings.Join(parts, sep)+sep)
+		if why := m.br.outageError(room); why != "" {
+			parts = append(parts, why)
+		}
+	}
 	if m.opts.ConfigFile != "" {
 		parts = append(parts, s.dim.Render(txtConfig+" "+Escape(m.opts.ConfigFile)))
 	}
-	return strings.Join(parts, s.dim.Render(" · "))
+	return strings.Join(parts, sep)
 }
 
 // dashboardView is the startup screen: checklist, pull, connect attempts,
