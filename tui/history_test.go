@@ -169,3 +169,24 @@ func TestHistoryHostile(t *testing.T) {
 		t.Fatal("a stored escape sequence reached the screen")
 	}
 }
+
+// TestHistoryEndNote: the last line says where the history ends, for each
+// way a store can end it.
+func TestHistoryEndNote(t *testing.T) {
+	created := backends.HistoryEntry{Type: backends.Created, KV: backends.KeyValue{ModRevision: 7, Version: 1}}
+	for _, c := range []struct {
+		h    historyState
+		want string
+	}{
+		{historyState{entries: []backends.HistoryEntry{created}, stopsAtDelete: true, rev: 9}, "（rev 6 时键不存在，更早的不可见）"},
+		{historyState{stopsAtDelete: true, rev: 9}, "（rev 9 时键不存在，更早的不可见）"},
+		{historyState{entries: []backends.HistoryEntry{created}, compacted: 5}, "（rev 5 及更早的历史已压缩）"},
+		{historyState{entries: []backends.HistoryEntry{created}, more: true}, "…"},
+		{historyState{entries: []backends.HistoryEntry{created}}, txtHistComplete},
+		{historyState{}, txtHistEmpty},
+	} {
+		if got := strings.TrimSpace(c.h.endNote()); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.h, got, c.want)
+		}
+	}
+}

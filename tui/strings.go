@@ -182,7 +182,7 @@ const (
 	txtHistEmpty              = "（没有已知的版本）"
 	txtHistComplete           = "（以上是全部历史）"
 	txtHistCompacted          = "（rev %d 及更早的历史已压缩）"
-	txtHistStopsAtDelete      = "（历史止于 rev %d：当时键不存在，更早的版本此后端无法读取）"
+	txtHistStopsAtDelete      = "（rev %d 时键不存在，更早的不可见）"
 	txtHistCopyValue          = "rev %d 的值"
 	txtHistRestoreAsk         = "用 rev %d 的版本 %d 覆盖当前值（rev %d）？按 y 确认，其他键取消"
 	txtHistRestoreCancelled   = "已取消恢复"
