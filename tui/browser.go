@@ -189,6 +189,11 @@ func (b *browser) close() {
 	}
 }
 
+// prompting reports a question waiting for its y in the status line.
+func (b *browser) prompting() bool {
+	return b.mode == modeConfirmDelete || b.mode == modeConfirmExport || b.mode == modeHistory && b.hist.confirm
+}
+
 // capturesKeys reports a text field with focus: q and L are text there.
 func (b *browser) capturesKeys() bool {
 	switch b.mode {
@@ -238,7 +243,7 @@ func (b *browser) animate(t time.Time) {
 // animating reports whether the view changes with the clock alone.
 func (b *browser) animating(now time.Time) bool {
 	return now.Before(b.animUntil) || b.list.busy || b.valBusy || b.countsBusy > 0 || b.retryPending() ||
-		b.export.running() || b.mode == modeHistory && (b.hist.busy || b.hist.pane == nil)
+		b.export.running() || b.mode == modeHistory && (b.hist.busy || !b.hist.paneReady)
 }
 
 // retryPending reports a broken live view waiting for its retry. While the
@@ -287,7 +292,7 @@ func (b *browser) update(msg tea.Msg, now time.Time) tea.Cmd {
 	case copiedMsg:
 		b.copied(msg, now)
 	case historyMsg:
-		return b.historyRead(msg)
+		return b.historyRead(msg, now)
 	case historyPaneMsg:
 		b.historyPane(msg)
 	case exportedMsg:

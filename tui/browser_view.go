@@ -279,8 +279,13 @@ func (b *browser) editorView() []string {
 // statusLine shows the last message, or what the current mode expects.
 func (b *browser) statusLine(now time.Time) string {
 	s := b.st
-	if b.mode == modeExport {
+	switch {
+	case b.mode == modeExport:
 		return b.exportLine(now)
+	case b.mode == modeConfirmExport:
+		return s.badge.Render("? " + b.export.ask)
+	case b.mode == modeHistory && b.hist.confirm:
+		return s.badge.Render("? " + b.hist.ask)
 	}
 	st := b.status
 	if st.text != "" && (st.until.IsZero() || now.Before(st.until)) {

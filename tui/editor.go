@@ -624,8 +624,12 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 	name := Escape(msg.key)
 	if msg.err != nil {
 		text := writeError(msg.op, msg.err, b.cfg.writeTimeout)
-		if msg.restored > 0 && (errors.Is(msg.err, backends.ErrConflict) || errors.Is(msg.err, backends.ErrKeyExists)) {
+		switch {
+		case msg.restored == 0:
+		case errors.Is(msg.err, backends.ErrConflict) || errors.Is(msg.err, backends.ErrKeyExists):
 			text = txtHistRestoreConflict
+		case errors.Is(msg.err, context.DeadlineExceeded):
+			text = fmt.Sprintf(txtHistRestoreTimeout, formatDuration(b.cfg.writeTimeout))
 		}
 		if msg.op == opDelete {
 			b.setStatus(statusErr, text, now, 8*time.Second)
@@ -662,7 +666,7 @@ func (b *browser) saved(msg savedMsg, now time.Time) tea.Cmd {
 		if b.flat && strings.HasPrefix(msg.key, b.level) {
 			target = b.level
 		}
-		if target != b.level || b.filter != "" {
+		if (target != b.level || b.filter != "") && msg.restored == 0 {
 			return tea.Batch(append(cmds, b.setLevel(target, msg.key))...)
 		}
 		kv := backends.KeyValue{Key: msg.key, Value: msg.value, CreateRevision: msg.rev, ModRevision: msg.rev, Version: 1}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -31,6 +32,7 @@ type exportState struct {
 	input  textinput.Model
 	prefix string // the level exported
 	path   string // the file, absolute
+	ask    string // the question before replacing it
 	gen    int
 	cancel context.CancelFunc // nil: no export runs
 	keys   *atomic.Int64      // entries written so far, set by the export's goroutine
@@ -69,8 +71,9 @@ func (b *browser) startExport(now time.Time) tea.Cmd {
 }
 
 // exportFileName is the file offered for a level: k3-export.yaml for the
-// root, else k3-export-<the level's path, as letters, digits, '.' and
-// '-'>.yaml.
+// root, else k3-export-<the level's path>.yaml, keeping ASCII letters,
+// digits, '.' and '_' and turning every run of other bytes into one '-'
+// (no '/', so the file is in the working directory).
 func exportFileName(level string) string {
 	var sb strings.Builder
 	dash := true
@@ -96,20 +99,21 @@ func exportFileName(level string) string {
 // exportKey handles the file prompt and the overwrite question.
 func (b *browser) exportKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	x := &b.export
+	k := b.keys
 	if b.mode == modeConfirmExport {
 		b.mode = modeBrowse
-		if msg.String() == "y" {
+		if key.Matches(msg, k.Confirm) {
 			return b.runExport(now)
 		}
 		b.setStatus(statusInfo, txtExportNotOverwritten, now, 4*time.Second)
 		return nil
 	}
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, k.Cancel):
 		b.mode = modeBrowse
 		b.status = status{}
 		return nil
-	case "enter":
+	case key.Matches(msg, k.Next):
 		name := strings.TrimSpace(x.input.Value())
 		if name == "" {
 			return nil
@@ -126,7 +130,7 @@ func (b *browser) exportKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 			return nil
 		case err == nil:
 			b.mode = modeConfirmExport
-			b.setStatus(statusPrompt, fmt.Sprintf(txtExportOverwrite, Escape(path)), now, 0)
+			x.ask = fmt.Sprintf(txtExportOverwrite, Escape(path))
 			return nil
 		}
 		b.mode = modeBrowse

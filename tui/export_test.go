@@ -88,3 +88,21 @@ func TestExportFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestQuitWaitsForExport: quitting cancels an export in flight and waits
+// for it to end, so that it removes its temporary file before the process
+// exits.
+func TestQuitWaitsForExport(t *testing.T) {
+	clock := newTestClock()
+	m := newModel(t.Context(), readyEngine(clock, newStore(t)), Options{}, newStyles(true), clock.Now)
+	m.br = newBrowser(t.Context(), newStore(t), browserConfig{styles: m.styles, keys: m.keys, clock: clock.Now})
+	m.br.export.gen, m.br.export.cancel = 1, func() {}
+	m.state, m.shutdownDone, m.eventsClosed = stateStopping, true, true
+	if next, _ := m.maybeQuit(); next.(model).state == stateDone {
+		t.Fatal("quit while the export runs")
+	}
+	next, _ := m.Update(exportedMsg{gen: 1, err: context.Canceled})
+	if next.(model).state != stateDone {
+		t.Fatal("did not quit once the export ended")
+	}
+}

@@ -55,15 +55,15 @@ const recoveredFor = 5 * time.Second
 // only records it: the header shows the outage, the live badge stops
 // saying live, the watch's retries wait (they would only fail) and writes
 // are refused. Coming back up, it says so in the status line (unless a
-// delete waits for its confirmation there) and retries a broken watch at once instead of
-// waiting out its backoff, whose failures were the outage's.
+// question waits for its answer there) and retries a broken watch at once
+// instead of waiting out its backoff, whose failures were the outage's.
 func (b *browser) setHealth(h backendHealth, now time.Time) tea.Cmd {
 	was := b.health.down
 	b.health = h
 	if h.down || !was {
 		return nil
 	}
-	if b.mode != modeConfirmDelete {
+	if !b.prompting() {
 		b.setStatus(statusOK, fmt.Sprintf(txtBackendUp, formatDuration(h.outage)), now, recoveredFor)
 	}
 	w := &b.watch

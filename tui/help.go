@@ -99,21 +99,24 @@ func (b *browser) helpView() []string {
 // footer shows the main bindings of the current mode, as many as fit:
 // when they do not, the least important go first (help and quit stay).
 func (b *browser) footer() string {
-	if f := b.footerFor; f.ok && f.mode == b.mode && f.width == b.width {
+	asking := b.mode == modeHistory && b.hist.confirm
+	if f := b.footerFor; f.ok && f.mode == b.mode && f.asking == asking && f.width == b.width {
 		return f.line
 	}
 	line := b.fitFooter()
-	b.footerFor = footerLine{mode: b.mode, width: b.width, line: line, ok: true}
+	b.footerFor = footerLine{mode: b.mode, asking: asking, width: b.width, line: line, ok: true}
 	return line
 }
 
-// footerLine is the footer as last fitted: it depends only on the mode and
-// the width, and fitting it renders the bindings several times.
+// footerLine is the footer as last fitted: it depends only on the mode
+// (and, in the history, whether a restore is asked) and the width, and
+// fitting it renders the bindings several times.
 type footerLine struct {
-	mode  mode
-	width int
-	line  string
-	ok    bool
+	mode   mode
+	asking bool
+	width  int
+	line   string
+	ok     bool
 }
 
 // fitFooter fits the current mode's bindings to the width.
@@ -139,6 +142,11 @@ func (b *browser) fitFooter() string {
 		}
 		bs = append(bs, ranked{k.Help, rankKeep}, ranked{k.Quit, rankKeep})
 	case modeHistory:
+		if b.hist.confirm {
+			bs = []ranked{{key.NewBinding(key.WithKeys("y"), key.WithHelp("y", hlpHistRestore)), rankMain},
+				{key.NewBinding(key.WithKeys("n"), key.WithHelp(hlpAnyKey, hlpCancel)), rankMain}}
+			break
+		}
 		bs = []ranked{
 			{key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", hlpHistPick)), rankMinor},
 			{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", hlpHistFull)), rankMain},

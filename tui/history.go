@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -18,10 +19,10 @@ import (
 // through backends.Historian page by page, each shown as a unified diff
 // against the version before it (JSON pretty-printed first, binary values
 // as hex dump lines). enter shows the selected version in full; R restores
-// it with a compare-and-swap write at the revision the history was read
-// at, so a change made meanwhile is reported as a conflict, never
-// overwritten. The view reads again by itself when the watch reports a
-// change to the key.
+// it with a compare-and-swap write based on the newest version the view
+// showed when R was pressed, so a change made since is reported as a
+// conflict, never overwritten. The view reads again by itself when the
+// watch reports a change to the key.
 
 const (
 	// historyPage is how many versions one read asks for.
@@ -56,11 +57,17 @@ type historyState struct {
 	offset        int
 	full          bool // show the selected version whole, not its diff
 	scroll        int  // the right pane's first line
-	confirm       bool // R asked; y restores
-	// pane is the right pane as rendered for paneFor (off the UI loop).
-	pane    []string
-	paneFor paneID
-	paneBad bool // paneFor's rendering is stale: render again
+	// confirm: R asked, and y restores target over base, the newest
+	// version shown when R was pressed; ask is the question.
+	confirm      bool
+	ask          string
+	target, base backends.HistoryEntry
+	// pane is the right pane as rendered for paneFor (off the UI loop);
+	// paneReady reports that it is (an empty pane can be one).
+	pane      []string
+	paneFor   paneID
+	paneReady bool
+	paneBad   bool // paneFor's rendering is stale: render again
 }
 
 // paneID names what the right pane shows.
@@ -125,22 +132,40 @@ func (b *browser) readHistory(before int64) tea.Cmd {
 }
 
 // historyRead folds a page into the view.
-func (b *browser) historyRead(msg historyMsg) tea.Cmd {
+func (b *browser) historyRead(msg historyMsg, now time.Time) tea.Cmd {
 	h := &b.hist
 	if msg.gen != h.gen || b.mode != modeHistory {
 		return nil
 	}
 	h.busy = false
+	var again tea.Cmd
+	if h.again {
+		h.again = false
+		again = b.readHistory(0)
+	}
 	if msg.err != nil {
 		h.err = msg.err.Error()
-		return nil
+		return again
 	}
 	h.err = ""
+	more := msg.h.More
 	if msg.before == 0 {
-		// The newest page replaces what was read: keep the cursor on the
-		// same version when it is still there.
+		// The newest page goes on top of the older pages already read
+		// (older writes do not change), and the cursor stays on the same
+		// version.
 		sel := h.selectedRev()
-		h.entries = msg.h.Entries
+		entries := msg.h.Entries
+		if n := len(entries); n > 0 && more {
+			oldest := entries[n-1].KV.ModRevision
+			for i, e := range h.entries {
+				if e.KV.ModRevision < oldest {
+					entries = append(entries, h.entries[i:]...)
+					more = h.more
+					break
+				}
+			}
+		}
+		h.entries = entries
 		h.rev = msg.h.Revision
 		h.cursor = 0
 		for i, e := range h.entries {
@@ -148,15 +173,20 @@ func (b *browser) historyRead(msg historyMsg) tea.Cmd {
 				h.cursor = i
 			}
 		}
+		if h.confirm && (len(h.entries) == 0 || h.entries[0].KV.ModRevision != h.base.KV.ModRevision) {
+			// The key changed while the question was open: what it
+			// asked about is not what y would do any more.
+			h.confirm = false
+			b.setStatus(statusInfo, txtHistRestoreStale, now, 6*time.Second)
+		}
 	} else {
 		h.entries = append(h.entries, msg.h.Entries...)
 	}
-	h.more, h.stopsAtDelete, h.compacted, h.loaded = msg.h.More, msg.h.StopsAtDelete, msg.h.Compacted, true
+	h.more, h.stopsAtDelete, h.compacted, h.loaded = more, msg.h.StopsAtDelete, msg.h.Compacted, true
 	h.paneBad = true
 	b.scrollHistory()
-	if h.again {
-		h.again = false
-		return tea.Batch(b.readHistory(0), b.renderPane())
+	if again != nil {
+		return tea.Batch(again, b.renderPane())
 	}
 	return tea.Batch(b.readMoreHistory(), b.renderPane())
 }
@@ -179,7 +209,7 @@ func (h *historyState) selectedRev() int64 {
 	return 0
 }
 
-// keyChanged reads the history again when a change to its key lands
+// historyKeyChanged reads the history again when a change to its key lands
 // after the revision it was read at.
 func (b *browser) historyKeyChanged(key string, rev int64) tea.Cmd {
 	if b.mode != modeHistory || key != b.hist.key || rev <= b.hist.rev {
@@ -193,7 +223,7 @@ func (b *browser) historyKeyChanged(key string, rev int64) tea.Cmd {
 func (b *browser) renderPane() tea.Cmd {
 	h := &b.hist
 	if h.cursor >= len(h.entries) {
-		h.pane, h.paneFor = nil, paneID{}
+		h.pane, h.paneFor, h.paneReady = nil, paneID{}, true
 		return nil
 	}
 	cur := h.entries[h.cursor]
@@ -210,17 +240,19 @@ func (b *browser) renderPane() tea.Cmd {
 		h.scroll = 0
 	}
 	h.paneFor, h.paneBad = id, false
-	h.pane = nil
+	h.pane, h.paneReady = nil, false
 	gen, st, more := h.gen, b.st, h.more
 	return func() tea.Msg {
 		return historyPaneMsg{gen: gen, id: id, lines: versionPane(cur, prev, more, id.full, st)}
 	}
 }
 
+// historyPane shows a rendered right pane, unless it is no longer the one
+// wanted.
 func (b *browser) historyPane(msg historyPaneMsg) {
 	h := &b.hist
 	if msg.gen == h.gen && msg.id == h.paneFor {
-		h.pane = msg.lines
+		h.pane, h.paneReady = msg.lines, true
 	}
 }
 
@@ -237,6 +269,9 @@ func versionPane(cur backends.HistoryEntry, prev *backends.HistoryEntry, more, f
 		return out
 	}
 	if full {
+		if len(kv.Value) == 0 {
+			return []string{st.dim.Render(txtEmptyValue)}
+		}
 		_, lines := renderValue(kv.Value, st.value)
 		return lines
 	}
@@ -244,6 +279,9 @@ func versionPane(cur backends.HistoryEntry, prev *backends.HistoryEntry, more, f
 	from := ""
 	switch {
 	case cur.Type == backends.Created || prev != nil && prev.Type == backends.Deleted:
+		if len(kv.Value) == 0 {
+			return []string{st.dim.Render(txtHistCreatedEmpty)}
+		}
 		from = txtHistNothing
 	case prev == nil && more:
 		return []string{st.dim.Render(txtReading)}
@@ -255,6 +293,9 @@ func versionPane(cur backends.HistoryEntry, prev *backends.HistoryEntry, more, f
 	to := fmt.Sprintf(txtHistRev, kv.ModRevision)
 	if len(old) > maxHistoryDiff || len(kv.Value) > maxHistoryDiff {
 		return []string{st.dim.Render(fmt.Sprintf(txtHistTooLarge, units.Bytes(int64(len(old))), units.Bytes(int64(len(kv.Value)))))}
+	}
+	if bytes.Equal(old, kv.Value) {
+		return []string{st.dim.Render(txtHistSame)}
 	}
 	return unifiedLines(diffText(old), diffText(kv.Value), from, to, st)
 }
@@ -283,10 +324,11 @@ func diffText(v []byte) string {
 	return s
 }
 
-// unifiedLines is the unified diff of a and b as styled, escaped lines.
+// unifiedLines is the unified diff of a and b as styled, escaped lines
+// (the values differ; their texts, as diffText makes them, may not).
 func unifiedLines(a, b, from, to string, st *styles) []string {
 	if a == b {
-		return []string{st.dim.Render(txtHistSame)}
+		return []string{st.dim.Render(txtHistFormatOnly)}
 	}
 	d, err := udiff.ToUnifiedDiff(from, to, a, udiff.Strings(a, b), diffContext)
 	if err != nil {
@@ -306,7 +348,15 @@ func unifiedLines(a, b, from, to string, st *styles) []string {
 				ins++
 			}
 		}
-		out = append(out, st.dim.Render(fmt.Sprintf("@@ -%d,%d +%d,%d @@", hk.FromLine, del, hk.ToLine, ins)))
+		// As diff -u: an empty side starts at the line before.
+		fromLine, toLine := hk.FromLine, hk.ToLine
+		if del == 0 {
+			fromLine--
+		}
+		if ins == 0 {
+			toLine--
+		}
+		out = append(out, st.dim.Render(fmt.Sprintf("@@ -%d,%d +%d,%d @@", fromLine, del, toLine, ins)))
 		for _, l := range hk.Lines {
 			text := Escape(strings.TrimSuffix(l.Content, "\n"))
 			switch l.Kind {
@@ -369,6 +419,8 @@ func (b *browser) historyKey(msg tea.KeyMsg, now time.Time) tea.Cmd {
 	return nil
 }
 
+// moveHistory moves the selection by delta versions, reading the next
+// page when it nears the end.
 func (b *browser) moveHistory(delta int) tea.Cmd {
 	h := &b.hist
 	h.cursor = max(min(h.cursor+delta, len(h.entries)-1), 0)
@@ -407,25 +459,22 @@ func (b *browser) askRestore(now time.Time) tea.Cmd {
 		b.setStatus(statusInfo, txtHistRestoreCurrent, now, 4*time.Second)
 		return nil
 	}
-	h.confirm = true
-	b.setStatus(statusPrompt, fmt.Sprintf(txtHistRestoreAsk, sel.KV.ModRevision, sel.KV.Version, h.entries[0].KV.ModRevision), now, 0)
+	h.confirm, h.target, h.base = true, sel, h.entries[0]
+	h.ask = fmt.Sprintf(txtHistRestoreAsk, sel.KV.ModRevision, sel.KV.Version, h.base.KV.ModRevision)
 	return nil
 }
 
-// restore writes the selected version's value as the key's new version:
-// an Update at the revision of the newest version the view read (a Create
-// when that was a delete), so that a change made since fails with a
-// conflict instead of being overwritten.
+// restore writes the value of the version R asked about as the key's new
+// version: an Update at the revision of the newest version shown when R
+// was pressed (a Create when that was a delete), so that a change made
+// since fails with a conflict instead of being overwritten.
 func (b *browser) restore(now time.Time) tea.Cmd {
 	h := &b.hist
-	if h.cursor >= len(h.entries) || h.cursor == 0 {
-		return nil
-	}
 	if b.health.down {
 		b.setStatus(statusErr, txtHistRestoreBackendDown, now, 6*time.Second)
 		return nil
 	}
-	sel, cur := h.entries[h.cursor].KV, h.entries[0]
+	sel, cur := h.target.KV, h.base
 	b.setStatus(statusInfo, txtSaving, now, 0)
 	write := b.writeCmd(opUpdate, h.key, sel.Value, cur.KV)
 	if cur.Type == backends.Deleted {
@@ -584,11 +633,8 @@ func (h *historyState) endNote() string {
 // paneLines draws rows lines of the right pane from its scroll position.
 func (b *browser) paneLines(width, rows int, now time.Time) []string {
 	h := &b.hist
-	if h.pane == nil {
-		if h.cursor < len(h.entries) {
-			return []string{b.st.spinner(now) + " " + txtReading}
-		}
-		return nil
+	if !h.paneReady {
+		return []string{b.st.spinner(now) + " " + txtReading}
 	}
 	h.scroll = max(min(h.scroll, len(h.pane)-rows), 0)
 	end := min(h.scroll+rows, len(h.pane))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -188,5 +189,141 @@ func TestHistoryEndNote(t *testing.T) {
 		if got := strings.TrimSpace(c.h.endNote()); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.h, got, c.want)
 		}
+	}
+}
+
+// TestHistoryRestoreAskedBeforeAChange: a change made while the question
+// is open withdraws it (the view reads the history again), and a y then
+// writes nothing; where the console cannot see the change, the restore is
+// based on what the question showed and fails with a conflict.
+func TestHistoryRestoreAskedBeforeAChange(t *testing.T) {
+	for _, seen := range []bool{true, false} {
+		t.Run(map[bool]string{true: "seen", false: "unseen"}[seen], func(t *testing.T) {
+			clock := newTestClock()
+			store, k := podVersions(t)
+			var s backends.Store = store
+			if !seen {
+				s = silentWatch{store}
+			}
+			h := startHarness(t, readyEngine(clock, s), Options{}, 120, 30)
+			h.openHistory()
+			h.keys("down", "down", "R")
+			h.waitFor("覆盖当前值（rev 3）")
+			if _, err := store.Put(context.Background(), k, []byte(`{"other":"writer"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if seen {
+				h.waitFor(txtHistRestoreStale, "4 个版本")
+			}
+			h.keys("y")
+			if !seen {
+				h.waitFor("冲突：读取历史后该键又被修改，未覆盖")
+			}
+			fm := h.finish()
+			if kv := get(t, store, k); string(kv.Value) != `{"other":"writer"}` || kv.ModRevision != 4 {
+				t.Fatalf("overwritten: %+v", kv)
+			}
+			if fm.br.hist.confirm {
+				t.Fatal("the question is still open")
+			}
+		})
+	}
+}
+
+// TestHistoryPagesAndReload: a long history is read a page at a time as
+// the cursor goes down, and a change to the key adds the new version on
+// top without dropping the pages read or moving the selection.
+func TestHistoryPagesAndReload(t *testing.T) {
+	clock := newTestClock()
+	const k = "/registry/pods/default/web"
+	store := newStore(t, k, "v1")
+	ctx := context.Background()
+	for i := 2; i <= 120; i++ {
+		if _, err := store.Put(ctx, k, fmt.Appendf(nil, "v%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.waitFor("1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/")
+	h.keys("H")
+	h.waitFor("≥50 个版本")
+	h.keys("end")
+	h.waitFor("≥100 个版本")
+	h.keys("end")
+	h.waitFor("120 个版本")
+	h.keys("end")
+	h.waitFor("@@ -0,0 +1,1 @@", "+v1")
+	h.keys("up")
+	h.waitFor("-v1", "+v2")
+	if _, err := store.Put(ctx, k, []byte("v121")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("121 个版本")
+	fm := h.finish()
+	hs := fm.br.hist
+	if len(hs.entries) != 121 || hs.more || hs.entries[0].KV.ModRevision != 121 {
+		t.Fatalf("%d entries, more %v", len(hs.entries), hs.more)
+	}
+	if sel := hs.entries[hs.cursor].KV; sel.ModRevision != 2 {
+		t.Fatalf("selection moved to rev %d", sel.ModRevision)
+	}
+}
+
+// TestHistoryEmptyValue: a version with an empty value is said to be one,
+// in the diff and in full, and nothing keeps spinning.
+func TestHistoryEmptyValue(t *testing.T) {
+	clock := newTestClock()
+	const k = "/registry/pods/default/web"
+	store := newStore(t, k, "")
+	if _, err := store.Put(context.Background(), k, []byte("now set")); err != nil {
+		t.Fatal(err)
+	}
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.waitFor("1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/")
+	h.keys("H")
+	h.waitFor("+now set")
+	h.keys("down")
+	h.waitFor(txtHistCreatedEmpty)
+	h.keys("enter")
+	h.waitFor(txtHistFull, txtEmptyValue)
+	fm := h.finish()
+	if !fm.br.hist.paneReady || fm.br.hist.busy {
+		t.Fatal("the empty value's pane is still being rendered")
+	}
+}
+
+// TestHistoryRestoreDeleted: a key deleted while its history is open can
+// be brought back from it (a Create), even with a filter on the level; the
+// view stays on the history.
+func TestHistoryRestoreDeleted(t *testing.T) {
+	clock := newTestClock()
+	store, k := podVersions(t)
+	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
+	h.openHistory()
+	h.keys("esc", "/")
+	h.typeText("we")
+	h.keys("enter")
+	h.waitFor("过滤 we")
+	h.keys("H")
+	h.waitFor("3 个版本")
+	if _, err := store.Delete(context.Background(), k, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The selection stays on the version it was on, now the second.
+	h.waitFor("4 个版本", txtHistDeleted)
+	h.keys("R")
+	h.waitFor("用 rev 3 的版本 3 覆盖当前值（rev 4）")
+	h.keys("y")
+	h.waitFor("已恢复 rev 3 的值（新版本 rev 5）")
+	fm := h.finish()
+	if fm.br.mode != modeHistory || fm.br.filter != "we" {
+		t.Fatalf("mode %v filter %q", fm.br.mode, fm.br.filter)
+	}
+	if kv := get(t, store, k); kv.Version != 1 || !strings.Contains(string(kv.Value), `"app":"web"`) {
+		t.Fatalf("restored %+v", kv)
 	}
 }

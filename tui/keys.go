@@ -89,14 +89,15 @@ func (k keyMap) shortHelp() []ranked {
 // FullHelp is every binding, grouped in columns.
 func (k keyMap) FullHelp() [][]key.Binding {
 	edit := []key.Binding{k.New, k.Edit, k.Delete, k.Save, k.Confirm}
+	history := []key.Binding{k.History, k.Restore}
 	if k.readOnly {
-		edit = nil
+		edit, history = nil, history[:1]
 	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Open, k.Back, k.Clear, k.Filter, k.Flat, k.Hex, k.Wrap},
 		append(edit, k.Copy, k.CopyValue, k.Refresh),
-		{k.History, k.Restore, k.Export, k.Log, k.Help, k.Quit, k.ForceQuit},
+		append(history, k.Export, k.Log, k.Help, k.Quit, k.ForceQuit),
 	}
 }
 

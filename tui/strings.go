@@ -191,6 +191,10 @@ const (
 	txtHistRestored           = "已恢复 rev %d 的值（新版本 rev %d）"
 	txtHistRestoreConflict    = "冲突：读取历史后该键又被修改，未覆盖。r 重新读取历史后再试"
 	txtHistRestoreBackendDown = "存储后端不可达，未恢复：后端恢复后再试"
+	txtHistRestoreStale       = "该键刚被修改，已取消恢复：请看过最新的版本后再按 R"
+	txtHistRestoreTimeout     = "恢复超时（%s 内没有响应）：结果未知，可能已经写入；按 r 重新读取历史查看"
+	txtHistFormatOnly         = "仅格式不同（JSON 的空白或末尾的换行）"
+	txtHistCreatedEmpty       = "以空值创建"
 
 	// Export (E).
 	txtExportPrompt         = "导出 %s 下的键到文件: "

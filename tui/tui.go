@@ -367,6 +367,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.quit()
 	case forceMsg:
 		return m.forceQuit()
+	case exportedMsg:
+		if m.br != nil {
+			m.br.exported(msg, m.now)
+		}
+		return m.maybeQuit()
 	case tea.KeyMsg:
 		return m.key(msg)
 	default:
@@ -497,9 +502,10 @@ func (m model) quit() (tea.Model, tea.Cmd) {
 	return m, shutdownCmd(m.eng, m.opts.ShutdownTimeout)
 }
 
-// maybeQuit exits once a shutdown has finished and every event was shown.
+// maybeQuit exits once a shutdown has finished, every event was shown and
+// an export the quit cancelled has removed its temporary file.
 func (m model) maybeQuit() (tea.Model, tea.Cmd) {
-	if m.state == stateStopping && m.shutdownDone && m.eventsClosed {
+	if m.state == stateStopping && m.shutdownDone && m.eventsClosed && (m.br == nil || !m.br.export.running()) {
 		m.state = stateDone
 		return m, tea.Quit
 	}
