@@ -7,35 +7,49 @@ import (
 	"testing"
 
 	"github.com/k3/k3-storage/backends"
+	"github.com/k3/k3-storage/backends/memory"
 )
 
 // podVersions writes three versions of one pod: created Pending, then
 // Running, then with a label. It returns the store and the key.
 func podVersions(t *testing.T) (backends.Store, string) {
 	t.Helper()
-	const k = "/registry/pods/default/web"
-	store := newStore(t, k, `{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Pending"}}`)
-	ctx := context.Background()
-	for _, v := range []string{
+	return versions(t,
+		`{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Pending"}}`,
 		`{"kind":"Pod","metadata":{"name":"web"},"status":{"phase":"Running"}}`,
-		`{"kind":"Pod","metadata":{"name":"web","labels":{"app":"web"}},"status":{"phase":"Running"}}`,
-	} {
-		if _, err := store.Put(ctx, k, []byte(v)); err != nil {
+		`{"kind":"Pod","metadata":{"name":"web","labels":{"app":"web"}},"status":{"phase":"Running"}}`)
+}
+
+// openHistory walks to /registry/pods/default/ and opens the history of
+// its first key, whose three versions podVersions wrote.
+func (h *harness) openHistory(want ...string) {
+	h.t.Helper()
+	h.historyKey(append([]string{txtHistTitle, "3 个版本"}, want...)...)
+}
+
+// historyKey walks to /registry/pods/default/, the only directory on the
+// way down, and opens the history of its first key.
+func (h *harness) historyKey(want ...string) {
+	h.t.Helper()
+	h.waitFor("1 个键")
+	h.descend("/registry/", "/registry/pods/")
+	h.open(0, "/registry/pods/default/")
+	h.keys("H")
+	h.waitFor(want...)
+}
+
+// versions is a store holding the key /registry/pods/default/web written
+// with each value in turn.
+func versions(t *testing.T, values ...string) (*memory.Store, string) {
+	t.Helper()
+	const k = "/registry/pods/default/web"
+	store := newStore(t, k, values[0])
+	for _, v := range values[1:] {
+		if _, err := store.Put(context.Background(), k, []byte(v)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return store, k
-}
-
-// openHistory walks to /registry/pods/default/ and opens the history of
-// its first key.
-func (h *harness) openHistory(want ...string) {
-	h.t.Helper()
-	h.waitFor("1 个键")
-	h.descend("/registry/", "/registry/pods/")
-	h.open(0, "/registry/pods/default/", `"name": "web"`)
-	h.keys("H")
-	h.waitFor(append([]string{txtHistTitle, "3 个版本"}, want...)...)
 }
 
 // TestHistoryDiffs: H lists the key's versions newest first, each with a
@@ -140,11 +154,7 @@ func TestHistoryCompacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
-	h.waitFor("共 1 个键")
-	h.descend("/registry/", "/registry/pods/")
-	h.open(0, "/registry/pods/default/", `"name": "web"`)
-	h.keys("H")
-	h.waitFor("2 个版本", "rev 2 及更早的历史已压缩")
+	h.historyKey("2 个版本", "rev 2 及更早的历史已压缩")
 	h.keys("down")
 	h.waitFor(txtHistNoPrev)
 	h.finish()
@@ -154,17 +164,9 @@ func TestHistoryCompacted(t *testing.T) {
 // diffed and shown escaped, never sent to the terminal.
 func TestHistoryHostile(t *testing.T) {
 	clock := newTestClock()
-	const k = "/registry/pods/default/web"
-	store := newStore(t, k, "plain\n")
-	if _, err := store.Put(context.Background(), k, []byte("plain\n\x1b]52;c;cHduZWQ=\x07\x1b[2J\n")); err != nil {
-		t.Fatal(err)
-	}
+	store, _ := versions(t, "plain\n", "plain\n\x1b]52;c;cHduZWQ=\x07\x1b[2J\n")
 	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
-	h.waitFor("共 1 个键")
-	h.descend("/registry/", "/registry/pods/")
-	h.open(0, "/registry/pods/default/")
-	h.keys("H")
-	h.waitFor(`+\x1b]52;c;cHduZWQ=\x07\x1b[2J`)
+	h.historyKey(`+\x1b]52;c;cHduZWQ=\x07\x1b[2J`)
 	fm := h.finish()
 	if v := fm.View(); strings.Contains(v, "\x1b]52") || strings.Contains(v, "\x1b[2J") {
 		t.Fatal("a stored escape sequence reached the screen")
@@ -235,20 +237,14 @@ func TestHistoryRestoreAskedBeforeAChange(t *testing.T) {
 // top without dropping the pages read or moving the selection.
 func TestHistoryPagesAndReload(t *testing.T) {
 	clock := newTestClock()
-	const k = "/registry/pods/default/web"
-	store := newStore(t, k, "v1")
-	ctx := context.Background()
-	for i := 2; i <= 120; i++ {
-		if _, err := store.Put(ctx, k, fmt.Appendf(nil, "v%d", i)); err != nil {
-			t.Fatal(err)
-		}
+	var values []string
+	for i := 1; i <= 120; i++ {
+		values = append(values, fmt.Sprintf("v%d", i))
 	}
+	store, k := versions(t, values...)
+	ctx := context.Background()
 	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
-	h.waitFor("1 个键")
-	h.descend("/registry/", "/registry/pods/")
-	h.open(0, "/registry/pods/default/")
-	h.keys("H")
-	h.waitFor("≥50 个版本")
+	h.historyKey("≥50 个版本")
 	h.keys("end")
 	h.waitFor("≥100 个版本")
 	h.keys("end")
@@ -275,17 +271,9 @@ func TestHistoryPagesAndReload(t *testing.T) {
 // in the diff and in full, and nothing keeps spinning.
 func TestHistoryEmptyValue(t *testing.T) {
 	clock := newTestClock()
-	const k = "/registry/pods/default/web"
-	store := newStore(t, k, "")
-	if _, err := store.Put(context.Background(), k, []byte("now set")); err != nil {
-		t.Fatal(err)
-	}
+	store, _ := versions(t, "", "now set")
 	h := startHarness(t, readyEngine(clock, store), Options{}, 120, 30)
-	h.waitFor("1 个键")
-	h.descend("/registry/", "/registry/pods/")
-	h.open(0, "/registry/pods/default/")
-	h.keys("H")
-	h.waitFor("+now set")
+	h.historyKey("+now set")
 	h.keys("down")
 	h.waitFor(txtHistCreatedEmpty)
 	h.keys("enter")
