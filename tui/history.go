@@ -148,7 +148,7 @@ func (b *browser) historyRead(msg historyMsg, now time.Time) tea.Cmd {
 		return again
 	}
 	h.err = ""
-	more := msg.h.More
+	more, stops := msg.h.More, msg.h.StopsAtDelete
 	if msg.before == 0 {
 		// The newest page goes on top of the older pages already read
 		// (older writes do not change), and the cursor stays on the same
@@ -159,8 +159,9 @@ func (b *browser) historyRead(msg historyMsg, now time.Time) tea.Cmd {
 			oldest := entries[n-1].KV.ModRevision
 			for i, e := range h.entries {
 				if e.KV.ModRevision < oldest {
+					// The end of the history is the older pages' end.
 					entries = append(entries, h.entries[i:]...)
-					more = h.more
+					more, stops = h.more, h.stopsAtDelete
 					break
 				}
 			}
@@ -182,7 +183,7 @@ func (b *browser) historyRead(msg historyMsg, now time.Time) tea.Cmd {
 	} else {
 		h.entries = append(h.entries, msg.h.Entries...)
 	}
-	h.more, h.stopsAtDelete, h.compacted, h.loaded = more, msg.h.StopsAtDelete, msg.h.Compacted, true
+	h.more, h.stopsAtDelete, h.compacted, h.loaded = more, stops, msg.h.Compacted, true
 	h.paneBad = true
 	b.scrollHistory()
 	if again != nil {
