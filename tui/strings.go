@@ -212,7 +212,7 @@ const (
 	txtHelpFilter  = "过滤: 输入子串在当前层查找（全小写时不区分大小写）；以 ^ 开头按前缀范围读取"
 	txtHelpCopy    = "复制: c 复制键、C 复制值，经 OSC 52 写入终端的剪贴板（ssh 中也可用；tmux 需 set-clipboard on）"
 	txtHelpFeed    = "最近变更: + 新建 · ~ 更新（及改动的 JSON 路径）· - 删除，包括本控制台的写入"
-	txtHelpHistory = "历史: H 列出所选键的各个版本（新的在前）及与上一版本的差异（JSON 先格式化）；enter 查看全文；R 恢复所选版本，以读取历史时的 rev 比较并交换，期间被改过则报告冲突、不覆盖"
+	txtHelpHistory = "历史: H 列出所选键的各个版本（新的在前）及与上一版本的差异（JSON 先格式化）；enter 查看全文；R 恢复所选版本：以按 R 时显示的最新版本的 rev 比较并交换，之后被改过则报告冲突、不覆盖"
 	txtHelpExport  = "导出: E 把当前层级的键写入文件（与 k3-storage export 同一格式，可用 k3-storage import 导入）；已有文件须按 y 才覆盖；导出中再按 E 取消"
 )
 
