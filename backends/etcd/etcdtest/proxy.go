@@ -3,6 +3,8 @@ package etcdtest
 import (
 	"net"
 	"sync"
+
+	"github.com/k3/k3-storage/internal/testnet"
 )
 
 // proxy forwards TCP connections from its own loopback port to a member's
@@ -17,7 +19,7 @@ type proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
-	gate  chan struct{} // closed while traffic flows
+	gate  *testnet.Gate
 	quit  chan struct{} // closed by stop: held-back pipes give up
 	wg    sync.WaitGroup
 }
@@ -30,46 +32,15 @@ func newProxy(target string) (*proxy, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	gate := make(chan struct{})
-	close(gate)
-	return &proxy{addr: addr, target: target, conns: make(map[net.Conn]struct{}), gate: gate}, nil
+	return &proxy{addr: addr, target: target, conns: make(map[net.Conn]struct{}), gate: testnet.NewGate()}, nil
 }
 
 // blackhole holds back all traffic, both ways, on every connection present
 // or new, until heal; nothing is closed, and nothing held back is lost.
-func (p *proxy) blackhole() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.gate:
-		p.gate = make(chan struct{})
-	default:
-	}
-}
+func (p *proxy) blackhole() { p.gate.Blackhole() }
 
 // heal lets traffic flow again after blackhole.
-func (p *proxy) heal() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.gate:
-	default:
-		close(p.gate)
-	}
-}
-
-// pass waits while the proxy is black-holed; false when it was stopped.
-func (p *proxy) pass(quit <-chan struct{}) bool {
-	p.mu.Lock()
-	gate := p.gate
-	p.mu.Unlock()
-	select {
-	case <-gate:
-		return true
-	case <-quit:
-		return false
-	}
-}
+func (p *proxy) heal() { p.gate.Heal() }
 
 // start listens on the proxy's port and forwards connections until stop.
 func (p *proxy) start() error {
@@ -131,7 +102,7 @@ func (p *proxy) pipe(dst, src net.Conn, quit <-chan struct{}) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && (!p.pass(quit) || !write(dst, buf[:n])) {
+		if n > 0 && (!p.gate.Pass(quit) || !write(dst, buf[:n])) {
 			break
 		}
 		if err != nil {

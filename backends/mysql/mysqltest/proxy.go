@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/k3/k3-storage/backends/mysql"
+	"github.com/k3/k3-storage/internal/testnet"
 )
 
 // Proxy forwards TCP connections from a loopback port to a MySQL server,
@@ -24,7 +25,7 @@ type Proxy struct {
 	done   chan struct{} // closed by Cleanup: frozen connections let go
 
 	mu      sync.Mutex
-	gate    chan struct{} // closed while traffic flows; open during Blackhole
+	gate    *testnet.Gate
 	trigger []byte        // armed by FreezeOn; nil when disarmed
 	frozen  chan struct{} // closed when a connection froze on trigger
 	conns   map[net.Conn]struct{}
@@ -43,9 +44,8 @@ func NewProxy(tb testing.TB, opts mysql.Options) *Proxy {
 		ln:     ln,
 		done:   make(chan struct{}),
 		conns:  make(map[net.Conn]struct{}),
-		gate:   make(chan struct{}),
+		gate:   testnet.NewGate(),
 	}
-	close(p.gate)
 	p.wg.Add(1)
 	go p.accept()
 	tb.Cleanup(p.close)
@@ -77,39 +77,10 @@ func (p *Proxy) FreezeOn(statement string) <-chan struct{} {
 // connections are still accepted, as a server's kernel does while the
 // server hangs. Heal lets the traffic flow again; nothing held back is
 // lost.
-func (p *Proxy) Blackhole() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.gate:
-		p.gate = make(chan struct{})
-	default: // already
-	}
-}
+func (p *Proxy) Blackhole() { p.gate.Blackhole() }
 
 // Heal ends a Blackhole.
-func (p *Proxy) Heal() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.gate:
-	default:
-		close(p.gate)
-	}
-}
-
-// pass waits while the proxy is black-holed; false when the proxy closed.
-func (p *Proxy) pass() bool {
-	p.mu.Lock()
-	gate := p.gate
-	p.mu.Unlock()
-	select {
-	case <-gate:
-		return true
-	case <-p.done:
-		return false
-	}
-}
+func (p *Proxy) Heal() { p.gate.Heal() }
 
 func (p *Proxy) accept() {
 	defer p.wg.Done()
@@ -146,7 +117,7 @@ func (p *Proxy) pipe(dst, src net.Conn, frozen *atomic.Bool, fromClient bool) {
 			<-p.done
 			return
 		}
-		if n > 0 && !p.pass() {
+		if n > 0 && !p.gate.Pass(p.done) {
 			return
 		}
 		if n > 0 {
