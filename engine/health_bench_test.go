@@ -27,6 +27,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/backends/etcd/etcdtest"
+	"github.com/k3/k3-storage/backends/mysql"
 	"github.com/k3/k3-storage/backends/mysql/mysqltest"
 	"github.com/k3/k3-storage/configs"
 	"github.com/k3/k3-storage/engine"
@@ -39,6 +40,17 @@ func defaultHealth() engine.Health {
 	return engine.Health{Interval: time.Duration(configs.Default().Storage.HealthInterval)}
 }
 
+// benchMySQL starts a private MariaDB for a benchmark and returns it with
+// the options of a store on its database k3.
+func benchMySQL(b *testing.B) (*mysqltest.Server, mysql.Options) {
+	b.Helper()
+	srv := mysqltest.NewServer(b)
+	srv.MustStart(b)
+	opts := srv.Options()
+	opts.Database = "k3"
+	return srv, opts
+}
+
 // outage is a way to make a backend unreachable and reachable again.
 type outage struct {
 	begin, end func() error
@@ -46,14 +58,9 @@ type outage struct {
 
 func BenchmarkHealthDetection(b *testing.B) {
 	b.Run("mysql", func(b *testing.B) {
-		srv := mysqltest.NewServer(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		srv, opts := benchMySQL(b)
+		ctx, cancel := context.WithTimeout(b.Context(), 10*time.Minute) // bounds the restarts
 		defer cancel()
-		if err := srv.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		opts := srv.Options()
-		opts.Database = "k3"
 		direct := engine.Options{Backend: engine.MySQL, Health: defaultHealth(),
 			MySQL: engine.MySQLOptions{Options: opts, ConnectBudget: time.Minute}}
 		b.Run("refused", func(b *testing.B) {
@@ -139,14 +146,7 @@ func percentile(ds []time.Duration, p int) float64 {
 
 func BenchmarkHealthCost(b *testing.B) {
 	b.Run("mysql", func(b *testing.B) {
-		srv := mysqltest.NewServer(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		if err := srv.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		opts := srv.Options()
-		opts.Database = "k3"
+		_, opts := benchMySQL(b)
 		cost(b, func(h engine.Health) engine.Options {
 			return engine.Options{Backend: engine.MySQL, Health: h, MySQL: engine.MySQLOptions{Options: opts, ConnectBudget: time.Minute}}
 		})
