@@ -27,6 +27,7 @@ import (
 	"github.com/k3/k3-storage/containers"
 	"github.com/k3/k3-storage/engine"
 	"github.com/k3/k3-storage/engine/lifecycle"
+	"github.com/k3/k3-storage/internal/initgc"
 	"github.com/k3/k3-storage/tui"
 )
 
@@ -44,6 +45,7 @@ const shutdownGrace = 60 * time.Second
 var _ tui.Engine = (*engine.Engine)(nil)
 
 func main() {
+	initgc.Done() // the collector was kept out of package init (internal/initgc)
 	// Signals are caught first thing, so that one arriving during start-up
 	// is a stop request rather than the runtime's default exit.
 	sigs := make(chan os.Signal, 4)

@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/k3/k3-storage/internal/initgc"
 	"github.com/k3/k3-storage/internal/testbin"
 )
 
 func TestMain(m *testing.M) {
+	initgc.Done() // main does it first thing; the tests call run instead
 	code := m.Run()
 	testbin.Remove()
 	os.Exit(code)

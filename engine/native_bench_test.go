@@ -73,6 +73,28 @@ func buildVariant(b *testing.B, dir string, tags string) string {
 	return bin
 }
 
+// buildRevision builds the k3-storage of an earlier commit (anything git
+// rev-parse takes) into dir, from the module's git repository.
+func buildRevision(b *testing.B, dir, rev string) string {
+	b.Helper()
+	src := filepath.Join(dir, "rev-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	archive := exec.Command("sh", "-c", `git archive "$1" | tar -x -C "$2"`, "sh", rev, src)
+	archive.Dir = moduleRoot()
+	if out, err := archive.CombinedOutput(); err != nil {
+		b.Fatalf("git archive %s: %v\n%s", rev, err, out)
+	}
+	bin := filepath.Join(dir, "k3-storage-rev")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build of %s: %v\n%s", rev, err, out)
+	}
+	return bin
+}
+
 // floorSource is the least a Go program does to play the part: print the
 // ready line, wait for a signal.
 const floorSource = `package main
@@ -112,34 +134,45 @@ func buildFloor(b *testing.B, dir string) string {
 
 // BenchmarkMemoryLaunch measures `k3-storage --headless` on the memory
 // backend (the built-in config, in an empty directory) from launch to its
-// "存储服务启动完成" line, side by side with two programs built in the
-// same run: the same source built with -tags k3_no_embedded_etcd, which
-// leaves the embedded etcd server out (what linking it costs; never
-// shipped), and a minimal Go program that prints the line and waits for a
-// signal (the floor: exec, the dynamic loader, the Go runtime). The three
-// alternate within each iteration, so machine load hits all alike; the
-// medians are reported. Run with -benchtime=30x or more.
+// "存储服务启动完成" line, side by side with programs built in the same run:
+// the same source built with -tags k3_no_embedded_etcd, which leaves the
+// embedded etcd server out (what linking it costs; never shipped), a
+// minimal Go program that prints the line and waits for a signal (the
+// floor: exec, the dynamic loader, the Go runtime) and, when
+// K3_BENCH_BASE names a commit (cdae611 is the last before the embedded
+// server), the k3-storage of that commit. They alternate within each
+// iteration, so machine load hits all alike; the medians are reported. Run
+// with -benchtime=30x or more.
 func BenchmarkMemoryLaunch(b *testing.B) {
-	product := testbin.Binary(b)
 	dir := b.TempDir()
-	noEmbed := buildVariant(b, dir, "k3_no_embedded_etcd")
-	floor := buildFloor(b, dir)
-	var k3, lean, floorRuns []time.Duration
+	type side struct {
+		name string
+		bin  string
+		args []string
+		runs []time.Duration
+	}
+	sides := []*side{
+		{name: "k3-storage", bin: testbin.Binary(b), args: []string{"--headless"}},
+		{name: "no-embedded-etcd", bin: buildVariant(b, dir, "k3_no_embedded_etcd"), args: []string{"--headless"}},
+		{name: "floor", bin: buildFloor(b, dir)},
+	}
+	if rev := os.Getenv("K3_BENCH_BASE"); rev != "" {
+		sides = append(sides, &side{name: "base", bin: buildRevision(b, dir, rev), args: []string{"--headless"}})
+	}
 	for b.Loop() {
-		for _, side := range []struct {
-			bin  string
-			args []string
-			into *[]time.Duration
-		}{{product, []string{"--headless"}, &k3}, {noEmbed, []string{"--headless"}, &lean}, {floor, nil, &floorRuns}} {
-			took, stop := launchToLine(b, side.bin, b.TempDir(), nil, "存储服务启动完成", side.args...)
-			*side.into = append(*side.into, took)
+		for _, s := range sides {
+			took, stop := launchToLine(b, s.bin, b.TempDir(), nil, "存储服务启动完成", s.args...)
+			s.runs = append(s.runs, took)
 			stop()
 		}
 	}
-	b.ReportMetric(ms(median(k3)), "k3-storage-ms")
-	b.ReportMetric(ms(median(lean)), "no-embedded-etcd-ms")
-	b.ReportMetric(ms(median(floorRuns)), "floor-ms")
-	b.ReportMetric(float64(median(k3))/float64(median(lean)), "ratio")
+	for _, s := range sides {
+		b.ReportMetric(ms(median(s.runs)), s.name+"-ms")
+	}
+	b.ReportMetric(float64(median(sides[0].runs))/float64(median(sides[1].runs)), "ratio")
+	if len(sides) > 3 {
+		b.ReportMetric(float64(median(sides[0].runs))/float64(median(sides[3].runs)), "base-ratio")
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -310,7 +343,12 @@ func BenchmarkNativeMySQLStart(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		var cold []time.Duration
 		for b.Loop() {
-			cfg := config(containertest.FreePort(b), filepath.Join(home, fmt.Sprintf("cold-%d", len(cold))))
+			dataDir, err := os.MkdirTemp(home, "cold-") // new each time, over every run of this function
+			if err != nil {
+				b.Fatal(err)
+			}
+			os.Remove(dataDir) // k3-storage creates it, as on a first start
+			cfg := config(containertest.FreePort(b), dataDir)
 			took, stop := launchToLine(b, k3, b.TempDir(), nil, "存储服务启动完成", "--headless", "--config", cfg)
 			cold = append(cold, took)
 			stop()
