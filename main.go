@@ -269,6 +269,7 @@ func engineOptions(cfg configs.Config, src configs.Source, f flags, getenv func(
 		},
 		ConnectBudget: time.Duration(e.ConnectTimeout),
 		Container:     containerOptions(e.Container, f),
+		Server:        etcdServer(),
 	}
 	if mode, err = engine.ParseNativeMode(e.Native.Mode); err != nil {
 		return engine.Options{}, err

@@ -11,6 +11,7 @@ import (
 	"github.com/k3/k3-storage/backends"
 	"github.com/k3/k3-storage/backends/etcd"
 	"github.com/k3/k3-storage/containers"
+	"github.com/k3/k3-storage/native"
 )
 
 // EtcdOptions configure the etcd backend: the adapter's own options (its
@@ -25,8 +26,13 @@ type EtcdOptions struct {
 	// localhost, 127.0.0.1 or ::1 and whose scheme is http.
 	Container Container
 	// Native is an etcd server embedded in this process, run where a
-	// container would be when none can be (see NativeMode).
+	// container would be when none can be (see NativeMode). Server starts
+	// it: etcdembed.Launch (package native/etcdembed), which k3-storage
+	// passes. nil leaves native etcd out of programs that do not want to
+	// link the server (see native.EtcdLauncher); native mode then reports
+	// that it has no server.
 	Native Native
+	Server native.EtcdLauncher
 }
 
 type etcdBackend struct {
@@ -98,5 +104,5 @@ func (b *etcdBackend) container() (containers.Spec, Container, bool) {
 func (b *etcdBackend) nativeMode() NativeMode { return b.o.Native.Mode }
 
 func (b *etcdBackend) native(home string) (nativeServer, error) {
-	return newEtcdNative(b.o.Container, b.o.Native, b.hostIP, b.port, home)
+	return newEtcdNative(b.o.Container, b.o.Native, b.o.Server, b.hostIP, b.port, home)
 }

@@ -116,6 +116,7 @@ const (
 	fixInstallMySQL        = "安装 MariaDB 或 MySQL 服务端 (Debian/Ubuntu: apt-get install mariadb-server)，或用 %s.native.binary 指定 mariadbd/mysqld"
 	fixNativeMySQL         = "检查 %s.native 的设置 (data_dir、binary)"
 	fixNativeEtcd          = "检查 %s.native.data_dir 的设置"
+	fixEtcdServer          = "(嵌入 engine 的程序) 把 engine.EtcdOptions.Server 设为 etcdembed.Launch (github.com/k3/k3-storage/native/etcdembed)，链接内嵌的 etcd 服务器"
 	fixNativeModeMySQL     = "设置 %s.native.mode: auto，改用本机的 mariadbd/mysqld (需要安装 mariadb-server)"
 	fixNativeModeEtcd      = "设置 %s.native.mode: auto，改用 k3-storage 内嵌的 etcd"
 	fixConnectOnly         = "设置 %s.container.auto: false，并把 %s 指向已在运行的数据库"

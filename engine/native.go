@@ -411,6 +411,8 @@ func (e *Engine) unavailable(reason lifecycle.Reason, why string, nativeErr erro
 		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeModeMySQL, prefix))
 	case errors.Is(nativeErr, native.ErrNotFound):
 		u.Fixes = append(u.Fixes, fmt.Sprintf(fixInstallMySQL, prefix))
+	case errors.Is(nativeErr, native.ErrNoEtcdServer):
+		u.Fixes = append(u.Fixes, fixEtcdServer)
 	case e.backend.kind() == MySQL:
 		u.Fixes = append(u.Fixes, fmt.Sprintf(fixNativeMySQL, prefix))
 	default:
@@ -510,14 +512,17 @@ func (m mysqlNative) startedText() string {
 // etcdNative adapts *native.Etcd.
 type etcdNative struct{ *native.Etcd }
 
-func newEtcdNative(c Container, n Native, hostIP string, port int, home string) (nativeServer, error) {
+func newEtcdNative(c Container, n Native, launch native.EtcdLauncher, hostIP string, port int, home string) (nativeServer, error) {
+	if launch == nil {
+		return nil, native.ErrNoEtcdServer
+	}
 	dir, err := nativeDataDir(n.DataDir, home, Etcd, port)
 	if err != nil {
 		return nil, err
 	}
 	s, err := native.NewEtcd(native.EtcdConfig{
 		DataDir: dir, HostIP: hostIP, ClientPort: port, PeerPort: containers.EtcdPeerPort(port),
-		MaxRequestBytes: uint(etcd.ServerMaxRequestBytes), StopTimeout: c.StopTimeout,
+		MaxRequestBytes: uint(etcd.ServerMaxRequestBytes), StopTimeout: c.StopTimeout, Launch: launch,
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/k3/k3-storage/engine/enginetest"
 	"github.com/k3/k3-storage/engine/lifecycle"
 	"github.com/k3/k3-storage/native"
+	"github.com/k3/k3-storage/native/etcdembed"
 )
 
 // nativeEnv is the environment of a k3-storage run whose native servers
@@ -454,6 +456,7 @@ func TestNativeNoRuntime(t *testing.T) {
 			Options:       etcdOptions(fmt.Sprintf("http://127.0.0.1:%d", port)),
 			ConnectBudget: 30 * time.Second,
 			Container:     engine.Container{Auto: true, Image: "quay.io/coreos/etcd:v3.5.0", Name: "k3-native", StopTimeout: 5 * time.Second},
+			Server:        etcdembed.Launch,
 		},
 		ContainerEnv: containers.Env{Root: empty, Home: empty, XDGRuntimeDir: empty},
 		DataHome:     filepath.Join(t.TempDir(), "k3-storage"),
@@ -503,6 +506,40 @@ func TestNativeNoRuntime(t *testing.T) {
 	}
 }
 
+// TestNativeEtcdWithoutServer: a program embedding the engine without an
+// etcd server (EtcdOptions.Server nil), with no container runtime, fails
+// at once, says what it tried and how to link the server, and creates no
+// data directory.
+func TestNativeEtcdWithoutServer(t *testing.T) {
+	empty := t.TempDir()
+	home := filepath.Join(t.TempDir(), "k3-storage")
+	eng, err := engine.New(engine.Options{
+		Backend: engine.Etcd,
+		Etcd: engine.EtcdOptions{
+			Options:       etcdOptions(fmt.Sprintf("http://127.0.0.1:%d", containertest.FreePort(t))),
+			ConnectBudget: 30 * time.Second,
+			Container:     engine.Container{Auto: true, Image: "quay.io/coreos/etcd:v3.5.0", Name: "k3-native", StopTimeout: 5 * time.Second},
+		},
+		ContainerEnv: containers.Env{Root: empty, Home: empty, XDGRuntimeDir: empty},
+		DataHome:     home,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect(eng)
+	_, err = eng.Start(t.Context())
+	var u *engine.UnavailableError
+	if !errors.As(err, &u) {
+		t.Fatalf("Start without a server: %v, want an UnavailableError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "没有链接 etcd 服务器") || !strings.Contains(msg, "engine.EtcdOptions.Server") {
+		t.Fatalf("the error does not say what is missing and how to link it:\n%s", msg)
+	}
+	if _, err := os.Stat(home); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("data home created without a server: %v", err)
+	}
+}
+
 // TestNativeAfterPullFailure: a running Docker Engine whose registry is
 // unreachable (nothing listens where the image's registry should be) makes
 // the engine fall back to the embedded etcd and say why.
@@ -516,6 +553,7 @@ func TestNativeAfterPullFailure(t *testing.T) {
 			Options:       etcdOptions(fmt.Sprintf("http://127.0.0.1:%d", port)),
 			ConnectBudget: 30 * time.Second,
 			Container:     engine.Container{Auto: true, Image: image, Name: containertest.UniqueName(t, "pullfail"), StopTimeout: 5 * time.Second},
+			Server:        etcdembed.Launch,
 		},
 		ContainerEnv: containers.EnvFromOS(),
 		DataHome:     filepath.Join(t.TempDir(), "k3-storage"),

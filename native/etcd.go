@@ -43,24 +43,47 @@ type EtcdConfig struct {
 	// StopTimeout bounds Stop's graceful shutdown (clients' open streams
 	// are given that long).
 	StopTimeout time.Duration
+	// Launch starts the server (see EtcdLauncher); required.
+	Launch EtcdLauncher
 }
 
-// server is a running embedded etcd (etcd_embed.go).
-type server interface {
-	ready() <-chan struct{}   // closed once it serves
-	errs() <-chan error       // its serving failures
-	stopped() <-chan struct{} // closed when it has stopped
-	close()                   // stops it, waiting for that
+// EtcdServer is a running etcd server, as an EtcdLauncher returns it.
+type EtcdServer interface {
+	// Ready is closed once the server serves: its member is elected and
+	// published.
+	Ready() <-chan struct{}
+	// Err delivers the server's serving failures.
+	Err() <-chan error
+	// Stopped is closed when the server has stopped, on its own or by Close.
+	Stopped() <-chan struct{}
+	// Close stops the server and returns when it has.
+	Close()
 }
 
-// launchConfig is what launch needs to start a server.
-type launchConfig struct {
-	name            string
-	dir             string
-	client, peer    url.URL
-	maxRequestBytes uint
-	logger          *zap.Logger
+// EtcdLaunch is what an EtcdLauncher starts: a single-member cluster named
+// Name (also its initial cluster token) with its data in Dir, serving
+// clients on Client and listening for peers on Peer, accepting requests up
+// to MaxRequestBytes and logging to Logger.
+type EtcdLaunch struct {
+	Name            string
+	Dir             string
+	Client, Peer    url.URL
+	MaxRequestBytes uint
+	Logger          *zap.Logger
 }
+
+// EtcdLauncher starts an etcd server inside this process and returns
+// without waiting for it to serve. Package native/etcdembed has the one
+// k3-storage uses (go.etcd.io/etcd/server/v3/embed, the version of the
+// client). It is passed in rather than linked here because Go initialises
+// every linked package before main: the server's packages cost every
+// launch of a program that links them about 5 ms and its binary 13 MB,
+// whether or not it ever runs one.
+type EtcdLauncher func(EtcdLaunch) (EtcdServer, error)
+
+// ErrNoEtcdServer is NewEtcd's error when the config has no Launch: the
+// program was built without an etcd server.
+var ErrNoEtcdServer = errors.New(txtNoEmbeddedEtcd)
 
 // Etcd is an etcd server embedded in this process. Create it with NewEtcd,
 // Claim its data directory, Start it and Stop it; it cannot outlive this
@@ -71,7 +94,7 @@ type Etcd struct {
 	dir dataDir
 
 	mu       sync.Mutex
-	srv      server
+	srv      EtcdServer
 	logf     *os.File
 	stopping chan struct{} // closed by Stop: exits after it are not news
 	exited   chan struct{} // closed when the server stops on its own
@@ -91,6 +114,8 @@ func NewEtcd(cfg EtcdConfig) (*Etcd, error) {
 		return nil, fmt.Errorf(errPort, cfg.PeerPort)
 	case cfg.MaxRequestBytes == 0:
 		return nil, errors.New(txtNoMaxRequest)
+	case cfg.Launch == nil:
+		return nil, ErrNoEtcdServer
 	}
 	if cfg.HostIP == "" {
 		cfg.HostIP = "127.0.0.1"
@@ -169,9 +194,9 @@ func (e *Etcd) Start(ctx context.Context) error {
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	lg := zap.New(zapcore.NewCore(enc, zapcore.AddSync(logf), zapcore.WarnLevel))
 
-	srv, err := launch(launchConfig{
-		name: e.cfg.Name, dir: e.dir.path, client: *e.url(e.cfg.ClientPort), peer: *e.url(e.cfg.PeerPort),
-		maxRequestBytes: e.cfg.MaxRequestBytes, logger: lg,
+	srv, err := e.cfg.Launch(EtcdLaunch{
+		Name: e.cfg.Name, Dir: e.dir.path, Client: *e.url(e.cfg.ClientPort), Peer: *e.url(e.cfg.PeerPort),
+		MaxRequestBytes: e.cfg.MaxRequestBytes, Logger: lg,
 	})
 	if err != nil {
 		lg.Sync()
@@ -179,14 +204,14 @@ func (e *Etcd) Start(ctx context.Context) error {
 		return e.startError(err)
 	}
 	select {
-	case <-srv.ready():
-	case err := <-srv.errs():
-		srv.close()
+	case <-srv.Ready():
+	case err := <-srv.Err():
+		srv.Close()
 		lg.Sync()
 		logf.Close()
 		return e.startError(err)
 	case <-ctx.Done():
-		srv.close()
+		srv.Close()
 		logf.Close()
 		return ctx.Err()
 	}
@@ -200,8 +225,8 @@ func (e *Etcd) Start(ctx context.Context) error {
 		defer e.watchers.Done()
 		var err error
 		select {
-		case err = <-srv.errs():
-		case <-srv.stopped():
+		case err = <-srv.Err():
+		case <-srv.Stopped():
 			err = errors.New(txtEtcdStopped)
 		case <-stopping:
 			return
@@ -256,7 +281,7 @@ func (e *Etcd) Stop() error {
 	e.watchers.Wait()
 	done := make(chan struct{})
 	go func() {
-		srv.close()
+		srv.Close()
 		logf.Close()
 		e.dir.release()
 		close(done)

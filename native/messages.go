@@ -50,5 +50,5 @@ const (
 	errEtcdStart       = "内嵌 etcd 启动失败: %w%s"
 	errEtcdExited      = "内嵌 etcd 意外停止: %w%s"
 	errEtcdStopTimeout = "内嵌 etcd 未能在 %v 内停止，将随进程结束"
-	txtNoEmbeddedEtcd  = "此构建不含内嵌 etcd (k3_no_embedded_etcd，仅用于性能对比)"
+	txtNoEmbeddedEtcd  = "此程序没有链接 etcd 服务器"
 )
