@@ -1,9 +1,10 @@
 // Package native runs a database server on this machine for k3-storage
 // when no container can provide one: the machine's own mariadbd or mysqld
 // as a child process on a private data directory (MySQL), or an etcd
-// server embedded in this process (Embedded etcd). Like containers, it
-// knows nothing of backends, configs or the console; the engine consumes
-// it.
+// server embedded in this process (Etcd), started by the EtcdLauncher its
+// config names: the server itself is in package native/etcdembed, linked
+// only by the programs that pass it. Like containers, it knows nothing of
+// backends, configs or the console; the engine consumes it.
 //
 // # Data directories
 //
