@@ -26,12 +26,13 @@ type EtcdOptions struct {
 	// localhost, 127.0.0.1 or ::1 and whose scheme is http.
 	Container Container
 	// Native is an etcd server embedded in this process, run where a
-	// container would be when none can be (see NativeMode). Server starts
-	// it: etcdembed.Launch (package native/etcdembed), which k3-storage
-	// passes. nil leaves native etcd out of programs that do not want to
-	// link the server (see native.EtcdLauncher); native mode then reports
-	// that it has no server.
+	// container would be when none can be (see NativeMode).
 	Native Native
+	// Server starts that server: etcdembed.Launch (package
+	// native/etcdembed), as k3-storage passes. nil keeps the server out of
+	// programs that do not want to link it (see native.EtcdLauncher);
+	// where native etcd would be needed, Start then fails with an
+	// *UnavailableError saying there is no server and how to link one.
 	Server native.EtcdLauncher
 }
 
