@@ -56,17 +56,18 @@ func TestNoCollectionDuringInit(t *testing.T) {
 	}
 }
 
-// TestDone checks that Done restores the percent init replaced, and only
-// once.
+// TestDone checks that Done turns the collector back on when init turned
+// it off (GOGC unset), and leaves a GOGC the user set alone.
 func TestDone(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(70))
-	percent = debug.SetGCPercent(-1) // as init does, replacing 70
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // as init leaves it
+	t.Setenv("GOGC", "")
 	Done()
-	if got := debug.SetGCPercent(50); got != 70 {
-		t.Fatalf("after Done the GC percent is %d, want 70", got)
+	if got := debug.SetGCPercent(-1); got != 100 {
+		t.Fatalf("after Done the GC percent is %d, want 100", got)
 	}
+	t.Setenv("GOGC", "50")
 	Done()
-	if got := debug.SetGCPercent(50); got != 50 {
-		t.Fatalf("a second Done changed the GC percent to %d, want 50 left alone", got)
+	if got := debug.SetGCPercent(50); got != -1 {
+		t.Fatalf("with GOGC=50 Done changed the GC percent to %d, want it left alone", got)
 	}
 }
