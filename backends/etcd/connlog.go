@@ -117,8 +117,14 @@ func (l *connLog) dial(ctx context.Context, addr string) (net.Conn, error) {
 	case err == nil:
 		l.mu.Lock()
 		l.dialed[conn.RemoteAddr().String()] = addr
+		// The member is reachable, which answers an earlier dial failure
+		// but not a TLS one: that stands until a handshake succeeds, so
+		// a reconnect still in its handshake when a call times out does
+		// not hide why the last one failed.
+		if !isTLSFailure(l.errs[addr]) {
+			delete(l.errs, addr)
+		}
 		l.mu.Unlock()
-		l.record(addr, nil)
 	case ctx.Err() == nil:
 		l.record(addr, err)
 	}

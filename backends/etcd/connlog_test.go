@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 	"testing"
 )
@@ -48,5 +49,43 @@ func TestTLSFailureNeedsEveryEndpoint(t *testing.T) {
 	l.record("a:1", nil) // a member came good
 	if err := l.tlsFailure(); err != nil {
 		t.Fatalf("after a good handshake: tlsFailure %v", err)
+	}
+}
+
+// TestDialKeepsTLSFailure: a member that failed its TLS handshake and is
+// dialed again keeps that failure in the log until a handshake succeeds, so
+// a call timing out during the reconnect's handshake still says why; a
+// successful dial does clear an earlier dial failure.
+func TestDialKeepsTLSFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	l := newConnLog([]string{"https://" + addr})
+	dial := func() {
+		t.Helper()
+		conn, err := l.dial(t.Context(), addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+
+	l.record(addr, fmt.Errorf("TLS handshake: %w", x509.UnknownAuthorityError{}))
+	dial()
+	if err := l.last(); !errors.As(err, new(x509.UnknownAuthorityError)) {
+		t.Fatalf("after a new dial of an untrusted member, last() = %v, want its TLS failure", err)
+	}
+	l.record(addr, nil) // a handshake succeeded
+	if err := l.last(); err != nil {
+		t.Fatalf("after a good handshake, last() = %v", err)
+	}
+
+	l.record(addr, syscall.ECONNREFUSED)
+	dial()
+	if err := l.last(); err != nil {
+		t.Fatalf("after a good dial of a member that refused before, last() = %v", err)
 	}
 }
