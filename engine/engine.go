@@ -192,7 +192,20 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 			e.mu.Unlock()
 			return store, nil
 		}
+		// A stop was requested just as the store answered, after the
+		// ready line went out: shut down as from ready, so that the
+		// lines that follow it are those of any stop (scripts wait for
+		// the ready line and stop at once).
+		e.state = stateStopping
 		e.mu.Unlock()
+		e.stop(context.WithoutCancel(ctx), store)
+		e.mu.Lock()
+		err := e.stopErr
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s", lifecycle.ErrStopped, errStopped)
 	}
 	if store != nil {
 		store.Close() // a stop was requested just as the store answered
