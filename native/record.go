@@ -162,10 +162,12 @@ func (p *process) wait(d time.Duration) bool {
 		}
 		end := time.Now().Add(d)
 		for {
-			ms := int(time.Until(end).Milliseconds())
-			if ms <= 0 {
+			left := time.Until(end)
+			if left <= 0 {
 				return p.gone()
 			}
+			// Rounded up: poll's milliseconds must not end the wait early.
+			ms := int((left + time.Millisecond - 1) / time.Millisecond)
 			n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
 			if errors.Is(err, unix.EINTR) {
 				continue
