@@ -200,10 +200,10 @@ func (e *Engine) Start(ctx context.Context) (backends.Store, error) {
 		e.mu.Unlock()
 		e.stop(context.WithoutCancel(ctx), store)
 		e.mu.Lock()
-		err := e.stopErr
+		stopErr := e.stopErr
 		e.mu.Unlock()
-		if err != nil {
-			return nil, err
+		if stopErr != nil {
+			return nil, stopErr
 		}
 		return nil, fmt.Errorf("%w: %s", lifecycle.ErrStopped, errStopped)
 	}
